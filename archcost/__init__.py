@@ -1,0 +1,18 @@
+"""archcost: what does this network cost?
+
+Write a network once as a YAML spec; archcost computes each layer's shape,
+parameters, MACs/FLOPs and memory analytically (no torch import), lowers the
+same spec to a torch module, and cross-checks the two.
+
+>>> import archcost
+>>> a = archcost.analyze("mobilenetv2")
+>>> a.totals["params"]
+3504872
+"""
+
+from .api import analyze, build, lower
+from .errors import SpecError
+from .spec import load_spec
+
+__version__ = "0.1.0"
+__all__ = ["analyze", "build", "lower", "load_spec", "SpecError", "__version__"]

@@ -1,0 +1,76 @@
+"""The Python API: ``analyze``, ``build``, ``lower``. No torch here (``lower`` imports it when called)."""
+
+from __future__ import annotations
+
+import os
+from typing import Union
+
+from .analysis import Analysis, analyze_graph
+from .errors import SpecError
+from .ir import Graph
+from .spec import Spec, build_graph, load_spec
+
+_GRAPH_CACHE: dict = {}
+_CACHE_MAX = 64
+
+
+def _parse_input(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        parts = [p for p in value.replace("x", ",").replace("×", ",").split(",") if p.strip()]
+        try:
+            value = [int(p) for p in parts]
+        except ValueError:
+            raise SpecError(f"--input {value!r} must be comma-separated integers", fix="write e.g. --input 3,224,224.") from None
+    value = tuple(value)
+    if not value or not all(isinstance(x, int) and x > 0 for x in value):
+        raise SpecError(f"input shape {list(value)} must be positive integers (channels first, no batch)",
+                        fix="write e.g. --input 3,224,224.")
+    return value
+
+
+def build(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None = None) -> Graph:
+    """Load (zoo name, path or Spec) and expand to the graph IR, cached per file version and arguments."""
+    if isinstance(spec, Graph):
+        return spec
+    shape = _parse_input(input)
+    if isinstance(spec, Spec):
+        return build_graph(spec, input_shape=shape, overrides=overrides)
+    key = None
+    try:
+        from .spec import resolve
+
+        path, variant = resolve(spec)
+        st = os.stat(path)
+        key = (path, variant, st.st_mtime_ns, st.st_size, shape, tuple(sorted((overrides or {}).items())))
+    except (SpecError, OSError, TypeError):
+        key = None
+    if key is not None and key in _GRAPH_CACHE:
+        return _GRAPH_CACHE[key]
+    graph = build_graph(load_spec(spec), input_shape=shape, overrides=overrides)
+    if key is not None:
+        if len(_GRAPH_CACHE) >= _CACHE_MAX:
+            _GRAPH_CACHE.pop(next(iter(_GRAPH_CACHE)))
+        _GRAPH_CACHE[key] = graph
+    return graph
+
+
+def analyze(spec: Union[str, Spec, Graph], *, input=None, convention: str = "default", dtype: str = "float32",
+            batch: int = 1, overrides: dict | None = None) -> Analysis:
+    """Analyse a spec analytically (no torch): per-layer rows and totals.
+
+    ``spec`` is a zoo name (``"mobilenetv2"``), an alias (``"mobilenet_v2"``), a
+    path to a YAML file, a loaded :class:`Spec` or a :class:`Graph`.  ``input``
+    overrides the spec's input shape (without batch), e.g. ``(3, 160, 160)``.
+    """
+    graph = build(spec, input=input, overrides=overrides)
+    meta = dict(graph.meta)
+    return analyze_graph(graph, convention=convention, dtype=dtype, batch=batch, meta=meta)
+
+
+def lower(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None = None):
+    """Lower a spec to a ``torch.nn.Module`` whose submodules are named by the spec's node ids."""
+    from .lower import lower_graph
+
+    return lower_graph(build(spec, input=input, overrides=overrides))

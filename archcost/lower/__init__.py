@@ -1,0 +1,95 @@
+"""Lowering: graph IR → ``torch.nn.Module``. Importing this module imports torch."""
+
+from __future__ import annotations
+
+from math import prod
+
+import torch
+from torch import nn
+
+from ..errors import SpecError
+from ..ir import INPUT, Graph
+from ..ops import OPS
+
+MAX_LOWER_BYTES = 8 * 2**30  # refuse to allocate more than 8 GiB of weights
+
+
+class Container(nn.Module):
+    """A named group (block, stage, branch); holds submodules only."""
+
+
+class LoweredNet(nn.Module):
+    """A torch module that runs the graph's nodes in order.
+
+    Submodules sit at the dotted node ids (``model.get_submodule("stage1.conv2d0")``),
+    so analytic rows, torch modules and profiler entries share names.
+    """
+
+    def __init__(self, graph: Graph):
+        super().__init__()
+        self.spec_name = graph.name
+        self.input_shape = tuple(graph.input_shape)
+        last_use = {}
+        for i, n in enumerate(graph.nodes):
+            for src in n.inputs:
+                last_use[src] = i
+        last_use[graph.output] = len(graph.nodes)
+        self._plan = []
+        for i, n in enumerate(graph.nodes):
+            module = OPS[n.op].lower(n.attrs, list(n.in_shapes))
+            _place(self, n.id, module, graph, n)
+            free = tuple(src for src in set(n.inputs) if last_use.get(src) == i)
+            self._plan.append((n.id, n.inputs, free, module))
+        self._output = graph.output
+
+    def forward(self, x):
+        env = {INPUT: x}
+        for nid, ins, free, module in self._plan:
+            env[nid] = module(*[env[i] for i in ins])
+            for f in free:  # drop tensors after their last use, as the analytic liveness does
+                del env[f]
+        return env[self._output]
+
+    def node_modules(self):
+        """(node id, module) in execution order."""
+        return [(nid, m) for nid, _, _, m in self._plan]
+
+
+def _place(root: nn.Module, dotted: str, module: nn.Module, graph: Graph, node) -> None:
+    parts = dotted.split(".")
+    parent = root
+    for seg in parts[:-1]:
+        child = parent._modules.get(seg)
+        if child is None:
+            _check_name(parent, seg, graph, node)
+            child = Container()
+            parent.add_module(seg, child)
+        parent = child
+    _check_name(parent, parts[-1], graph, node)
+    parent.add_module(parts[-1], module)
+
+
+def _check_name(parent, seg, graph, node):
+    if seg in parent._modules or (hasattr(parent, seg) and seg not in parent._modules):
+        raise SpecError(f"the layer name '{seg}' clashes with a torch.nn.Module attribute or another layer",
+                        file=node.file or graph.file, line=node.line, path=node.id,
+                        fix="rename the layer with `name:` (e.g. add a suffix).")
+
+
+def lower_graph(graph: Graph) -> LoweredNet:
+    weights = 0
+    for n in graph.nodes:
+        p = OPS[n.op].params(n.attrs, list(n.in_shapes))
+        weights += p.weight + p.bias + p.buffers
+    if weights * 4 > MAX_LOWER_BYTES:
+        raise SpecError(f"lowering would allocate {weights * 4 / 2**30:.1f} GiB of float32 weights",
+                        file=graph.file, fix="analyse it with `archcost table` instead; lowering is for models "
+                                            "that fit in memory (limit 8 GiB).")
+    return LoweredNet(graph)
+
+
+def example_input(graph_or_model, batch: int = 1, device="cpu"):
+    shape = graph_or_model.input_shape
+    if batch * prod(shape) * 4 > MAX_LOWER_BYTES:
+        raise SpecError("the example input would not fit in memory", fix="use a smaller --batch or --input.")
+    return torch.randn(batch, *shape, device=device)

@@ -1,0 +1,212 @@
+"""Convolution and linear layers: the ops that hold most MACs and parameters."""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..errors import ShapeError
+from .base import Attr, OpDef, Params, as_tuple, fmt_shape, register
+
+
+def _padding_pairs(pad, d, kernel, dilation, stride):
+    """Normalise a padding attribute to d (before, after) pairs."""
+    if pad == "valid":
+        return tuple((0, 0) for _ in range(d))
+    if pad == "same":
+        if any(s != 1 for s in stride):
+            raise ShapeError("padding 'same' needs stride 1 (as in torch)",
+                             fix="give explicit padding, e.g. (kernel_size - 1) // 2, for strided convolutions.")
+        pairs = []
+        for k, dil in zip(kernel, dilation):
+            total = dil * (k - 1)
+            pairs.append((total // 2, total - total // 2))  # torch puts the extra pixel after
+        return tuple(pairs)
+    if isinstance(pad, bool):
+        raise ShapeError(f"padding must be an integer, a list, 'same' or 'valid', not {pad!r}")
+    if isinstance(pad, int):
+        return tuple((pad, pad) for _ in range(d))
+    if isinstance(pad, (list, tuple)) and len(pad) == d:
+        pairs = []
+        for p in pad:
+            if isinstance(p, int) and not isinstance(p, bool):
+                pairs.append((p, p))
+            elif isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(x, int) for x in p):
+                pairs.append((p[0], p[1]))
+            else:
+                break
+        else:
+            return tuple(pairs)
+    raise ShapeError(
+        f"padding must be an integer, 'same', 'valid', a list of {d} integers or a list of {d} [before, after] pairs, not {pad!r}",
+        fix="write e.g. `padding: 1`, `padding: same` or, asymmetric, `padding: [[0, 1], [0, 1]]`.")
+
+
+def _conv_prepare(d, transposed=False):
+    def prepare(a, ins):
+        c_in = ins[0][0]
+        k = as_tuple(a["kernel_size"], d, "kernel_size")
+        s = as_tuple(a["stride"], d, "stride")
+        dil = as_tuple(a["dilation"], d, "dilation")
+        for name, vals in (("kernel_size", k), ("stride", s), ("dilation", dil)):
+            if any(v < 1 for v in vals):
+                raise ShapeError(f"{name} must be at least 1, got {a[name]!r}", fix=f"use a positive {name}.")
+        g = a["groups"]
+        if g < 1 or c_in % g or a["out_channels"] % g:
+            raise ShapeError(
+                f"groups={g} must divide both in_channels={c_in} and out_channels={a['out_channels']}",
+                fix=f"choose groups among the common divisors of {c_in} and {a['out_channels']} "
+                    f"(depthwise: groups = in_channels = out_channels).")
+        if transposed:
+            p = as_tuple(a["padding"], d, "padding")
+            op = as_tuple(a["output_padding"], d, "output_padding")
+            if any(o >= max(si, di) for o, si, di in zip(op, s, dil)):
+                raise ShapeError("output_padding must be smaller than stride or dilation",
+                                 fix="lower output_padding.")
+            pads = tuple((x, x) for x in p)
+        else:
+            pads = _padding_pairs(a["padding"], d, k, dil, s)
+            op = (0,) * d
+        if any(x < 0 for pr in pads for x in pr):
+            raise ShapeError(f"padding must not be negative, got {a['padding']!r}",
+                             fix="use padding >= 0; to crop, use a smaller input.")
+        return {**a, "in_channels": c_in, "kernel_size": k, "stride": s, "dilation": dil,
+                "pads": pads, "output_padding": op}
+    return prepare
+
+
+def _conv_shape(d):
+    def shape(a, ins):
+        spatial = ins[0][1:]
+        out = []
+        for i, n in enumerate(spatial):
+            lo, hi = a["pads"][i]
+            eff = a["dilation"][i] * (a["kernel_size"][i] - 1) + 1
+            if n + lo + hi < eff:
+                raise ShapeError(
+                    f"kernel (effective size {eff}) is larger than the padded input ({n} + {lo + hi}) "
+                    f"in dimension {i + 1} of input {fmt_shape(ins[0])}",
+                    fix="use a smaller kernel_size or dilation, more padding, or a larger input.")
+            out.append((n + lo + hi - eff) // a["stride"][i] + 1)
+        return (a["out_channels"], *out)
+    return shape
+
+
+def _conv_params(a, ins):
+    w = a["out_channels"] * (a["in_channels"] // a["groups"]) * prod(a["kernel_size"])
+    return Params(weight=w, bias=a["out_channels"] if a["bias"] else 0)
+
+
+def _conv_costs(a, ins, out):
+    macs = prod(out) * (a["in_channels"] // a["groups"]) * prod(a["kernel_size"])
+    return {"macs": macs, "bias_flops": prod(out) if a["bias"] else 0, "fvcore": macs}
+
+
+def _conv_lower(d):
+    def lower(a, ins):
+        from torch import nn
+
+        cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[d]
+        pads = a["pads"]
+        symmetric = all(lo == hi for lo, hi in pads)
+        conv = cls(a["in_channels"], a["out_channels"], a["kernel_size"], stride=a["stride"],
+                   padding=tuple(lo for lo, _ in pads) if symmetric else 0,
+                   dilation=a["dilation"], groups=a["groups"], bias=a["bias"])
+        if symmetric:
+            return conv
+        from .._torch_modules import PaddedConv
+
+        flat = []
+        for lo, hi in reversed(pads):  # F.pad order: last dimension first
+            flat += [lo, hi]
+        return PaddedConv(flat, conv)
+    return lower
+
+
+_CONV_ATTRS = (
+    Attr("out_channels", "int", min=1, doc="number of output channels"),
+    Attr("kernel_size", "ints", doc="kernel size, an int or one per spatial dimension"),
+    Attr("stride", "ints", 1),
+    Attr("padding", "padding", 0, doc="int, list, 'same', 'valid' or [before, after] pairs (asymmetric)"),
+    Attr("dilation", "ints", 1),
+    Attr("groups", "int", 1, min=1, doc="groups = in_channels makes a depthwise convolution"),
+    Attr("bias", "bool", True),
+)
+
+for _d in (1, 2):
+    register(OpDef(
+        name=f"conv{_d}d", attrs=_CONV_ATTRS, prepare=_conv_prepare(_d), shape=_conv_shape(_d),
+        params=_conv_params, costs=_conv_costs, lower=_conv_lower(_d), in_rank=(_d + 1,),
+        family="conv", torch_name=f"nn.Conv{_d}d",
+        doc=f"{_d}-D convolution (torch.nn.Conv{_d}d); groups for grouped / depthwise."))
+
+
+def _convt_shape(d):
+    def shape(a, ins):
+        out = []
+        for i, n in enumerate(ins[0][1:]):
+            o = ((n - 1) * a["stride"][i] - 2 * a["pads"][i][0]
+                 + a["dilation"][i] * (a["kernel_size"][i] - 1) + a["output_padding"][i] + 1)
+            if o < 1:
+                raise ShapeError(f"transposed convolution output would be {o} in dimension {i + 1}",
+                                 fix="reduce padding.")
+            out.append(o)
+        return (a["out_channels"], *out)
+    return shape
+
+
+def _convt_params(a, ins):
+    w = a["in_channels"] * (a["out_channels"] // a["groups"]) * prod(a["kernel_size"])
+    return Params(weight=w, bias=a["out_channels"] if a["bias"] else 0)
+
+
+def _convt_costs(a, ins, out):
+    # each input element is multiplied by every weight of its group's filters
+    macs = prod(ins[0]) * (a["out_channels"] // a["groups"]) * prod(a["kernel_size"])
+    return {"macs": macs, "bias_flops": prod(out) if a["bias"] else 0, "fvcore": macs}
+
+
+def _convt_lower(d):
+    def lower(a, ins):
+        from torch import nn
+
+        cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d}[d]
+        return cls(a["in_channels"], a["out_channels"], a["kernel_size"], stride=a["stride"],
+                   padding=tuple(lo for lo, _ in a["pads"]), output_padding=a["output_padding"],
+                   groups=a["groups"], bias=a["bias"], dilation=a["dilation"])
+    return lower
+
+
+for _d in (1, 2):
+    register(OpDef(
+        name=f"conv_transpose{_d}d",
+        attrs=(*[x for x in _CONV_ATTRS if x.name != "padding"], Attr("padding", "ints", 0),
+               Attr("output_padding", "ints", 0)),
+        prepare=_conv_prepare(_d, transposed=True), shape=_convt_shape(_d), params=_convt_params,
+        costs=_convt_costs, lower=_convt_lower(_d), in_rank=(_d + 1,), family="conv",
+        torch_name=f"nn.ConvTranspose{_d}d", doc=f"{_d}-D transposed convolution."))
+
+
+def _linear_shape(a, ins):
+    return (*ins[0][:-1], a["out_features"])
+
+
+def _linear_params(a, ins):
+    return Params(weight=a["out_features"] * ins[0][-1], bias=a["out_features"] if a["bias"] else 0)
+
+
+def _linear_costs(a, ins, out):
+    macs = prod(ins[0]) * a["out_features"]
+    return {"macs": macs, "bias_flops": prod(out) if a["bias"] else 0, "fvcore": macs}
+
+
+def _linear_lower(a, ins):
+    from torch import nn
+
+    return nn.Linear(ins[0][-1], a["out_features"], bias=a["bias"])
+
+
+register(OpDef(
+    name="linear", attrs=(Attr("out_features", "int", min=1), Attr("bias", "bool", True)),
+    shape=_linear_shape, params=_linear_params, costs=_linear_costs, lower=_linear_lower,
+    family="linear", torch_name="nn.Linear",
+    doc="fully connected layer over the last dimension (flatten first for images)."))

@@ -1,0 +1,157 @@
+"""Normalisation layers and dropout."""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..errors import ShapeError
+from .base import Attr, OpDef, Params, register
+
+
+def _bn_params(a, ins):
+    c = ins[0][0]
+    return Params(weight=c if a["affine"] else 0, bias=c if a["affine"] else 0,
+                  buffers=2 * c + 1 if a["track_running_stats"] else 0)  # mean, var, num_batches_tracked
+
+
+def _bn_costs(a, ins, out):
+    n = prod(ins[0])
+    if a["track_running_stats"]:
+        fv = n * (2 if a["affine"] else 1)  # fvcore batchnorm_flop_jit, eval mode
+    else:
+        fv = n * (5 if a["affine"] else 4)  # batch statistics: fvcore's norm_flop_counter
+    return {"norm_flops": 2 * n, "fvcore": fv}  # inference BN folds to one scale and one shift
+
+
+def _bn_lower(d):
+    def lower(a, ins):
+        from torch import nn
+
+        return getattr(nn, f"BatchNorm{d}d")(ins[0][0], eps=a["eps"], momentum=a["momentum"], affine=a["affine"],
+                                            track_running_stats=a["track_running_stats"])
+    return lower
+
+
+_BN = (Attr("eps", "float", 1e-5, min=0), Attr("momentum", "float", 0.1), Attr("affine", "bool", True),
+       Attr("track_running_stats", "bool", True))
+
+register(OpDef(name="batchnorm1d", attrs=_BN, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
+               lower=_bn_lower(1), in_rank=(1, 2), family="norm", torch_name="nn.BatchNorm1d"))
+register(OpDef(name="batchnorm2d", attrs=_BN, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
+               lower=_bn_lower(2), in_rank=(3,), family="norm", torch_name="nn.BatchNorm2d"))
+
+
+def _ln_prepare(a, ins):
+    ns = a["normalized_shape"]
+    if ns is None:
+        ns = (ins[0][-1],)
+    elif isinstance(ns, int):
+        ns = (ns,)
+    ns = tuple(ns)
+    if tuple(ins[0][-len(ns):]) != ns or len(ns) > len(ins[0]):
+        raise ShapeError(f"normalized_shape {list(ns)} does not match the trailing dimensions of input {list(ins[0])}",
+                         fix="leave normalized_shape out to normalise the last dimension, or give the input's trailing sizes.")
+    return {**a, "normalized_shape": ns}
+
+
+def _ln_params(a, ins):
+    n = prod(a["normalized_shape"])
+    return Params(weight=n if a["elementwise_affine"] else 0,
+                  bias=n if a["elementwise_affine"] and a["bias"] else 0)
+
+
+def _norm_costs(affine_key):
+    def costs(a, ins, out):
+        n = prod(ins[0])
+        return {"norm_flops": 5 * n, "fvcore": n * (5 if a[affine_key] else 4)}  # fvcore norm_flop_counter
+    return costs
+
+
+def _ln_lower(a, ins):
+    from torch import nn
+
+    return nn.LayerNorm(a["normalized_shape"], eps=a["eps"], elementwise_affine=a["elementwise_affine"], bias=a["bias"])
+
+
+register(OpDef(
+    name="layernorm", attrs=(Attr("normalized_shape", "any", None, doc="defaults to the last dimension"),
+                             Attr("eps", "float", 1e-5, min=0), Attr("elementwise_affine", "bool", True),
+                             Attr("bias", "bool", True)),
+    prepare=_ln_prepare, shape=lambda a, ins: ins[0], params=_ln_params, costs=_norm_costs("elementwise_affine"),
+    lower=_ln_lower, family="norm", torch_name="nn.LayerNorm"))
+
+
+def _gn_prepare(a, ins):
+    c = ins[0][0]
+    if c % a["num_groups"]:
+        raise ShapeError(f"num_groups={a['num_groups']} does not divide the {c} input channels",
+                         fix=f"choose num_groups among the divisors of {c}.")
+    return a
+
+
+def _gn_lower(a, ins):
+    from torch import nn
+
+    return nn.GroupNorm(a["num_groups"], ins[0][0], eps=a["eps"], affine=a["affine"])
+
+
+register(OpDef(
+    name="groupnorm", attrs=(Attr("num_groups", "int", min=1), Attr("eps", "float", 1e-5, min=0),
+                             Attr("affine", "bool", True)),
+    prepare=_gn_prepare, shape=lambda a, ins: ins[0],
+    params=lambda a, ins: Params(weight=ins[0][0] if a["affine"] else 0, bias=ins[0][0] if a["affine"] else 0),
+    costs=_norm_costs("affine"), lower=_gn_lower, in_rank=(2, 3), family="norm", torch_name="nn.GroupNorm"))
+
+
+def _in_lower(d):
+    def lower(a, ins):
+        from torch import nn
+
+        return getattr(nn, f"InstanceNorm{d}d")(ins[0][0], eps=a["eps"], affine=a["affine"],
+                                               track_running_stats=a["track_running_stats"])
+    return lower
+
+
+_IN = (Attr("eps", "float", 1e-5, min=0), Attr("affine", "bool", False), Attr("track_running_stats", "bool", False))
+for _d in (1, 2):
+    register(OpDef(
+        name=f"instancenorm{_d}d", attrs=_IN, shape=lambda a, ins: ins[0],
+        params=lambda a, ins: Params(weight=ins[0][0] if a["affine"] else 0, bias=ins[0][0] if a["affine"] else 0,
+                                     buffers=2 * ins[0][0] + 1 if a["track_running_stats"] else 0),
+        costs=_norm_costs("affine"), lower=_in_lower(_d), in_rank=(_d + 1,), family="norm",
+        torch_name=f"nn.InstanceNorm{_d}d"))
+
+
+def _lrn_costs(a, ins, out):
+    n = prod(ins[0])
+    return {"norm_flops": n * (a["size"] + 4)}  # square, window sum, scale, power, divide
+
+
+def _lrn_lower(a, ins):
+    from torch import nn
+
+    return nn.LocalResponseNorm(a["size"], alpha=a["alpha"], beta=a["beta"], k=a["k"])
+
+
+register(OpDef(
+    name="local_response_norm", attrs=(Attr("size", "int", min=1), Attr("alpha", "float", 1e-4),
+                                       Attr("beta", "float", 0.75), Attr("k", "float", 1.0)),
+    shape=lambda a, ins: ins[0], costs=_lrn_costs, lower=_lrn_lower, in_rank=(2, 3), family="norm",
+    torch_name="nn.LocalResponseNorm", doc="AlexNet's LRN across channels."))
+
+
+def _dropout_lower(a, ins):
+    from torch import nn
+
+    return nn.Dropout(a["p"])
+
+
+def _dropout_prepare(a, ins):
+    if not 0 <= a["p"] <= 1:
+        raise ShapeError(f"dropout probability p={a['p']} is outside [0, 1]", fix="use 0 <= p <= 1.")
+    return a
+
+
+register(OpDef(name="dropout", attrs=(Attr("p", "float", 0.5),), prepare=_dropout_prepare,
+               shape=lambda a, ins: ins[0], lower=_dropout_lower, view=True, family="other",
+               torch_name="nn.Dropout", doc="identity at inference; no cost."))

@@ -1,0 +1,138 @@
+"""Pooling: max / average (fixed window), adaptive and global."""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..errors import ShapeError
+from .base import Attr, OpDef, as_tuple, fmt_shape, register
+
+
+def _pool_prepare(d, kind):
+    def prepare(a, ins):
+        k = as_tuple(a["kernel_size"], d, "kernel_size")
+        s = as_tuple(a["stride"] if a["stride"] is not None else k, d, "stride")
+        p = as_tuple(a["padding"], d, "padding")
+        dil = as_tuple(a.get("dilation", 1), d, "dilation")
+        if any(v < 1 for v in k + s + dil):
+            raise ShapeError("kernel_size, stride and dilation must be at least 1",
+                             fix="use positive sizes.")
+        if any(x < 0 for x in p):
+            raise ShapeError(f"padding must not be negative, got {a['padding']!r}", fix="use padding >= 0.")
+        if any(2 * pi > ki for pi, ki in zip(p, k)):
+            raise ShapeError(f"padding {a['padding']!r} must be at most half of kernel_size {a['kernel_size']!r} (torch's rule)",
+                             fix="reduce padding or enlarge the kernel.")
+        return {**a, "kernel_size": k, "stride": s, "padding": p, "dilation": dil}
+    return prepare
+
+
+def _pool_shape(a, ins):
+    out = []
+    for i, n in enumerate(ins[0][1:]):
+        k, s, p, dil = a["kernel_size"][i], a["stride"][i], a["padding"][i], a["dilation"][i]
+        span = n + 2 * p - dil * (k - 1) - 1
+        if span < 0:
+            raise ShapeError(f"pooling window {k} is larger than the padded input {n + 2 * p} in dimension {i + 1} "
+                             f"of input {fmt_shape(ins[0])}",
+                             fix="use a smaller kernel_size or a larger input.")
+        o = (-(-span // s) if a["ceil_mode"] else span // s) + 1
+        if a["ceil_mode"] and (o - 1) * s >= n + p:  # torch: last window must start inside the input
+            o -= 1
+        out.append(o)
+    return (ins[0][0], *out)
+
+
+def _max_costs(a, ins, out):
+    return {"pool_flops": prod(out) * (prod(a["kernel_size"]) - 1)}
+
+
+def _avg_costs(a, ins, out):
+    return {"pool_flops": prod(out) * prod(a["kernel_size"])}
+
+
+def _pool_lower(cls_name, d):
+    def lower(a, ins):
+        from torch import nn
+
+        cls = getattr(nn, f"{cls_name}{d}d")
+        kw = dict(kernel_size=a["kernel_size"], stride=a["stride"], padding=a["padding"], ceil_mode=a["ceil_mode"])
+        if cls_name == "MaxPool":
+            kw["dilation"] = a["dilation"]
+        else:
+            kw["count_include_pad"] = a["count_include_pad"]
+        return cls(**kw)
+    return lower
+
+
+_POOL = (Attr("kernel_size", "ints"), Attr("stride", "ints", None, doc="defaults to kernel_size"),
+         Attr("padding", "ints", 0), Attr("ceil_mode", "bool", False))
+
+for _d in (1, 2):
+    register(OpDef(
+        name=f"max_pool{_d}d", attrs=(*_POOL, Attr("dilation", "ints", 1)), prepare=_pool_prepare(_d, "max"),
+        shape=_pool_shape, costs=_max_costs, lower=_pool_lower("MaxPool", _d), in_rank=(_d + 1,),
+        family="pool", torch_name=f"nn.MaxPool{_d}d", doc="max pooling (fvcore counts nothing for it)."))
+    register(OpDef(
+        name=f"avg_pool{_d}d", attrs=(*_POOL, Attr("count_include_pad", "bool", True)),
+        prepare=_pool_prepare(_d, "avg"), shape=_pool_shape, costs=_avg_costs,
+        lower=_pool_lower("AvgPool", _d), in_rank=(_d + 1,), family="pool", torch_name=f"nn.AvgPool{_d}d",
+        doc="average pooling (fvcore counts nothing for it)."))
+
+
+def _adaptive_prepare(d):
+    def prepare(a, ins):
+        o = as_tuple(a["output_size"], d, "output_size")
+        if any(v < 1 for v in o):
+            raise ShapeError(f"output_size must be at least 1, got {a['output_size']!r}", fix="use a positive size.")
+        return {**a, "output_size": o}
+    return prepare
+
+
+def _adaptive_shape(a, ins):
+    return (ins[0][0], *a["output_size"])
+
+
+def _adaptive_avg_costs(d):
+    def costs(a, ins, out):
+        # fvcore's handle for aten::adaptive_avg_pool2d counts one per *input* element
+        return {"pool_flops": prod(ins[0]) + prod(out), "fvcore": prod(ins[0]) if d == 2 else 0}
+    return costs
+
+
+def _adaptive_max_costs(a, ins, out):
+    return {"pool_flops": prod(ins[0])}
+
+
+def _adaptive_lower(kind, d):
+    def lower(a, ins):
+        from torch import nn
+
+        return getattr(nn, f"Adaptive{kind}Pool{d}d")(a["output_size"])
+    return lower
+
+
+def _global_lower(kind, d):
+    def lower(a, ins):
+        from torch import nn
+
+        return getattr(nn, f"Adaptive{kind}Pool{d}d")(1)
+    return lower
+
+
+for _d in (1, 2):
+    register(OpDef(
+        name=f"adaptive_avg_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
+        shape=_adaptive_shape, costs=_adaptive_avg_costs(_d), lower=_adaptive_lower("Avg", _d),
+        in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveAvgPool{_d}d"))
+    register(OpDef(
+        name=f"adaptive_max_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
+        shape=_adaptive_shape, costs=_adaptive_max_costs, lower=_adaptive_lower("Max", _d),
+        in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveMaxPool{_d}d"))
+    register(OpDef(
+        name=f"global_avg_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
+        costs=_adaptive_avg_costs(_d), lower=_global_lower("Avg", _d), in_rank=(_d + 1,), family="pool",
+        torch_name=f"nn.AdaptiveAvgPool{_d}d(1)", doc="average over all positions; keeps 1×1 spatial dims."))
+    register(OpDef(
+        name=f"global_max_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
+        costs=_adaptive_max_costs, lower=_global_lower("Max", _d), in_rank=(_d + 1,), family="pool",
+        torch_name=f"nn.AdaptiveMaxPool{_d}d(1)"))

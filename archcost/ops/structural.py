@@ -1,0 +1,163 @@
+"""Ops that route tensors: flatten, add, concat, multiply, shuffle, slice, padding, identity."""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..errors import ShapeError
+from .base import Attr, OpDef, fmt_shape, register
+
+
+def _tm(name):
+    """Lazily import one of archcost's small torch modules."""
+    def lower(a, ins):
+        from .. import _torch_modules as tm
+
+        return getattr(tm, name)(a, ins)
+    return lower
+
+
+def _flatten_shape(a, ins):
+    shape = ins[0]
+    # torch's start_dim counts the batch as dim 0
+    s = a["start_dim"] - 1
+    e = a["end_dim"] if a["end_dim"] < 0 else a["end_dim"] - 1
+    e = e % len(shape) if e < 0 else e
+    if not 0 <= s <= e < len(shape):
+        raise ShapeError(f"flatten start_dim={a['start_dim']}, end_dim={a['end_dim']} do not fit input {fmt_shape(shape)}",
+                         fix="use start_dim >= 1 (dim 0 is the batch) and end_dim after it.")
+    return (*shape[:s], prod(shape[s:e + 1]), *shape[e + 1:])
+
+
+def _flatten_lower(a, ins):
+    from torch import nn
+
+    return nn.Flatten(a["start_dim"], a["end_dim"])
+
+
+register(OpDef(name="flatten", attrs=(Attr("start_dim", "int", 1), Attr("end_dim", "int", -1)),
+               shape=_flatten_shape, lower=_flatten_lower, view=True, family="other", torch_name="nn.Flatten",
+               doc="torch's dims: start_dim 1 is the first non-batch dimension."))
+
+
+def _identity_lower(a, ins):
+    from torch import nn
+
+    return nn.Identity()
+
+
+register(OpDef(name="identity", attrs=(), shape=lambda a, ins: ins[0], lower=_identity_lower, view=True,
+               family="other", torch_name="nn.Identity"))
+
+
+def _add_shape(a, ins):
+    first = ins[0]
+    for other in ins[1:]:
+        if other != first:
+            raise ShapeError(f"cannot add tensors of shapes {' and '.join(fmt_shape(s) for s in ins)}",
+                             fix="make the branches end with the same channels and resolution "
+                                 "(add a 1×1 projection shortcut with the right stride).")
+    return first
+
+
+register(OpDef(name="add", attrs=(), shape=_add_shape, arity=None,
+               costs=lambda a, ins, out: {"eltwise_flops": (len(ins) - 1) * prod(out)},
+               lower=_tm("Add"), family="merge", torch_name="torch.add"))
+
+
+def _broadcast(ins):
+    rank = max(len(s) for s in ins)
+    out = []
+    for i in range(rank):
+        dims = {s[i - rank + len(s)] for s in ins if i - rank + len(s) >= 0} - {1}
+        if len(dims) > 1:
+            raise ShapeError(f"cannot multiply tensors of shapes {' and '.join(fmt_shape(s) for s in ins)}",
+                             fix="the gate must have the same channels, with 1×1 spatial size (squeeze-excitation).")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+register(OpDef(name="multiply", attrs=(), shape=lambda a, ins: _broadcast(ins), arity=None,
+               costs=lambda a, ins, out: {"eltwise_flops": (len(ins) - 1) * prod(out)},
+               lower=_tm("Multiply"), family="merge", torch_name="torch.mul",
+               doc="element-wise product with broadcasting (squeeze-excitation gate)."))
+
+
+def _concat_shape(a, ins):
+    d = a["dim"]
+    rank = len(ins[0])
+    if not 0 <= d < rank:
+        raise ShapeError(f"concat dim={d} is out of range for inputs of rank {rank}",
+                         fix="dim 0 is the channel dimension (torch's dim 1).")
+    for s in ins[1:]:
+        if len(s) != rank or any(x != y for i, (x, y) in enumerate(zip(s, ins[0])) if i != d):
+            raise ShapeError(f"cannot concatenate shapes {' and '.join(fmt_shape(x) for x in ins)} along dim {d}",
+                             fix="all branches must keep the same spatial size: check strides and padding.")
+    return tuple(sum(s[d] for s in ins) if i == d else ins[0][i] for i in range(rank))
+
+
+register(OpDef(name="concat", attrs=(Attr("dim", "int", 0, doc="counted without the batch: 0 = channels"),),
+               shape=_concat_shape, arity=None, lower=_tm("Concat"), family="merge", torch_name="torch.cat"))
+
+
+def _shuffle_prepare(a, ins):
+    if ins[0][0] % a["groups"]:
+        raise ShapeError(f"channel_shuffle groups={a['groups']} does not divide {ins[0][0]} channels",
+                         fix=f"choose groups among the divisors of {ins[0][0]}.")
+    return a
+
+
+register(OpDef(name="channel_shuffle", attrs=(Attr("groups", "int", min=1),), prepare=_shuffle_prepare,
+               shape=lambda a, ins: ins[0], lower=_tm("ChannelShuffle"), in_rank=(2, 3), family="other",
+               torch_name="nn.ChannelShuffle"))
+
+
+def _slice_prepare(a, ins):
+    c = ins[0][0]
+    if a["start"] < 0 or a["length"] < 1 or a["start"] + a["length"] > c:
+        raise ShapeError(f"cannot take channels {a['start']}..{a['start'] + a['length'] - 1} of {c}",
+                         fix="split sizes must add up to the input channels.")
+    return a
+
+
+register(OpDef(name="slice", attrs=(Attr("start", "int", min=0), Attr("length", "int", min=1)),
+               prepare=_slice_prepare, shape=lambda a, ins: (a["length"], *ins[0][1:]), lower=_tm("Slice"),
+               view=True, family="other", torch_name="Tensor.narrow",
+               doc="a channel range; produced by `split` in the spec."))
+
+
+def _pad_prepare(d):
+    def prepare(a, ins):
+        p = a["padding"]
+        if isinstance(p, int) and not isinstance(p, bool):
+            p = (p,) * (2 * d)
+        if not (isinstance(p, (list, tuple)) and len(p) == 2 * d and all(isinstance(x, int) for x in p)):
+            raise ShapeError(f"padding must be an integer or a list of {2 * d} integers (torch order: left, right"
+                             + (", top, bottom" if d == 2 else "") + f"), not {a['padding']!r}",
+                             fix="write e.g. `padding: [0, 1, 0, 1]`.")
+        if any(x < 0 for x in p):
+            raise ShapeError("padding must not be negative", fix="use zero or more.")
+        return {**a, "padding": tuple(p)}
+    return prepare
+
+
+def _pad_shape(a, ins):
+    shape = list(ins[0])
+    p = a["padding"]
+    for i in range(len(p) // 2):  # torch order: last dim first
+        shape[-1 - i] += p[2 * i] + p[2 * i + 1]
+    return tuple(shape)
+
+
+def _pad_lower(d):
+    def lower(a, ins):
+        from torch import nn
+
+        return getattr(nn, f"ZeroPad{d}d")(a["padding"])
+    return lower
+
+
+for _d in (1, 2):
+    register(OpDef(name=f"zeropad{_d}d", attrs=(Attr("padding", "any"),), prepare=_pad_prepare(_d),
+                   shape=_pad_shape, lower=_pad_lower(_d), in_rank=(_d + 1,), family="other",
+                   torch_name=f"nn.ZeroPad{_d}d"))

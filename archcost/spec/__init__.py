@@ -1,0 +1,197 @@
+"""Spec loading: zoo names or paths → validated spec → graph IR."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import SpecError
+from ..ir import Graph
+from . import expr
+from .expand import Expander, eval_value
+from .model import BlockLibrary, SpecModel, validate
+from .yamlload import load_yaml_file, load_yaml_text
+
+
+def specs_dir() -> Path:
+    """The zoo directory: the repo's specs/ (source checkout) or the installed copy."""
+    here = Path(__file__).resolve().parent.parent
+    for cand in (here.parent / "specs", here / "_specs"):
+        if cand.is_dir():
+            return cand
+    return here.parent / "specs"
+
+
+@dataclass
+class Spec:
+    """A loaded, validated spec file (possibly one of its variants)."""
+
+    model: SpecModel
+    raw: dict
+    file: str
+    variant: str | None = None
+    blocks: dict = field(default_factory=dict)  # name -> (BlockDef, file)
+
+    @property
+    def name(self) -> str:
+        return self.variant or self.model.name
+
+    def variant_model(self):
+        return self.model.variants.get(self.variant) if self.variant else None
+
+    @property
+    def accuracy(self):
+        v = self.variant_model()
+        return (v.accuracy if v and v.accuracy else None) or (None if v else self.model.accuracy)
+
+    @property
+    def reference(self) -> dict:
+        v = self.variant_model()
+        return {**self.model.reference, **(v.reference if v else {})}
+
+    @property
+    def title(self) -> str:
+        v = self.variant_model()
+        return (v.title if v and v.title else None) or self.model.title or self.name
+
+    def default_params(self) -> dict:
+        v = self.variant_model()
+        return {**self.model.params, **(v.params if v else {})}
+
+
+def _load_blocks(model: SpecModel, file: str) -> dict:
+    blocks = {}
+    for inc in model.include:
+        base = Path(file).parent
+        cands = [base / "blocks" / f"{inc}.yaml", specs_dir() / "blocks" / f"{inc}.yaml", base / inc]
+        path = next((c for c in cands if c.is_file()), None)
+        if path is None:
+            raise SpecError(f"cannot find block library '{inc}'", file=file,
+                            line=None, fix=f"put it at specs/blocks/{inc}.yaml or give a path relative to the spec.")
+        lib = validate(BlockLibrary, load_yaml_file(str(path)), str(path))
+        for name, bdef in lib.blocks.items():
+            blocks[name] = (bdef, str(path))
+    for name, bdef in model.blocks.items():
+        blocks[name] = (bdef, file)
+    return blocks
+
+
+def _zoo_index() -> dict:
+    """name or alias -> (path, variant)."""
+    index = {}
+    d = specs_dir()
+    if not d.is_dir():
+        return index
+    for p in sorted(d.glob("*.yaml")):
+        raw = _cheap_header(p)
+        stem = p.stem
+        index.setdefault(stem, (p, None))
+        for name in raw.get("names", []):
+            index.setdefault(name, (p, None))
+        for vname, valiases in raw.get("variants", {}).items():
+            index[vname] = (p, vname)
+            for a in valiases:
+                index.setdefault(a, (p, vname))
+    return index
+
+
+def _cheap_header(path: Path) -> dict:
+    """Read name/aliases/variant names without a full parse (keeps `archcost table` fast)."""
+    data = load_yaml_file(str(path))
+    out = {"names": [], "variants": {}}
+    if isinstance(data, dict):
+        out["names"] = [data.get("name")] + list(data.get("aliases") or [])
+        for vname, v in (data.get("variants") or {}).items():
+            out["variants"][vname] = list((v or {}).get("aliases") or []) if isinstance(v, dict) else []
+    return out
+
+
+_INDEX: dict | None = None
+
+
+def zoo_index() -> dict:
+    global _INDEX
+    if _INDEX is None:
+        _INDEX = _zoo_index()
+    return _INDEX
+
+
+def resolve(name_or_path: str) -> tuple[str, str | None]:
+    """A zoo name, alias or file path → (path, variant)."""
+    if os.path.sep in name_or_path or name_or_path.endswith((".yaml", ".yml")) or os.path.isfile(name_or_path):
+        if not os.path.isfile(name_or_path):
+            raise SpecError("no such spec file", file=name_or_path,
+                            fix="check the path, or give a zoo name (run `archcost zoo`).")
+        return name_or_path, None
+    d = specs_dir()
+    direct = d / f"{name_or_path}.yaml"
+    if direct.is_file():
+        return str(direct), None
+    idx = zoo_index()
+    key = name_or_path.lower().replace("-", "_")
+    for k in (name_or_path, key):
+        if k in idx:
+            p, v = idx[k]
+            return str(p), v
+    import difflib
+
+    close = difflib.get_close_matches(key, list(idx), n=3)
+    raise SpecError(f"'{name_or_path}' is neither a spec file nor a zoo model",
+                    fix=(f"did you mean {', '.join(close)}? " if close else "") + "run `archcost zoo` to list models.")
+
+
+def load_spec(name_or_path: str, *, text: str | None = None) -> Spec:
+    """Load and validate a spec from a zoo name, a path, or (with ``text``) a string."""
+    if text is not None:
+        file, variant = name_or_path, None
+        raw = load_yaml_text(text, file=file)
+    else:
+        file, variant = resolve(name_or_path)
+        raw = load_yaml_file(file)
+    model = validate(SpecModel, raw, file)
+    spec = Spec(model=model, raw=raw, file=file, variant=variant)
+    spec.blocks = _load_blocks(model, file)
+    for name, (bdef, bfile) in spec.blocks.items():
+        if bdef.residual not in ("none", "auto"):
+            raise SpecError(f"block '{name}': residual must be none or auto, got {bdef.residual!r}", file=bfile,
+                            fix="use `residual: auto` to add the input when shapes match, or a `residual:` layer.")
+    return spec
+
+
+def parse_override(text: str):
+    """Turn a CLI `--set k=v` value into a number/bool/string without eval."""
+    try:
+        return expr.evaluate(text, {})
+    except SpecError:
+        return text
+
+
+def build_graph(spec: Spec, *, input_shape=None, overrides: dict | None = None) -> Graph:
+    """Expand a spec (with param overrides and an optional input shape) into the graph IR."""
+    raw_params = spec.default_params()
+    unknown = [k for k in (overrides or {}) if k not in raw_params]
+    if unknown:
+        raise SpecError(f"--set {unknown[0]}: the spec has no parameter '{unknown[0]}'", file=spec.file,
+                        fix=f"its parameters are: {', '.join(raw_params) or 'none'}.")
+    params: dict = {}
+    for k, v in {**raw_params, **(overrides or {})}.items():
+        try:
+            params[k] = eval_value(v, params)
+        except SpecError as e:
+            raise e.located(file=spec.file, line=getattr(spec.raw.get("params"), "key_line", lambda _: None)(k),
+                            path=f"params.{k}")
+    if input_shape is None:
+        try:
+            input_shape = [eval_value(x, params) for x in spec.model.input]
+        except SpecError as e:
+            raise e.located(file=spec.file, line=spec.raw.key_line("input"))
+    input_shape = tuple(int(x) if isinstance(x, float) and x.is_integer() else x for x in input_shape)
+    if not input_shape or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in input_shape):
+        raise SpecError(f"input shape {list(input_shape)} must be positive integers (channels first, no batch)",
+                        file=spec.file, line=spec.raw.key_line("input"),
+                        fix="write e.g. `input: [3, 224, 224]`.")
+    meta = {"title": spec.title, "variant": spec.variant}
+    ex = Expander(name=spec.name, file=spec.file, params=params, blocks=spec.blocks, input_shape=input_shape,
+                  meta=meta)
+    return ex.build(spec.raw["layers"])

@@ -1,0 +1,418 @@
+"""Expand a validated spec into the graph IR, checking every layer on the way.
+
+The expander walks ``layers`` top to bottom carrying the current tensor's
+shape.  Each layer item is a mapping with exactly one *main key* and optional
+modifiers:
+
+main keys
+    an op name (``conv2d: {...}``), a block name (``inverted_residual: {...}``),
+    ``activation: {fn: NAME}`` (the activation chosen by a parameter),
+    ``sequential: [...]`` (a named group),
+    ``residual: {layers: [...], shortcut: [...]}`` (add body and shortcut; no
+    shortcut = identity), or
+    ``parallel: {branches: [[...], ...], join: concat|add|multiply, split: N|[sizes]}``
+    (branches from the same input, or from channel slices when ``split`` is given).
+modifiers
+    ``name`` (node id segment), ``if`` (expression; skip the layer when false),
+    ``repeat`` (expression; the loop index is ``i``), ``first`` (a mapping of
+    argument overrides for the first repetition: a stage's stride).
+
+Names available to expressions: the spec's ``params``, the block's ``args``,
+``in`` (channels entering the enclosing block), ``ch`` / ``h`` / ``w`` (shape
+of the tensor entering this layer) and ``i`` inside ``repeat``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from math import prod
+
+from ..errors import ShapeError, SpecError
+from ..ir import INPUT, Graph, Node
+from ..ops import OPS
+from ..ops.act import ACTIVATIONS
+from . import expr
+
+MAX_NODES = 50_000
+MAX_REPEAT = 10_000
+MAX_BLOCK_DEPTH = 32
+MAX_ELEMENTS = 2**40  # per tensor, batch 1: no machine holds more
+MODIFIERS = ("name", "if", "repeat", "first")
+COMPOSITES = ("sequential", "residual", "parallel", "activation")
+TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+class _T:
+    """A tensor during expansion: the id of the node producing it and its shape."""
+
+    __slots__ = ("id", "shape")
+
+    def __init__(self, id, shape):
+        self.id = id
+        self.shape = shape
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+def eval_value(v, scope, kind="any"):
+    """Evaluate a YAML value: strings are expressions, except literal words where a word is expected."""
+    if isinstance(v, str):
+        if kind == "str":
+            return scope[v] if _is_name(v) and v in scope else v
+        if kind == "padding" and v in ("same", "valid"):
+            return v
+        if kind in ("any", "arg") and _is_name(v) and v not in scope and v not in expr.CONSTANTS:
+            return v  # a bare word: a string argument such as `act: relu6`
+        return expr.evaluate(v, scope)
+    if isinstance(v, list):
+        return [eval_value(x, scope, kind if kind != "padding" else "any") for x in v]
+    return v
+
+
+def _coerce(attr, v):
+    """Check one evaluated attribute value against its schema kind; return it normalised."""
+    k = attr.kind
+    if k == "int":
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise ShapeError(f"{attr.name} must be an integer, got {v!r}",
+                             fix="wrap fractional expressions in int(), round() or make_divisible().")
+        if attr.min is not None and v < attr.min:
+            raise ShapeError(f"{attr.name} must be at least {attr.min:g}, got {v}", fix=f"use {attr.name} >= {attr.min:g}.")
+    elif k == "float":
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ShapeError(f"{attr.name} must be a number, got {v!r}", fix=f"write e.g. `{attr.name}: 0.1`.")
+        if attr.min is not None and v < attr.min:
+            raise ShapeError(f"{attr.name} must be at least {attr.min:g}, got {v}", fix=f"use {attr.name} >= {attr.min:g}.")
+        v = float(v)
+    elif k == "bool":
+        if not isinstance(v, bool):
+            raise ShapeError(f"{attr.name} must be true or false, got {v!r}", fix=f"write `{attr.name}: true` or `false`.")
+    elif k == "str":
+        if not isinstance(v, str) or (attr.choices and v not in attr.choices):
+            raise ShapeError(f"{attr.name} must be one of {', '.join(attr.choices or ())}, got {v!r}",
+                             fix=f"pick one of {', '.join(attr.choices or ())}.")
+    elif k == "ints":
+        if isinstance(v, list):
+            v = [int(x) if isinstance(x, float) and x.is_integer() else x for x in v]
+            if not v or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+                raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {v!r}",
+                                 fix=f"write e.g. `{attr.name}: 3` or `{attr.name}: [3, 3]`.")
+        elif v is not None:
+            v = _coerce_int_like(attr, v)
+    elif k == "padding":
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+    return v
+
+
+def _coerce_int_like(attr, v):
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {v!r}",
+                         fix=f"write e.g. `{attr.name}: 3`.")
+    return v
+
+
+class Expander:
+    def __init__(self, *, name, file, params, blocks, input_shape, meta=None):
+        self.name = name
+        self.file = file
+        self.params = params
+        self.blocks = blocks  # name -> (BlockDef, file)
+        self.input_shape = tuple(input_shape)
+        self.meta = meta or {}
+        self.nodes: list[Node] = []
+        self.ids: set[str] = set()
+
+    # -- errors -----------------------------------------------------------------
+    def _err(self, msg, *, line, path, fix=None, file=None):
+        return SpecError(msg, file=file or self.file, line=line, path=path or None, fix=fix)
+
+    def _run(self, fn, *, line, path, file):
+        """Call fn(); turn ShapeError/SpecError raised inside into a located SpecError."""
+        try:
+            return fn()
+        except ShapeError as e:
+            raise self._err(e.message, line=line, path=path, fix=e.fix, file=file) from None
+        except SpecError as e:
+            raise e.located(file=file, line=line, path=path or None)
+
+    # -- entry ------------------------------------------------------------------
+    def build(self, layers) -> Graph:
+        shape = self.input_shape
+        scope = {**self.params, "in": shape[0]}
+        out = self.seq(layers, _T(INPUT, shape), scope, "", (), self.file, getattr(layers, "line", None))
+        if not self.nodes:
+            raise self._err("the network has no layers", line=getattr(layers, "line", 1), path="",
+                            fix="add at least one layer under `layers:`.")
+        return Graph(name=self.name, input_shape=self.input_shape, nodes=self.nodes, output=out.id,
+                     file=self.file, params=dict(self.params), meta=self.meta)
+
+    # -- structure --------------------------------------------------------------
+    def seq(self, items, cur, scope, prefix, stack, file, line):
+        if items is None:
+            return cur
+        if not isinstance(items, list):
+            raise self._err(f"expected a list of layers, got {type(items).__name__} {items!r:.60}",
+                            line=getattr(items, "line", line), path=prefix.rstrip("."), file=file,
+                            fix="write layers as a YAML list: each layer on its own line starting with `- `.")
+        counts: dict = {}
+        for idx, item in enumerate(items):
+            il = getattr(item, "line", None) or (items.item_line(idx) if hasattr(items, "item_line") else line)
+            cur = self.item(item, cur, scope, prefix, counts, il, stack, file)
+        return cur
+
+    def item(self, item, cur, scope, prefix, counts, line, stack, file):
+        here = prefix.rstrip(".")
+        if not isinstance(item, dict) or not item:
+            hint = f"`- {item}: {{}}`" if isinstance(item, str) else "`- conv2d: {out_channels: 64, kernel_size: 3}`"
+            raise self._err(f"each layer must be a mapping with one op or block name, got {item!r:.60}",
+                            line=line, path=here, file=file, fix=f"write it as {hint}.")
+        keys = [k for k in item if k not in MODIFIERS]
+        if len(keys) != 1:
+            what = ", ".join(map(str, keys)) if keys else "none"
+            raise self._err(f"a layer needs exactly one op or block name, found {what}",
+                            line=line, path=here, file=file,
+                            fix="put each op on its own list item (`- conv2d: {...}` then `- relu: {}`); "
+                                "allowed extra keys are name, if, repeat and first.")
+        key = keys[0]
+        value = item[key]
+        key_line = item.key_line(key) if hasattr(item, "key_line") else line
+        base = {**scope, "ch": cur.shape[0], "h": cur.shape[1] if len(cur.shape) > 1 else 1,
+                "w": cur.shape[-1] if len(cur.shape) > 1 else 1}
+        n, repeated = 1, "repeat" in item
+        if repeated:
+            n = self._run(lambda: expr.evaluate(str(item["repeat"]), base) if isinstance(item["repeat"], str)
+                          else item["repeat"], line=item.key_line("repeat"), path=here, file=file)
+            if isinstance(n, float) and n.is_integer():
+                n = int(n)
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0 or n > MAX_REPEAT:
+                raise self._err(f"repeat must be an integer from 0 to {MAX_REPEAT:,}, got {n!r}",
+                                line=item.key_line("repeat"), path=here, file=file,
+                                fix="repeat counts the copies of this layer; a real network repeats a block tens of times at most.")
+        first = item.get("first")
+        if first is not None and not isinstance(first, dict):
+            raise self._err("`first` must be a mapping of argument overrides for the first repetition",
+                            line=line, path=here, file=file, fix="write e.g. `first: {s: 2}`.")
+        for i in range(n):
+            s = {**base, "i": i} if repeated else base
+            if "if" in item:
+                cond = item["if"]
+                cond = self._run(lambda: expr.evaluate(cond, s) if isinstance(cond, str) else cond,
+                                 line=item.key_line("if"), path=here, file=file)
+                if not cond:
+                    continue
+            if "name" in item:
+                nm = str(item["name"])
+                if not nm or "." in nm or not nm.replace("_", "a").replace("-", "a").isalnum():
+                    raise self._err(f"layer name {nm!r} must be letters, digits, _ or - (no dots)",
+                                    line=item.key_line("name"), path=here, file=file, fix="rename the layer.")
+                nm = f"{nm}{i}" if repeated and n > 1 else nm
+            else:
+                k = counts.get(key, 0)
+                counts[key] = k + 1
+                nm = f"{key}{k}"
+            path = prefix + nm
+            v = value
+            if first is not None and i == 0:
+                if value is not None and not isinstance(value, dict):
+                    raise self._err("`first` needs the layer's arguments to be a mapping", line=line, path=path,
+                                    file=file, fix="write the layer as `- block: {arg: value}`.")
+                v = {**(value or {}), **first}
+            cur = self.dispatch(key, v, cur, s, path, key_line, stack, file)
+        return cur
+
+    def dispatch(self, key, value, cur, scope, path, line, stack, file):
+        if key in OPS:
+            return self.primitive(key, value, cur, scope, path, line, file)
+        if key in self.blocks:
+            return self.block(key, value, cur, scope, path, line, stack, file)
+        if key == "activation":
+            if not isinstance(value, dict) or "fn" not in value or len(value) > 2:
+                raise self._err("activation needs `fn:` naming the function", line=line, path=path, file=file,
+                                fix="write `- activation: {fn: relu}` or pass fn through a block argument.")
+            fn = self._run(lambda: eval_value(value["fn"], scope, "str"), line=line, path=path, file=file)
+            if fn in (None, "none", "identity", "linear"):
+                fn = "identity"
+            elif fn not in ACTIVATIONS:
+                raise self._err(f"unknown activation {fn!r}", line=line, path=path, file=file,
+                                fix="use one of " + ", ".join(ACTIVATIONS) + " or none.")
+            rest = {k: v for k, v in value.items() if k != "fn"}
+            return self.primitive(fn, rest or None, cur, scope, path, line, file)
+        if key == "sequential":
+            layers = value.get("layers") if isinstance(value, dict) else value
+            return self.seq(layers, cur, scope, path + ".", stack, file, line)
+        if key == "residual":
+            if not isinstance(value, dict) or "layers" not in value or set(value) - {"layers", "shortcut"}:
+                raise self._err("residual needs `layers:` (and optionally `shortcut:`)", line=line, path=path,
+                                file=file, fix="write `- residual: {layers: [...], shortcut: [...]}`.")
+            body = self.seq(value["layers"], cur, scope, path + ".", stack, file, line)
+            short = self.seq(value.get("shortcut"), cur, scope, path + ".shortcut.", stack, file, line)
+            return self.join("add", [body, short], path, line, file)
+        if key == "parallel":
+            return self.parallel(value, cur, scope, path, line, stack, file)
+        if key in ("add", "concat", "multiply"):
+            pass
+        close = difflib.get_close_matches(str(key), list(OPS) + list(self.blocks) + list(COMPOSITES), n=3)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise self._err(f"unknown op or block '{key}'", line=line, path=path, file=file,
+                        fix=f"{hint}run `archcost ops` for the op list, or define it under `blocks:`.")
+
+    def parallel(self, value, cur, scope, path, line, stack, file):
+        if not isinstance(value, dict) or "branches" not in value or set(value) - {"branches", "join", "split"}:
+            raise self._err("parallel needs `branches:` (a list of layer lists) and optional `join:` and `split:`",
+                            line=line, path=path, file=file,
+                            fix="write `- parallel: {join: concat, branches: [[...], [...]]}`.")
+        branches = value["branches"]
+        join = value.get("join", "concat")
+        if join not in ("concat", "add", "multiply"):
+            raise self._err(f"join must be concat, add or multiply, got {join!r}", line=line, path=path,
+                            file=file, fix="use `join: concat` (channels), `add` (residual) or `multiply` (gating).")
+        if not isinstance(branches, list) or not branches:
+            raise self._err("branches must be a non-empty list of layer lists", line=line, path=path, file=file,
+                            fix="write each branch as a list; `[]` is the identity branch.")
+        starts = [cur] * len(branches)
+        if value.get("split") is not None:
+            starts = self.split(value["split"], cur, len(branches), scope, path, line, file)
+        outs = [self.seq(b, st, scope, f"{path}.branch{k}.", stack, file, line)
+                for k, (b, st) in enumerate(zip(branches, starts))]
+        if len(outs) == 1:
+            return outs[0]
+        return self.join(join, outs, path, line, file)
+
+    def split(self, spec, cur, n_branches, scope, path, line, file):
+        c = cur.shape[0]
+        sizes = self._run(lambda: eval_value(spec, scope), line=line, path=path, file=file)
+        if isinstance(sizes, int) and not isinstance(sizes, bool):
+            if sizes != n_branches or c % sizes:
+                raise self._err(f"split: {sizes} must equal the number of branches ({n_branches}) and divide {c} channels",
+                                line=line, path=path, file=file, fix="give explicit sizes, e.g. `split: [ch // 2, ch // 2]`.")
+            sizes = [c // sizes] * sizes
+        if (not isinstance(sizes, list) or len(sizes) != n_branches or sum(sizes) != c
+                or not all(isinstance(x, int) and x > 0 for x in sizes)):
+            raise self._err(f"split sizes {sizes!r} must be {n_branches} positive integers adding up to {c} channels",
+                            line=line, path=path, file=file, fix="make the sizes sum to the input channels.")
+        out, start = [], 0
+        for k, size in enumerate(sizes):
+            out.append(self.add_node(f"{path}.split{k}", "slice", {"start": start, "length": size}, [cur], line, file))
+            start += size
+        return out
+
+    def block(self, key, value, cur, scope, path, line, stack, file):
+        bdef, bfile = self.blocks[key]
+        if key in stack:
+            chain = " → ".join((*stack[stack.index(key):], key))
+            raise self._err(f"cyclic block reference: {chain}", line=line, path=path, file=file,
+                            fix="a block must not use itself, directly or through other blocks.")
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            raise self._err(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", line=line, path=path, file=file,
+                            fix="flatten the block structure.")
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise self._err(f"block '{key}' takes a mapping of arguments, got {value!r:.60}", line=line, path=path,
+                            file=file, fix=f"write `- {key}: {{arg: value}}`; its args are "
+                                           f"{', '.join(bdef.args) or 'none'}.")
+        unknown = [a for a in value if a not in bdef.args]
+        if unknown:
+            raise self._err(f"block '{key}' has no argument '{unknown[0]}'", line=line, path=path, file=file,
+                            fix=f"its arguments are: {', '.join(bdef.args) or 'none'}.")
+        bscope = {**self.params, "in": cur.shape[0]}
+        for arg, decl in bdef.args.items():
+            if arg in value:
+                kind = "str" if decl == "str" or (isinstance(decl, str) and decl not in TYPE_NAMES) else "arg"
+                v = self._run(lambda: eval_value(value[arg], scope, kind), line=line, path=path, file=file)
+                want = TYPE_NAMES.get(decl) if isinstance(decl, str) else None
+                if want is int and isinstance(v, float) and v.is_integer():
+                    v = int(v)
+                if want is float and isinstance(v, int) and not isinstance(v, bool):
+                    v = float(v)
+                if want is not None and not isinstance(v, want):
+                    raise self._err(f"argument '{arg}' of block '{key}' must be {decl}, got {v!r}", line=line,
+                                    path=path, file=file, fix=f"pass a {decl} value.")
+            elif isinstance(decl, str) and decl in TYPE_NAMES:
+                raise self._err(f"block '{key}' needs argument '{arg}' ({decl})", line=line, path=path, file=file,
+                                fix=f"write `- {key}: {{{arg}: ...}}`.")
+            else:
+                v = self._run(lambda: eval_value(decl, bscope, "arg"), line=line, path=path, file=bfile)
+            bscope[arg] = v
+        out = self.seq(bdef.layers, cur, bscope, path + ".", (*stack, key), bfile, line)
+        if bdef.residual == "auto" and out.shape == cur.shape and out is not cur:
+            return self.join("add", [out, cur], path, line, file)
+        return out
+
+    # -- nodes ------------------------------------------------------------------
+    def join(self, op, outs, path, line, file):
+        if len(outs) == 1:
+            return outs[0]
+        return self.add_node(f"{path}.{op}", op, {"dim": 0} if op == "concat" else {}, outs, line, file)
+
+    def primitive(self, opname, value, cur, scope, path, line, file):
+        op = OPS[opname]
+        if op.arity != 1:
+            raise self._err(f"'{opname}' joins several tensors and cannot stand alone in a list of layers",
+                            line=line, path=path, file=file,
+                            fix=f"use `- parallel: {{join: {opname}, branches: [...]}}` or `- residual: {{...}}`.")
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise self._err(f"the arguments of '{opname}' must be a mapping, got {value!r:.60}", line=line,
+                            path=path, file=file,
+                            fix=f"write `- {opname}: {{{', '.join(a.name + ': ...' for a in op.attrs[:2])}}}`.")
+        attrs = {}
+        for k, v in value.items():
+            attr = op.attr_index.get(k)
+            if attr is None:
+                close = difflib.get_close_matches(str(k), list(op.attr_index), n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise self._err(f"'{opname}' has no argument '{k}'", line=getattr(value, "key_line", lambda _: line)(k),
+                                path=path, file=file,
+                                fix=f"{hint}its arguments are: {', '.join(op.attr_index) or 'none'}.")
+            attrs[k] = self._run(lambda: _coerce(attr, eval_value(v, scope, attr.kind)),
+                                 line=getattr(value, "key_line", lambda _: line)(k), path=path, file=file)
+        for attr in op.attrs:
+            if attr.name not in attrs:
+                if attr.default is _REQUIRED:
+                    raise self._err(f"'{opname}' needs argument '{attr.name}'"
+                                    + (f" ({attr.doc})" if attr.doc else ""), line=line, path=path, file=file,
+                                    fix=f"add `{attr.name}: ...` to the layer.")
+                attrs[attr.name] = attr.default
+        return self.add_node(path, opname, attrs, [cur], line, file)
+
+    def add_node(self, path, opname, attrs, ins, line, file):
+        op = OPS[opname]
+        in_shapes = [t.shape for t in ins]
+        if op.in_rank and len(in_shapes[0]) not in op.in_rank:
+            want = " or ".join(str(r) for r in op.in_rank)
+            raise self._err(f"'{opname}' expects an input with {want} dimensions (without batch), "
+                            f"got shape {list(in_shapes[0])}", line=line, path=path, file=file,
+                            fix="flatten before linear layers, and use the 1d/2d op matching the input.")
+
+        def compute():
+            a = op.prepare(attrs, in_shapes) if op.prepare else attrs
+            return a, tuple(op.shape(a, in_shapes))
+
+        a, out = self._run(compute, line=line, path=path, file=file)
+        if any(d < 1 for d in out):
+            raise self._err(f"output shape {list(out)} has an empty dimension", line=line, path=path, file=file,
+                            fix="check strides, kernel sizes and padding against the input size.")
+        if prod(out) > MAX_ELEMENTS:
+            raise self._err(f"output shape {list(out)} has {prod(out):.3g} elements, beyond any machine's memory",
+                            line=line, path=path, file=file, fix="check channel counts and multipliers.")
+        if path in self.ids:
+            raise self._err(f"two layers are named '{path}'", line=line, path=path, file=file,
+                            fix="give one of them another `name:`.")
+        if len(self.nodes) >= MAX_NODES:
+            raise self._err(f"the network has more than {MAX_NODES:,} layers", line=line, path=path, file=file,
+                            fix="check repeat counts; the largest zoo model has about 2,000.")
+        self.ids.add(path)
+        self.nodes.append(Node(path, opname, a, tuple(t.id for t in ins), tuple(in_shapes), out, line, file))
+        return _T(path, out)
+
+
+from ..ops.base import REQUIRED as _REQUIRED  # noqa: E402

@@ -1,0 +1,64 @@
+"""Every zoo spec against an independent source.
+
+* ``reference.torchvision``: total params equal torchvision's ``num_params`` meta and the
+  model's own count; default MACs within 0.5% of the ``_ops`` meta; every compared leaf
+  layer's output shape equals torchvision's; and (slow) torchvision's randomly initialised
+  weights copied into the lowered archcost module give the same outputs.
+* ``reference.paper``: params and MACs within 1% (or the stated tolerance) of the paper's table.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import archcost
+from archcost.zoo import entries
+
+ENTRIES = entries()
+TV = [e.name for e in ENTRIES if archcost.load_spec(e.name).reference.get("torchvision")]
+PAPER = [e.name for e in ENTRIES if archcost.load_spec(e.name).reference.get("paper")]
+
+
+@pytest.mark.parametrize("name", PAPER)
+def test_paper_figures(name):
+    spec = archcost.load_spec(name)
+    ref = spec.reference["paper"]
+    a = archcost.analyze(name, convention=ref.get("convention", "default"))
+    tol = ref.get("tolerance", 0.01)
+    if "params" in ref:
+        assert a.totals["params"] == pytest.approx(ref["params"], rel=tol), ref.get("source")
+    if "macs" in ref:
+        assert a.totals["macs"] == pytest.approx(ref["macs"], rel=ref.get("macs_tolerance", tol)), ref.get("source")
+
+
+@pytest.mark.parametrize("name", TV)
+def test_torchvision_meta(name):
+    from zoo_util import torchvision_meta
+
+    spec = archcost.load_spec(name)
+    meta = torchvision_meta(spec)
+    a = archcost.analyze(name)
+    if not spec.reference.get("torchvision_kwargs"):
+        assert a.totals["params"] == meta["num_params"]
+        assert a.totals["macs"] == pytest.approx(meta["_ops"] * 1e9, rel=0.005)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TV)
+def test_torchvision_equal(name):
+    import torch
+    from zoo_util import copy_weights_in_order, leaf_output_shapes, torchvision_model
+
+    spec = archcost.load_spec(name)
+    tv = torchvision_model(spec)
+    ours = archcost.lower(name).eval()
+    a = archcost.analyze(name)
+    assert a.totals["params"] == sum(p.numel() for p in tv.parameters())
+    assert sum(p.numel() for p in ours.parameters()) == a.totals["params"]
+    x = torch.randn(1, *a.graph.input_shape)
+    assert leaf_output_shapes(ours, x) == leaf_output_shapes(tv, x)
+    torch.manual_seed(0)
+    copy_weights_in_order(tv, ours)
+    with torch.no_grad():
+        expected, got = tv(x), ours(x)
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
