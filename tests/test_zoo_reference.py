@@ -38,9 +38,25 @@ def test_torchvision_meta(name):
     spec = archcost.load_spec(name)
     meta = torchvision_meta(spec)
     a = archcost.analyze(name)
-    if not spec.reference.get("torchvision_kwargs"):
+    if spec.reference.get("torchvision_kwargs"):
+        # e.g. aux_logits=False: compare with the model built with those arguments
+        from zoo_util import torchvision_model
+
+        assert a.totals["params"] == sum(p.numel() for p in torchvision_model(spec).parameters())
+    else:
         assert a.totals["params"] == meta["num_params"]
-        assert a.totals["macs"] == pytest.approx(meta["_ops"] * 1e9, rel=0.005)
+    # _ops is measured in eval mode (no auxiliary heads), to 3 decimals of GMACs
+    assert a.totals["macs"] == pytest.approx(meta["_ops"] * 1e9, rel=0.005)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [e.name for e in ENTRIES])
+def test_verify_against_torch_and_fvcore(name):
+    """Per layer: analytic shape, params and fvcore-convention MACs equal the lowered module's and fvcore's."""
+    from archcost.verify import verify_graph
+
+    report = verify_graph(archcost.build(name))
+    assert report.ok, "\n".join(report.problems()[:20])
 
 
 @pytest.mark.slow

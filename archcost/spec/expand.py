@@ -15,7 +15,16 @@ main keys
 modifiers
     ``name`` (node id segment), ``if`` (expression; skip the layer when false),
     ``repeat`` (expression; the loop index is ``i``), ``first`` (a mapping of
-    argument overrides for the first repetition: a stage's stride).
+    argument overrides for the first repetition: a stage's stride), ``from``
+    (take the input from earlier named tensor(s) instead of the previous layer).
+
+Graphs that are not a chain (DenseNet's concat, DPN's dual path, NASNet's
+two-input cells) use names: a layer with ``name: x`` also names its output
+tensor ``x`` within the enclosing block call (or the top level); ``from: x``
+(or ``from: [a, b]``) feeds a later layer from it.  ``_`` is the previous
+layer's output, ``in`` the block's input (``in0``, ``in1``... when a block is
+called with ``from: [a, b]``).  ``add``, ``concat`` and ``multiply`` may stand
+alone with ``from: [a, b, ...]``.
 
 Names available to expressions: the spec's ``params``, the block's ``args``,
 ``in`` (channels entering the enclosing block), ``ch`` / ``h`` / ``w`` (shape
@@ -37,7 +46,7 @@ MAX_NODES = 50_000
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
 MAX_ELEMENTS = 2**40  # per tensor, batch 1: no machine holds more
-MODIFIERS = ("name", "if", "repeat", "first")
+MODIFIERS = ("name", "if", "repeat", "first", "from")
 COMPOSITES = ("sequential", "residual", "parallel", "activation")
 TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
 
@@ -146,7 +155,9 @@ class Expander:
     def build(self, layers) -> Graph:
         shape = self.input_shape
         scope = {**self.params, "in": shape[0]}
-        out = self.seq(layers, _T(INPUT, shape), scope, "", (), self.file, getattr(layers, "line", None))
+        inp = _T(INPUT, shape)
+        self.frame = {"input": inp, "in": inp, "in0": inp}
+        out = self.seq(layers, inp, scope, "", (), self.file, getattr(layers, "line", None))
         if not self.nodes:
             raise self._err("the network has no layers", line=getattr(layers, "line", 1), path="",
                             fix="add at least one layer under `layers:`.")
@@ -224,8 +235,52 @@ class Expander:
                     raise self._err("`first` needs the layer's arguments to be a mapping", line=line, path=path,
                                     file=file, fix="write the layer as `- block: {arg: value}`.")
                 v = {**(value or {}), **first}
-            cur = self.dispatch(key, v, cur, s, path, key_line, stack, file)
+            srcs = None
+            if "from" in item:
+                srcs = self.sources(item["from"], cur, item.key_line("from"), path, file)
+                cur = srcs[0]
+                s = {**s, "ch": cur.shape[0], "h": cur.shape[1] if len(cur.shape) > 1 else 1,
+                     "w": cur.shape[-1] if len(cur.shape) > 1 else 1}
+            if key in ("add", "concat", "multiply"):
+                if srcs is None or len(srcs) < 2:
+                    raise self._err(f"a standalone '{key}' needs `from:` with two or more tensor names",
+                                    line=line, path=path, file=file,
+                                    fix=f"write `- {{{key}: {{}}, from: [a, b]}}` with names given by `name:`, "
+                                        "or use `parallel:` / `residual:`.")
+                if value not in (None, {}) and not (key == "concat" and isinstance(value, dict) and set(value) <= {"dim"}):
+                    raise self._err(f"'{key}' takes no arguments here", line=line, path=path, file=file,
+                                    fix=f"write `- {{{key}: {{}}, from: [...]}}`.")
+                attrs = {"dim": int((value or {}).get("dim", 0))} if key == "concat" else {}
+                cur = self.add_node(path, key, attrs, srcs, key_line, file)
+            elif srcs is not None and len(srcs) > 1:
+                if key not in self.blocks:
+                    raise self._err(f"'{key}' takes one input but `from:` names {len(srcs)}", line=line, path=path,
+                                    file=file, fix="give one name, or call a block with several inputs.")
+                cur = self.block(key, v, cur, s, path, key_line, stack, file, srcs)
+            else:
+                cur = self.dispatch(key, v, cur, s, path, key_line, stack, file)
+            if "name" in item:
+                self.frame[nm] = cur
         return cur
+
+    def sources(self, names, cur, line, path, file):
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not names:
+            raise self._err("`from` must be a tensor name or a list of names", line=line, path=path, file=file,
+                            fix="write `from: x` or `from: [a, b]`.")
+        out = []
+        for n in names:
+            if n == "_":
+                out.append(cur)
+            elif isinstance(n, str) and n in self.frame:
+                out.append(self.frame[n])
+            else:
+                known = ", ".join(k for k in self.frame if k not in ("in0",)) or "none"
+                raise self._err(f"`from` names '{n}', which is not an earlier named layer here", line=line,
+                                path=path, file=file,
+                                fix=f"give that layer `name: {n}` before using it; names visible here: {known}, _.")
+        return out
 
     def dispatch(self, key, value, cur, scope, path, line, stack, file):
         if key in OPS:
@@ -303,7 +358,7 @@ class Expander:
             start += size
         return out
 
-    def block(self, key, value, cur, scope, path, line, stack, file):
+    def block(self, key, value, cur, scope, path, line, stack, file, inputs=None):
         bdef, bfile = self.blocks[key]
         if key in stack:
             chain = " → ".join((*stack[stack.index(key):], key))
@@ -322,7 +377,8 @@ class Expander:
         if unknown:
             raise self._err(f"block '{key}' has no argument '{unknown[0]}'", line=line, path=path, file=file,
                             fix=f"its arguments are: {', '.join(bdef.args) or 'none'}.")
-        bscope = {**self.params, "in": cur.shape[0]}
+        inputs = inputs or [cur]
+        bscope = {**self.params, "in": cur.shape[0], **{f"in{k}": t.shape[0] for k, t in enumerate(inputs)}}
         for arg, decl in bdef.args.items():
             if arg in value:
                 kind = "str" if decl == "str" or (isinstance(decl, str) and decl not in TYPE_NAMES) else "arg"
@@ -341,7 +397,12 @@ class Expander:
             else:
                 v = self._run(lambda: eval_value(decl, bscope, "arg"), line=line, path=path, file=bfile)
             bscope[arg] = v
-        out = self.seq(bdef.layers, cur, bscope, path + ".", (*stack, key), bfile, line)
+        outer = self.frame
+        self.frame = {"in": cur, **{f"in{k}": t for k, t in enumerate(inputs)}}
+        try:
+            out = self.seq(bdef.layers, cur, bscope, path + ".", (*stack, key), bfile, line)
+        finally:
+            self.frame = outer
         if bdef.residual == "auto" and out.shape == cur.shape and out is not cur:
             return self.join("add", [out, cur], path, line, file)
         return out
