@@ -71,6 +71,6 @@ def analyze(spec: Union[str, Spec, Graph], *, input=None, convention: str = "def
 
 def lower(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None = None):
     """Lower a spec to a ``torch.nn.Module`` whose submodules are named by the spec's node ids."""
-    from .lower import lower_graph
+    from .lowering import lower_graph
 
     return lower_graph(build(spec, input=input, overrides=overrides))

@@ -60,7 +60,7 @@ def fvcore_by_module(model, x) -> dict:
 def verify_graph(graph: Graph, *, batch: int = 1, seed: int = 0) -> VerifyReport:
     import torch
 
-    from .lower import example_input, lower_graph
+    from .lowering import example_input, lower_graph
 
     torch.manual_seed(seed)
     model = lower_graph(graph).eval()
