@@ -44,10 +44,10 @@ class SpecError(ArchcostError):
         return self
 
     def __str__(self) -> str:
-        where = self.file or "<spec>"
+        where = self.file or ""
         if self.line is not None:
-            where += f":{self.line}"
-        text = f"{where}: error"
+            where += f":{self.line}" if where else f"line {self.line}"
+        text = f"{where}: error" if where else "error"
         if self.path:
             text += f" in layer '{self.path}'"
         text += f": {self.message}"

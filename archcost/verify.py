@@ -45,11 +45,11 @@ class VerifyReport:
 
 
 def fvcore_by_module(model, x) -> dict:
-    from fvcore.nn import FlopCountAnalysis
-
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # fvcore traces with torch.jit, which warns about its own deprecation
+        from fvcore.nn import FlopCountAnalysis
+
         fca = FlopCountAnalysis(model, x)
         fca.unsupported_ops_warnings(False)
         fca.uncalled_modules_warnings(False)

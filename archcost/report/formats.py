@@ -1,0 +1,51 @@
+"""Plain-text outputs of an Analysis: JSON, CSV, Markdown. No rich, no pandas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..analysis.conventions import CONVENTIONS
+from ..analysis.engine import ROW_FIELDS
+from . import units
+
+
+def to_json(analysis, indent: int = 2) -> str:
+    return json.dumps(analysis.to_dict(), indent=indent)
+
+
+def to_csv(analysis) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(ROW_FIELDS)
+    for r in analysis.rows:
+        d = r.to_dict()
+        w.writerow(["x".join(map(str, s)) for s in d["input_shapes"]] if k == "input_shapes" else
+                   ("x".join(map(str, d[k])) if k == "output_shape" else d[k]) for k in ROW_FIELDS)
+    return buf.getvalue()
+
+
+def header_lines(analysis) -> list:
+    t = analysis.totals
+    conv = CONVENTIONS[analysis.convention]
+    title = analysis.meta.get("title") or analysis.model
+    return [
+        f"{title} ({analysis.model}) — input {units.shape(analysis.input_shape)}, dtype {analysis.dtype}",
+        f"convention: {analysis.convention} ({conv.doc})",
+        f"total: {t['params']:,} params, {t['macs']:,} MACs, {t['flops']:,} FLOPs, "
+        f"weights {units.nbytes(t['weight_bytes'])}, peak activations {units.nbytes(t['peak_activation_bytes'])}",
+    ]
+
+
+def to_markdown(analysis) -> str:
+    lines = [f"**{line}**  " if i == 0 else f"{line}  " for i, line in enumerate(header_lines(analysis))]
+    lines += ["", "| layer | op | output | params | MACs | FLOPs | activations |",
+              "|---|---|---|---:|---:|---:|---:|"]
+    for r in analysis.rows:
+        lines.append(f"| {r.name} | {r.op} | {units.shape(r.output_shape)} | {r.params:,} | {r.macs:,} | "
+                     f"{r.flops:,} | {units.nbytes(r.activation_bytes)} |")
+    t = analysis.totals
+    lines.append(f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | **{t['flops']:,}** | "
+                 f"peak {units.nbytes(t['peak_activation_bytes'])} |")
+    return "\n".join(lines) + "\n"
