@@ -81,7 +81,8 @@ def table(
 
         from .report.table import rich_table
 
-        Console().print(rich_table(a))
+        console = Console()
+        console.print(rich_table(a, width=console.width))
     if verify:
         _verify(build(spec, input=input, overrides=overrides), batch)
 

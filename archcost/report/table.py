@@ -1,4 +1,8 @@
-"""The rich terminal table."""
+"""The rich terminal table.
+
+Columns are dropped from the right of a priority list when the terminal is
+narrow, so names and the key numbers never get squeezed into ellipses.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,36 @@ from rich.table import Table
 from . import units
 from .formats import header_lines
 
+# (header, row -> cell, totals -> footer, priority: lower = kept longer)
+_COLUMNS = [
+    ("params", lambda r: units.count(r.params) if r.params else "", lambda t: units.count(t["params"]), 0),
+    ("MACs", lambda r: units.count(r.macs) if r.macs else "", lambda t: units.count(t["macs"]), 0),
+    ("activations", lambda r: units.nbytes(r.activation_bytes), lambda t: "peak " + units.nbytes(t["peak_activation_bytes"]), 1),
+    ("FLOPs", lambda r: units.count(r.flops) if r.flops else "", lambda t: units.count(t["flops"]), 2),
+    ("weights", lambda r: units.nbytes(r.weight_bytes) if r.weight_bytes else "", lambda t: units.nbytes(t["weight_bytes"]), 2),
+    ("FLOP/B", lambda r: f"{r.arithmetic_intensity:.1f}" if r.arithmetic_intensity else "",
+     lambda t: f"{t['arithmetic_intensity']:.1f}", 3),
+]
 
-def rich_table(analysis) -> Table:
+
+def rich_table(analysis, width: int = 200) -> Table:
     t = analysis.totals
     head = header_lines(analysis)
-    table = Table(title=head[0], caption=head[1], show_footer=True, header_style="bold", footer_style="bold",
-                  caption_justify="left")
-    table.add_column("layer", footer="total", overflow="fold")
-    table.add_column("op", no_wrap=True)
+    name_w = min(max((len(r.name) for r in analysis.rows), default=10), 48)
+    op_w = max((len(r.op) for r in analysis.rows), default=6)
+    out_w = max((len(units.shape(r.output_shape)) for r in analysis.rows), default=8)
+    budget = width - name_w - op_w - out_w - 10
+    keep_level = 3
+    while keep_level > 0 and budget < sum(14 for c in _COLUMNS if c[3] <= keep_level):
+        keep_level -= 1
+    cols = [c for c in _COLUMNS if c[3] <= keep_level]
+    table = Table(title=head[0], caption="\n".join(head[1:]), show_footer=True, header_style="bold",
+                  footer_style="bold", caption_justify="left")
+    table.add_column("layer", footer="total", overflow="fold", min_width=min(name_w, 24))
+    table.add_column("op", no_wrap=True, max_width=16)
     table.add_column("output", footer=f"{t['layers']} layers", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True, footer=units.count(t["params"]))
-    table.add_column("MACs", justify="right", no_wrap=True, footer=units.count(t["macs"]))
-    table.add_column("FLOPs", justify="right", no_wrap=True, footer=units.count(t["flops"]))
-    table.add_column("weights", justify="right", no_wrap=True, footer=units.nbytes(t["weight_bytes"]))
-    table.add_column("activations", justify="right", no_wrap=True, footer="peak " + units.nbytes(t["peak_activation_bytes"]))
-    table.add_column("FLOP/B", justify="right", no_wrap=True, footer=f"{t['arithmetic_intensity']:.1f}")
+    for name, _, foot, _ in cols:
+        table.add_column(name, justify="right", no_wrap=True, footer=foot(t))
     for r in analysis.rows:
-        table.add_row(r.name, r.op, units.shape(r.output_shape), units.count(r.params) if r.params else "",
-                      units.count(r.macs) if r.macs else "", units.count(r.flops) if r.flops else "",
-                      units.nbytes(r.weight_bytes) if r.weight_bytes else "", units.nbytes(r.activation_bytes),
-                      f"{r.arithmetic_intensity:.1f}" if r.arithmetic_intensity else "")
+        table.add_row(r.name, r.op, units.shape(r.output_shape), *[cell(r) for _, cell, _, _ in cols])
     return table

@@ -1,0 +1,87 @@
+"""The CLI through typer's CliRunner, plus golden outputs for a small spec."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archcost.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+HW = str(ROOT / "specs" / "homework" / "inception_5x5_bottleneck.yaml")
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args), env={"COLUMNS": "120"})
+
+
+def test_table_default():
+    r = run("table", "mobilenetv2")
+    assert r.exit_code == 0, r.output
+    assert "convention: default" in r.output
+    assert "3.50M" in r.output and "300.77M" in r.output
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "csv"])
+def test_golden(fmt):
+    r = run("table", HW, "--format", fmt)
+    assert r.exit_code == 0, r.output
+    out = r.output.replace(str(ROOT) + "/", "")
+    golden = GOLDEN / f"inception_5x5_bottleneck.{ {'json': 'json', 'markdown': 'md', 'csv': 'csv'}[fmt] }"
+    assert out == golden.read_text()
+
+
+def test_json_is_parseable_and_stamped():
+    r = run("table", "mobilenet_v2", "-f", "json", "-c", "fvcore", "--batch", "2", "--dtype", "float16")
+    d = json.loads(r.output)
+    assert d["convention"] == "fvcore" and d["dtype"] == "float16" and d["input_shape"][0] == 2
+    assert d["totals"]["macs"] == 2 * 314_193_216
+
+
+def test_depth_and_input_and_set():
+    r = run("table", "mobilenetv2", "--depth", "1", "--input", "3,160,160", "--set", "width=0.5", "-f", "json")
+    d = json.loads(r.output)
+    assert d["input_shape"] == [1, 3, 160, 160]
+    assert len(d["layers"]) == 23
+
+
+@pytest.mark.parametrize("args,text", [
+    (["table", "no_such_model"], "neither a spec file nor a zoo model"),
+    (["table", "mobilenetv2", "--convention", "nope"], "unknown convention"),
+    (["table", "mobilenetv2", "--input", "3,a,4"], "comma-separated integers"),
+    (["table", "mobilenetv2", "--set", "nope=1"], "no parameter 'nope'"),
+    (["table", "mobilenetv2", "--set", "width"], "name=value"),
+    (["table", str(ROOT / "specs" / "homework" / "alexnet_conv1.yaml"), "--input", "3,8,8"], "kernel"),
+    (["zoo", "--sort", "colour"], "cannot sort"),
+])
+def test_bad_cli_input_exit_2_one_paragraph(args, text):
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    assert text in r.output
+    assert "Traceback" not in r.output
+    assert r.output.strip().count("\n") == 0
+
+
+def test_zoo_lists_and_filters():
+    r = run("zoo", "--format", "json", "--sort", "macs")
+    rows = json.loads(r.output)
+    assert any(row["name"] == "mobilenetv2" for row in rows)
+    macs = [row["macs"] for row in rows]
+    assert macs == sorted(macs, reverse=True)
+    r = run("zoo", "--family", "efficient", "--format", "csv")
+    assert r.exit_code == 0 and r.output.startswith("name,family")
+
+
+def test_ops_lists_registry():
+    r = run("ops")
+    assert r.exit_code == 0 and "conv2d" in r.output and "channel_shuffle" in r.output
+
+
+@pytest.mark.slow
+def test_verify_passes_on_mobilenetv2():
+    r = run("table", "mobilenetv2", "--verify", "--format", "json")
+    assert r.exit_code == 0, r.output[-2000:]
+    assert "verified: all 153 layers agree" in r.output
