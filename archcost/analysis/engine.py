@@ -42,19 +42,39 @@ ROW_FIELDS = [f.name for f in fields(Row)]
 
 
 def node_costs(graph: Graph) -> list:
-    """(Params, cost dict) for each node; independent of batch, dtype and convention, so cached on the graph."""
+    """Per node: (params, trainable, buffers, input elems, output elems, is view, cost dict).
+
+    Independent of batch, dtype and convention, so computed once and cached on the graph.
+    """
     cached = getattr(graph, "_node_costs", None)
     if cached is None:
         cached = []
         for n in graph.nodes:
             op = OPS[n.op]
             ins = list(n.in_shapes)
-            cached.append((op.params(n.attrs, ins), op.costs(n.attrs, ins, n.out_shape), op.view))
+            p = op.params(n.attrs, ins)
+            cached.append((p.weight + p.bias, p.trainable, p.buffers, sum(prod(s) for s in n.in_shapes),
+                           prod(n.out_shape), op.view, op.costs(n.attrs, ins, n.out_shape)))
         graph._node_costs = cached
     return cached
 
 
+def _convention_counts(graph: Graph, conv) -> list:
+    """(macs, flops) per node for batch 1 under a convention, cached on the graph."""
+    cache = graph.__dict__.setdefault("_conv_counts", {})
+    if conv.name not in cache:
+        cache[conv.name] = [(conv.macs(c[6]), conv.flops(c[6])) for c in node_costs(graph)]
+    return cache[conv.name]
+
+
 def peak_activation_elems(graph: Graph) -> int:
+    cached = graph.__dict__.get("_peak_elems")
+    if cached is None:
+        cached = graph.__dict__["_peak_elems"] = _peak_activation_elems(graph)
+    return cached
+
+
+def _peak_activation_elems(graph: Graph) -> int:
     """Peak number of live activation elements (batch 1) over an inference pass.
 
     Tensor liveness: a node's output is allocated when the node runs and freed
@@ -177,27 +197,26 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
     if not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a positive integer, got {batch!r}", fix="use --batch 1 or more.")
     rows = []
+    append = rows.append
     tot_params = tot_train = tot_buf = tot_macs = tot_flops = tot_act = tot_rb = tot_wb = 0
     saved = prod(graph.input_shape)
-    for n, (p, c, view) in zip(graph.nodes, node_costs(graph)):
-        params = p.weight + p.bias
-        macs = conv.macs(c) * batch
-        flops = conv.flops(c) * batch
-        out_elems = prod(n.out_shape) * batch
-        act = out_elems * b
+    for n, (params, trainable, buffers, in_elems, out_elems, view, _), (m1, f1) in zip(
+            graph.nodes, node_costs(graph), _convention_counts(graph, conv)):
+        macs = m1 * batch
+        flops = f1 * batch
+        act = out_elems * batch * b
         wbytes = params * b
         if view:
             rb = wb = 0
         else:
-            rb = sum(prod(s) for s in n.in_shapes) * batch * b + wbytes + p.buffers * b
+            rb = in_elems * batch * b + wbytes + buffers * b
             wb = act
-            saved += prod(n.out_shape)
-        rows.append(Row(n.id, n.op, [[batch, *s] for s in n.in_shapes], [batch, *n.out_shape], params,
-                        p.trainable, p.buffers, macs, flops, wbytes, act, rb, wb,
-                        flops / (rb + wb) if rb + wb else 0.0))
+            saved += out_elems
+        append(Row(n.id, n.op, [[batch, *s] for s in n.in_shapes], [batch, *n.out_shape], params,
+                   trainable, buffers, macs, flops, wbytes, act, rb, wb, flops / (rb + wb) if rb + wb else 0.0))
         tot_params += params
-        tot_train += p.trainable
-        tot_buf += p.buffers
+        tot_train += trainable
+        tot_buf += buffers
         tot_macs += macs
         tot_flops += flops
         tot_act += act
