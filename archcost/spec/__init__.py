@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from math import prod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import SpecError
+from ..errors import SpecError, short_repr
 from ..ir import Graph
 from . import expr
-from .expand import Expander, eval_value
+from .expand import MAX_ELEMENTS, Expander, eval_value
 from .model import BlockLibrary, SpecModel, validate
 from .yamlload import load_yaml_file, load_yaml_text
 
@@ -47,8 +48,9 @@ class Spec:
 
     @property
     def reference(self) -> dict:
+        # a variant's reference replaces the file's (it describes a different network)
         v = self.variant_model()
-        return {**self.model.reference, **(v.reference if v else {})}
+        return dict(v.reference) if v and v.reference else dict(self.model.reference)
 
     @property
     def title(self) -> str:
@@ -60,21 +62,32 @@ class Spec:
         return {**self.model.params, **(v.params if v else {})}
 
 
-def _load_blocks(model: SpecModel, file: str) -> dict:
+def _load_blocks(model: SpecModel, file: str, raw=None) -> dict:
     blocks = {}
-    for inc in model.include:
+    inc_lines = raw.get("include") if isinstance(raw, dict) else None
+    for k, inc in enumerate(model.include):
         base = Path(file).parent
         cands = [base / "blocks" / f"{inc}.yaml", specs_dir() / "blocks" / f"{inc}.yaml", base / inc]
-        path = next((c for c in cands if c.is_file()), None)
+        path = next((c for c in cands if _is_file(c)), None)
         if path is None:
             raise SpecError(f"cannot find block library '{inc}'", file=file,
-                            line=None, fix=f"put it at specs/blocks/{inc}.yaml or give a path relative to the spec.")
-        lib = validate(BlockLibrary, load_yaml_file(str(path)), str(path))
+                            line=inc_lines.item_line(k) if hasattr(inc_lines, "item_line") else None, fix=f"put it at specs/blocks/{inc}.yaml or give a path relative to the spec.")
+        lib_raw = load_yaml_file(str(path))
+        lib = validate(BlockLibrary, lib_raw, str(path))
         for name, bdef in lib.blocks.items():
+            bdef._raw = lib_raw["blocks"][name]
             blocks[name] = (bdef, str(path))
     for name, bdef in model.blocks.items():
+        bdef._raw = raw["blocks"][name] if isinstance(raw, dict) and isinstance(raw.get("blocks"), dict) else None
         blocks[name] = (bdef, file)
     return blocks
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte
+        return False
 
 
 def _zoo_index() -> dict:
@@ -126,14 +139,14 @@ def resolve(name_or_path: str) -> tuple[str, str | None]:
         return name_or_path, None
     d = specs_dir()
     direct = d / f"{name_or_path}.yaml"
-    if direct.is_file():
-        return str(direct), None
     idx = zoo_index()
     key = name_or_path.lower().replace("-", "_")
     for k in (name_or_path, key):
-        if k in idx:
+        if k in idx:  # variants first: a variant may share its file's name
             p, v = idx[k]
             return str(p), v
+    if direct.is_file():
+        return str(direct), None
     import difflib
 
     close = difflib.get_close_matches(key, list(idx), n=3)
@@ -151,7 +164,7 @@ def load_spec(name_or_path: str, *, text: str | None = None) -> Spec:
         raw = load_yaml_file(file)
     model = validate(SpecModel, raw, file)
     spec = Spec(model=model, raw=raw, file=file, variant=variant)
-    spec.blocks = _load_blocks(model, file)
+    spec.blocks = _load_blocks(model, file, raw)
     for name, (bdef, bfile) in spec.blocks.items():
         if bdef.residual not in ("none", "auto"):
             raise SpecError(f"block '{name}': residual must be none or auto, got {bdef.residual!r}", file=bfile,
@@ -179,19 +192,28 @@ def build_graph(spec: Spec, *, input_shape=None, overrides: dict | None = None) 
         try:
             params[k] = eval_value(v, params)
         except SpecError as e:
-            raise e.located(file=spec.file, line=getattr(spec.raw.get("params"), "key_line", lambda _: None)(k),
-                            path=f"params.{k}")
+            e.message = f"parameter '{k}': {e.message}"
+            raise e.located(file=spec.file, line=getattr(spec.raw.get("params"), "key_line", lambda _: None)(k))
     if input_shape is None:
         try:
-            input_shape = [eval_value(x, params) for x in spec.model.input]
+            input_shape = [eval_value(x, params, "int") for x in spec.model.input]
         except SpecError as e:
             raise e.located(file=spec.file, line=spec.raw.key_line("input"))
     input_shape = tuple(int(x) if isinstance(x, float) and x.is_integer() else x for x in input_shape)
     if not input_shape or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in input_shape):
-        raise SpecError(f"input shape {list(input_shape)} must be positive integers (channels first, no batch)",
-                        file=spec.file, line=spec.raw.key_line("input"),
+        raise SpecError(f"input shape {short_repr(list(input_shape))} must be positive integers "
+                        "(channels first, no batch)", file=spec.file, line=spec.raw.key_line("input"),
                         fix="write e.g. `input: [3, 224, 224]`.")
+    if prod(input_shape) > MAX_ELEMENTS:
+        raise SpecError(f"input shape {list(input_shape)} has {prod(input_shape):.3g} elements, beyond any "
+                        "machine's memory", file=spec.file, line=spec.raw.key_line("input"),
+                        fix="check the input size (channels, height, width).")
     meta = {"title": spec.title, "variant": spec.variant}
     ex = Expander(name=spec.name, file=spec.file, params=params, blocks=spec.blocks, input_shape=input_shape,
                   meta=meta)
-    return ex.build(spec.raw["layers"])
+    try:
+        return ex.build(spec.raw["layers"])
+    except RecursionError:
+        raise SpecError("the network is nested too deeply to expand", file=spec.file,
+                        line=spec.raw.key_line("layers"),
+                        fix="flatten the structure: fewer blocks and groups inside each other.") from None
