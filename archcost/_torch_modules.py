@@ -68,3 +68,12 @@ class PaddedConv(nn.Module):
 
     def forward(self, x):
         return self.conv(nn.functional.pad(x, self.pad))
+
+
+class Scale(nn.Module):
+    def __init__(self, a, ins=None):
+        super().__init__()
+        self.value = a["value"]
+
+    def forward(self, x):
+        return x * self.value

@@ -19,13 +19,14 @@ def _tm(name):
 
 def _flatten_shape(a, ins):
     shape = ins[0]
-    # torch's start_dim counts the batch as dim 0
-    s = a["start_dim"] - 1
-    e = a["end_dim"] if a["end_dim"] < 0 else a["end_dim"] - 1
-    e = e % len(shape) if e < 0 else e
-    if not 0 <= s <= e < len(shape):
+    # torch's dims count the batch as dim 0; negative dims count from the end, as in torch
+    rank = len(shape) + 1
+    s = a["start_dim"] + rank if a["start_dim"] < 0 else a["start_dim"]
+    e = a["end_dim"] + rank if a["end_dim"] < 0 else a["end_dim"]
+    if not 1 <= s <= e < rank:
         raise ShapeError(f"flatten start_dim={a['start_dim']}, end_dim={a['end_dim']} do not fit input {fmt_shape(shape)}",
                          fix="use start_dim >= 1 (dim 0 is the batch) and end_dim after it.")
+    s, e = s - 1, e - 1
     return (*shape[:s], prod(shape[s:e + 1]), *shape[e + 1:])
 
 
@@ -66,6 +67,10 @@ register(OpDef(name="add", attrs=(), shape=_add_shape, arity=None,
 
 
 def _broadcast(ins):
+    if len({len(s) for s in ins}) > 1:
+        # with the batch in front, torch would align a lower-rank tensor's dims with the wrong ones
+        raise ShapeError(f"cannot multiply tensors of different ranks: {' and '.join(fmt_shape(s) for s in ins)}",
+                         fix="keep the gate's dimensions: a squeeze-excitation gate is C×1×1, not C.")
     rank = max(len(s) for s in ins)
     out = []
     for i in range(rank):
@@ -161,3 +166,15 @@ for _d in (1, 2):
     register(OpDef(name=f"zeropad{_d}d", attrs=(Attr("padding", "any"),), prepare=_pad_prepare(_d),
                    shape=_pad_shape, lower=_pad_lower(_d), in_rank=(_d + 1,), family="other",
                    torch_name=f"nn.ZeroPad{_d}d"))
+
+
+def _scale_lower(a, ins):
+    from .. import _torch_modules as tm
+
+    return tm.Scale(a)
+
+
+register(OpDef(name="scale", attrs=(Attr("value", "float", doc="constant factor"),),
+               shape=lambda a, ins: ins[0], costs=lambda a, ins, out: {"eltwise_flops": prod(out)},
+               lower=_scale_lower, family="other", torch_name="x * value",
+               doc="multiply by a constant (Inception-ResNet's residual scaling); no params, no MACs."))
