@@ -140,8 +140,7 @@ def _pad_prepare(d):
             raise ShapeError(f"padding must be an integer or a list of {2 * d} integers (torch order: left, right"
                              + (", top, bottom" if d == 2 else "") + f"), not {a['padding']!r}",
                              fix="write e.g. `padding: [0, 1, 0, 1]`.")
-        if any(x < 0 for x in p):
-            raise ShapeError("padding must not be negative", fix="use zero or more.")
+        # negative padding crops, as in torch's ZeroPad2d (NASNet's factorized reduction shifts by one pixel)
         return {**a, "padding": tuple(p)}
     return prepare
 

@@ -10,13 +10,16 @@ depth.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
-from ..errors import SpecError
+from ..errors import SpecError, short_repr
 
 MAX_FILE_BYTES = 2_000_000
 MAX_ALIASES = 1_000
 MAX_DEPTH = 64
+MAX_EXPANDED = 200_000  # values after alias expansion: a few aliases can expand to billions ("billion laughs")
 
 
 class LocDict(dict):
@@ -49,7 +52,65 @@ class LocList(list):
         return self.line
 
 
-class _Loader(yaml.SafeLoader):
+_INDICATORS = re.compile(r"(?:[-?:][ \t]+)*")
+
+
+def _nesting_depth(text: str) -> int:
+    """Cheap upper bound of YAML nesting (indentation steps + open brackets), checked before parsing
+    so that libyaml never recurses deeply."""
+    depth = max_depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                max_depth = depth
+        elif ch in "]}":
+            depth -= 1
+    # an upper bound: one level per leading space, plus compact nesting on one line (`- - - x`, `? ? x`)
+    indent = max((len(line) - len(line.lstrip(" ")) + len(_INDICATORS.match(line.lstrip(" ")).group())
+                  for line in text.splitlines() if line.strip()), default=0)
+    return max_depth + indent
+
+
+class _Guards:
+    """Checks shared by both loaders: alias expansion size, and values the constructors cannot build."""
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as err:
+            # e.g. `!!int abc`, a 5,000-digit integer, the date 2024-13-45
+            raise SpecError(f"cannot read the value {short_repr(node.value if isinstance(node.value, str) else node.tag)}: "
+                            f"{str(err)[:120]}", line=node.start_mark.line + 1,
+                            fix="write a plain number or quote the text.") from None
+
+
+class _FastLoader(_Guards, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's parser (when available) with archcost's constructors; aliases counted at construction."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def construct_object(self, node, deep=False):
+        if node in self.constructed_objects:
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise SpecError(
+                    f"more than {MAX_ALIASES} YAML alias references (*name)",
+                    line=node.start_mark.line + 1,
+                    fix="write the repeated part as a block and use `repeat:` instead of anchors and aliases.",
+                )
+        return super().construct_object(node, deep=deep)
+
+
+class _Loader(_Guards, yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self._aliases = 0
@@ -77,6 +138,41 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+
+def _check_expansion(root):
+    """Refuse documents whose aliases expand to more than MAX_EXPANDED values (or refer to themselves)."""
+    sizes: dict = {}
+    active: set = set()
+
+    def size(node):
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise SpecError("a YAML alias refers to the mapping or list that contains it",
+                            line=node.start_mark.line + 1, fix="remove the self-reference (*name inside &name).")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [x for pair in node.value for x in pair]
+        else:
+            children = ()
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED:
+                raise SpecError(f"YAML anchors and aliases expand to more than {MAX_EXPANDED:,} values",
+                                line=child.start_mark.line + 1,
+                                fix="write the repeated part as a block and use `repeat:` instead of anchors "
+                                    "and aliases.")
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def _construct_mapping(loader, node):
@@ -111,8 +207,14 @@ def _construct_sequence(loader, node):
     return out
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _cls in (_Loader, _FastLoader):
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+# YAML 1.1 reads `4.2e6` (no dot or unsigned exponent) as a string; in a spec it always means a number.
+_SCI_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+for _cls in (_Loader, _FastLoader):
+    _cls.add_implicit_resolver("tag:yaml.org,2002:float", _SCI_FLOAT, list("-+0123456789."))
 
 
 def load_yaml_text(text: str, file: str = "<string>"):
@@ -124,20 +226,30 @@ def load_yaml_text(text: str, file: str = "<string>"):
             line=1,
             fix="a spec describes a network with blocks and repeat; it should be a few kilobytes.",
         )
+    # The pure-Python loader checks depth while composing; libyaml is ~10x faster, so use it when the
+    # text is shallow enough that its recursive composer is safe.
+    loader = _FastLoader if _nesting_depth(text) <= MAX_DEPTH else _Loader
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders derive from SafeLoader
     except SpecError as err:
         raise err.located(file=file)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         problem = err.problem or err.context or "invalid YAML"
-        raise SpecError(
-            f"YAML syntax error: {problem}",
-            file=file,
-            line=line,
-            fix="check indentation and that every `key: value` pair and list item `- ` is well formed.",
-        ) from None
+        if err.context and err.problem and err.context_mark:
+            problem += f" ({err.context} at line {err.context_mark.line + 1})"
+        fix = "check indentation and that every `key: value` pair and list item `- ` is well formed."
+        if mark is not None and "\t" in (text.splitlines()[mark.line:mark.line + 1] or [""])[0]:
+            fix = "YAML does not allow tabs for indentation: indent with spaces."
+        elif "constructor" in problem:
+            fix = "specs are plain YAML: remove the `!!` or `!` tag."
+        raise SpecError(f"YAML syntax error: {problem}", file=file, line=line, fix=fix) from None
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1 if isinstance(err.position, int) else 1
+        char = chr(err.character) if isinstance(err.character, int) else err.character
+        raise SpecError(f"the file contains a character YAML does not allow ({char!r})", file=file,
+                        line=line, fix="remove control characters; save the spec as plain UTF-8 text.") from None
     except yaml.YAMLError as err:
         raise SpecError(f"YAML error: {err}".replace("\n", " "), file=file, line=1,
                         fix="check the file is valid YAML.") from None
@@ -148,10 +260,12 @@ def load_yaml_text(text: str, file: str = "<string>"):
 
 def load_yaml_file(path: str):
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read(MAX_FILE_BYTES + 1)
-    except UnicodeDecodeError:
-        raise SpecError("file is not UTF-8 text", file=path, line=1,
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise SpecError(f"file is not UTF-8 text (byte {data[err.start]:#04x})", file=path, line=line,
                         fix="save the spec as UTF-8 YAML.") from None
     except OSError as err:
         raise SpecError(f"cannot read file: {err.strerror}", file=path,
