@@ -91,6 +91,8 @@ def verify_graph(graph: Graph, *, batch: int = 1, seed: int = 0) -> VerifyReport
         checks.append(c)
     totals = {
         "params": (analysis.totals["params"], sum(p.numel() for p in model.parameters())),
+        "trainable_params": (analysis.totals["trainable_params"],
+                             sum(p.numel() for p in model.parameters() if p.requires_grad)),
         "macs": (analysis.totals["macs"], int(by_module.get("", 0))),
     }
     return VerifyReport(graph.name, checks, totals)

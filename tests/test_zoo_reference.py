@@ -27,6 +27,8 @@ def test_paper_figures(name):
     tol = ref.get("tolerance", 0.01)
     if "params" in ref:
         assert a.totals["params"] == pytest.approx(ref["params"], rel=tol), ref.get("source")
+    if "trainable_params" in ref:
+        assert a.totals["trainable_params"] == pytest.approx(ref["trainable_params"], rel=tol), ref.get("source")
     if "macs" in ref:
         assert a.totals["macs"] == pytest.approx(ref["macs"], rel=ref.get("macs_tolerance", tol)), ref.get("source")
 

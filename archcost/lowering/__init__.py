@@ -37,6 +37,8 @@ class LoweredNet(nn.Module):
         self._plan = []
         for i, n in enumerate(graph.nodes):
             module = OPS[n.op].lower(n.attrs, list(n.in_shapes))
+            if n.attrs.get("trainable") is False:
+                module.requires_grad_(False)
             _place(self, n.id, module, graph, n)
             free = tuple(src for src in set(n.inputs) if last_use.get(src) == i)
             self._plan.append((n.id, n.inputs, free, module))

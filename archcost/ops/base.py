@@ -54,10 +54,11 @@ class Params:
     weight: int = 0
     bias: int = 0
     buffers: int = 0
+    frozen: bool = False  # `trainable: false`: counted as params, not as trainable params
 
     @property
     def trainable(self) -> int:
-        return self.weight + self.bias
+        return 0 if self.frozen else self.weight + self.bias
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,10 @@ def register(op: OpDef) -> OpDef:
         raise ValueError(f"op {op.name} registered twice")
     OPS[op.name] = op
     return op
+
+
+TRAINABLE = Attr("trainable", "bool", True,
+                 doc="false freezes the layer (requires_grad=False): still params, not trainable_params")
 
 
 def numel(shape) -> int:

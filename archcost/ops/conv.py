@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError
-from .base import Attr, OpDef, Params, as_tuple, fmt_shape, register
+from .base import TRAINABLE, Attr, OpDef, Params, as_tuple, fmt_shape, register
 
 
 def _padding_pairs(pad, d, kernel, dilation, stride):
@@ -59,6 +59,9 @@ def _conv_prepare(d, transposed=False):
         if transposed:
             p = as_tuple(a["padding"], d, "padding")
             op = as_tuple(a["output_padding"], d, "output_padding")
+            if any(o < 0 for o in op):
+                raise ShapeError(f"output_padding must not be negative, got {a['output_padding']!r}",
+                                 fix="use output_padding >= 0 (it adds rows/columns on one side).")
             if any(o >= max(si, di) for o, si, di in zip(op, s, dil)):
                 raise ShapeError("output_padding must be smaller than stride or dilation",
                                  fix="lower output_padding.")
@@ -93,7 +96,7 @@ def _conv_shape(d):
 
 def _conv_params(a, ins):
     w = a["out_channels"] * (a["in_channels"] // a["groups"]) * prod(a["kernel_size"])
-    return Params(weight=w, bias=a["out_channels"] if a["bias"] else 0)
+    return Params(weight=w, bias=a["out_channels"] if a["bias"] else 0, frozen=not a["trainable"])
 
 
 def _conv_costs(a, ins, out):
@@ -130,6 +133,7 @@ _CONV_ATTRS = (
     Attr("dilation", "ints", 1),
     Attr("groups", "int", 1, min=1, doc="groups = in_channels makes a depthwise convolution"),
     Attr("bias", "bool", True),
+    TRAINABLE,
 )
 
 for _d in (1, 2):
@@ -156,7 +160,7 @@ def _convt_shape(d):
 
 def _convt_params(a, ins):
     w = a["in_channels"] * (a["out_channels"] // a["groups"]) * prod(a["kernel_size"])
-    return Params(weight=w, bias=a["out_channels"] if a["bias"] else 0)
+    return Params(weight=w, bias=a["out_channels"] if a["bias"] else 0, frozen=not a["trainable"])
 
 
 def _convt_costs(a, ins, out):
@@ -191,7 +195,8 @@ def _linear_shape(a, ins):
 
 
 def _linear_params(a, ins):
-    return Params(weight=a["out_features"] * ins[0][-1], bias=a["out_features"] if a["bias"] else 0)
+    return Params(weight=a["out_features"] * ins[0][-1], bias=a["out_features"] if a["bias"] else 0,
+                  frozen=not a["trainable"])
 
 
 def _linear_costs(a, ins, out):
@@ -206,7 +211,8 @@ def _linear_lower(a, ins):
 
 
 register(OpDef(
-    name="linear", attrs=(Attr("out_features", "int", min=1), Attr("bias", "bool", True)),
+    name="linear", attrs=(Attr("out_features", "int", min=1), Attr("bias", "bool", True), TRAINABLE),
     shape=_linear_shape, params=_linear_params, costs=_linear_costs, lower=_linear_lower,
+    in_rank=(1, 2),  # features, or (tokens, features); a feature map must be flattened first
     family="linear", torch_name="nn.Linear",
     doc="fully connected layer over the last dimension (flatten first for images)."))
