@@ -81,3 +81,17 @@ def test_torchvision_equal(name):
     with torch.no_grad():
         expected, got = tv(x), ours(x)
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", TV)
+def test_torchvision_name_is_an_alias(name):
+    spec = archcost.load_spec(name)
+    assert archcost.load_spec(spec.reference["torchvision"]).name == spec.name
+
+
+def test_every_zoo_model_has_metadata_and_a_reference():
+    for e in ENTRIES:
+        spec = archcost.load_spec(e.name)
+        assert spec.model.paper and spec.model.paper.year, e.name
+        assert spec.accuracy is not None and spec.accuracy.source, e.name
+        assert spec.reference.get("torchvision") or spec.reference.get("paper"), e.name
