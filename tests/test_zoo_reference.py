@@ -81,6 +81,11 @@ def test_torchvision_equal(name):
     with torch.no_grad():
         expected, got = tv(x), ours(x)
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    # the fvcore preset reproduces fvcore run on torchvision's own model
+    from archcost.verify import fvcore_by_module
+
+    fv_total = fvcore_by_module(tv, x)[""]
+    assert archcost.analyze(name, convention="fvcore").totals["macs"] == pytest.approx(fv_total, rel=0.005)
 
 
 @pytest.mark.parametrize("name", TV)
