@@ -8,6 +8,32 @@ traceback reaches the user.
 
 from __future__ import annotations
 
+import reprlib
+
+class _Repr(reprlib.Repr):
+    # the YAML loader's dict/list subclasses must be cut like plain ones, not repr()'d whole
+    def repr_LocDict(self, x, level):
+        return self.repr_dict(x, level)
+
+    def repr_LocList(self, x, level):
+        return self.repr_list(x, level)
+
+
+_REPR = _Repr()
+_REPR.maxlevel = 3
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def short_repr(value, limit: int = 80) -> str:
+    """repr() for messages: bounded in depth and length (safe on YAML alias bombs), one line."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - a message must never fail
+        text = f"<{type(value).__name__}>"
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class ArchcostError(Exception):
     """Base class for archcost's own errors."""
@@ -53,7 +79,7 @@ class SpecError(ArchcostError):
         text += f": {self.message}"
         if self.fix:
             text += f" Fix: {self.fix}"
-        return text
+        return " ".join(text.split("\n"))
 
 
 class ShapeError(ArchcostError):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Callable
 
-from ..errors import ShapeError
+from ..errors import ShapeError, short_repr
 
 REQUIRED = object()
 
@@ -103,7 +103,7 @@ def numel(shape) -> int:
 def as_tuple(value, d: int, what: str):
     """int -> (int,)*d; list of d ints -> tuple; else ShapeError."""
     if isinstance(value, bool):
-        raise ShapeError(f"{what} must be an integer or a list of {d}, not {value!r}")
+        raise ShapeError(f"{what} must be an integer or a list of {d}, not {short_repr(value)}")
     if isinstance(value, int):
         return (value,) * d
     if isinstance(value, (list, tuple)) and len(value) == d and all(
@@ -112,7 +112,7 @@ def as_tuple(value, d: int, what: str):
         return tuple(value)
     if isinstance(value, (list, tuple)) and len(value) == 1 and isinstance(value[0], int):
         return (value[0],) * d
-    raise ShapeError(f"{what} must be an integer or a list of {d} integers, not {value!r}",
+    raise ShapeError(f"{what} must be an integer or a list of {d} integers, not {short_repr(value)}",
                      fix=f"write e.g. `{what}: 3` or `{what}: {[3] * d}`.")
 
 

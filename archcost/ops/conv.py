@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from ..errors import ShapeError
+from ..errors import ShapeError, short_repr
 from .base import TRAINABLE, Attr, OpDef, Params, as_tuple, fmt_shape, register
 
 
@@ -22,7 +22,7 @@ def _padding_pairs(pad, d, kernel, dilation, stride):
             pairs.append((total // 2, total - total // 2))  # torch puts the extra pixel after
         return tuple(pairs)
     if isinstance(pad, bool):
-        raise ShapeError(f"padding must be an integer, a list, 'same' or 'valid', not {pad!r}")
+        raise ShapeError(f"padding must be an integer, a list, 'same' or 'valid', not {short_repr(pad)}")
     if isinstance(pad, int):
         return tuple((pad, pad) for _ in range(d))
     if isinstance(pad, (list, tuple)) and len(pad) == d:
@@ -37,7 +37,7 @@ def _padding_pairs(pad, d, kernel, dilation, stride):
         else:
             return tuple(pairs)
     raise ShapeError(
-        f"padding must be an integer, 'same', 'valid', a list of {d} integers or a list of {d} [before, after] pairs, not {pad!r}",
+        f"padding must be an integer, 'same', 'valid', a list of {d} integers or a list of {d} [before, after] pairs, not {short_repr(pad)}",
         fix="write e.g. `padding: 1`, `padding: same` or, asymmetric, `padding: [[0, 1], [0, 1]]`.")
 
 
@@ -49,7 +49,7 @@ def _conv_prepare(d, transposed=False):
         dil = as_tuple(a["dilation"], d, "dilation")
         for name, vals in (("kernel_size", k), ("stride", s), ("dilation", dil)):
             if any(v < 1 for v in vals):
-                raise ShapeError(f"{name} must be at least 1, got {a[name]!r}", fix=f"use a positive {name}.")
+                raise ShapeError(f"{name} must be at least 1, got {short_repr(a[name])}", fix=f"use a positive {name}.")
         g = a["groups"]
         if g < 1 or c_in % g or a["out_channels"] % g:
             raise ShapeError(
@@ -60,7 +60,7 @@ def _conv_prepare(d, transposed=False):
             p = as_tuple(a["padding"], d, "padding")
             op = as_tuple(a["output_padding"], d, "output_padding")
             if any(o < 0 for o in op):
-                raise ShapeError(f"output_padding must not be negative, got {a['output_padding']!r}",
+                raise ShapeError(f"output_padding must not be negative, got {short_repr(a['output_padding'])}",
                                  fix="use output_padding >= 0 (it adds rows/columns on one side).")
             if any(o >= max(si, di) for o, si, di in zip(op, s, dil)):
                 raise ShapeError("output_padding must be smaller than stride or dilation",
@@ -70,7 +70,7 @@ def _conv_prepare(d, transposed=False):
             pads = _padding_pairs(a["padding"], d, k, dil, s)
             op = (0,) * d
         if any(x < 0 for pr in pads for x in pr):
-            raise ShapeError(f"padding must not be negative, got {a['padding']!r}",
+            raise ShapeError(f"padding must not be negative, got {short_repr(a['padding'])}",
                              fix="use padding >= 0; to crop, use a smaller input.")
         return {**a, "in_channels": c_in, "kernel_size": k, "stride": s, "dilation": dil,
                 "pads": pads, "output_padding": op}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from ..errors import ShapeError
+from ..errors import ShapeError, short_repr
 from .base import Attr, OpDef, Params, register
 
 
@@ -35,9 +35,16 @@ def _bn_lower(d):
 _BN = (Attr("eps", "float", 1e-5, min=0), Attr("momentum", "float", 0.1), Attr("affine", "bool", True),
        Attr("track_running_stats", "bool", True))
 
-register(OpDef(name="batchnorm1d", attrs=_BN, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
+def _bn_prepare(a, ins):
+    if not a["track_running_stats"] and a["eps"] <= 0:
+        raise ShapeError(f"eps={a['eps']} must be positive when batch norm uses batch statistics "
+                         "(track_running_stats: false); torch refuses it", fix="use e.g. `eps: 1e-5`.")
+    return a
+
+
+register(OpDef(name="batchnorm1d", attrs=_BN, prepare=_bn_prepare, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
                lower=_bn_lower(1), in_rank=(1, 2), family="norm", torch_name="nn.BatchNorm1d"))
-register(OpDef(name="batchnorm2d", attrs=_BN, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
+register(OpDef(name="batchnorm2d", attrs=_BN, prepare=_bn_prepare, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
                lower=_bn_lower(2), in_rank=(3,), family="norm", torch_name="nn.BatchNorm2d"))
 
 
@@ -45,8 +52,15 @@ def _ln_prepare(a, ins):
     ns = a["normalized_shape"]
     if ns is None:
         ns = (ins[0][-1],)
-    elif isinstance(ns, int):
+    elif isinstance(ns, int) and not isinstance(ns, bool):
         ns = (ns,)
+    elif isinstance(ns, float) and ns.is_integer():
+        ns = (int(ns),)
+    elif isinstance(ns, list):
+        ns = [int(x) if isinstance(x, float) and x.is_integer() else x for x in ns]
+    if not (isinstance(ns, (list, tuple)) and ns and all(isinstance(x, int) and not isinstance(x, bool) for x in ns)):
+        raise ShapeError(f"normalized_shape must be an integer or a list of integers, got {short_repr(a['normalized_shape'])}",
+                         fix="leave normalized_shape out to normalise the last dimension.")
     ns = tuple(ns)
     if tuple(ins[0][-len(ns):]) != ns or len(ns) > len(ins[0]):
         raise ShapeError(f"normalized_shape {list(ns)} does not match the trailing dimensions of input {list(ins[0])}",
@@ -86,6 +100,10 @@ def _gn_prepare(a, ins):
     if c % a["num_groups"]:
         raise ShapeError(f"num_groups={a['num_groups']} does not divide the {c} input channels",
                          fix=f"choose num_groups among the divisors of {c}.")
+    if c // a["num_groups"] * prod(ins[0][1:]) == 1:
+        raise ShapeError(f"group norm with num_groups={a['num_groups']} on input {list(ins[0])} normalises single "
+                         "values (torch refuses it for a batch of 1)",
+                         fix="use fewer groups, or apply it where the spatial size is larger than 1.")
     return a
 
 
@@ -103,6 +121,13 @@ register(OpDef(
     costs=_norm_costs("affine"), lower=_gn_lower, in_rank=(2, 3), family="norm", torch_name="nn.GroupNorm"))
 
 
+def _in_prepare(a, ins):
+    if prod(ins[0][1:]) == 1 and not a["track_running_stats"]:
+        raise ShapeError(f"instance norm of input {list(ins[0])} has one element per channel, so its variance is "
+                         "undefined (torch refuses it)", fix="apply it before the spatial size shrinks to 1, or drop it.")
+    return a
+
+
 def _in_lower(d):
     def lower(a, ins):
         from torch import nn
@@ -115,7 +140,7 @@ def _in_lower(d):
 _IN = (Attr("eps", "float", 1e-5, min=0), Attr("affine", "bool", False), Attr("track_running_stats", "bool", False))
 for _d in (1, 2):
     register(OpDef(
-        name=f"instancenorm{_d}d", attrs=_IN, shape=lambda a, ins: ins[0],
+        name=f"instancenorm{_d}d", attrs=_IN, prepare=_in_prepare, shape=lambda a, ins: ins[0],
         params=lambda a, ins: Params(weight=ins[0][0] if a["affine"] else 0, bias=ins[0][0] if a["affine"] else 0,
                                      buffers=2 * ins[0][0] + 1 if a["track_running_stats"] else 0),
         costs=_norm_costs("affine"), lower=_in_lower(_d), in_rank=(_d + 1,), family="norm",

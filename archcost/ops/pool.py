@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from ..errors import ShapeError
+from ..errors import ShapeError, short_repr
 from .base import Attr, OpDef, as_tuple, fmt_shape, register
 
 
@@ -18,9 +18,9 @@ def _pool_prepare(d, kind):
             raise ShapeError("kernel_size, stride and dilation must be at least 1",
                              fix="use positive sizes.")
         if any(x < 0 for x in p):
-            raise ShapeError(f"padding must not be negative, got {a['padding']!r}", fix="use padding >= 0.")
+            raise ShapeError(f"padding must not be negative, got {short_repr(a['padding'])}", fix="use padding >= 0.")
         if any(2 * pi > ki for pi, ki in zip(p, k)):
-            raise ShapeError(f"padding {a['padding']!r} must be at most half of kernel_size {a['kernel_size']!r} (torch's rule)",
+            raise ShapeError(f"padding {short_repr(a['padding'])} must be at most half of kernel_size {short_repr(a['kernel_size'])} (torch's rule)",
                              fix="reduce padding or enlarge the kernel.")
         return {**a, "kernel_size": k, "stride": s, "padding": p, "dilation": dil}
     return prepare
@@ -83,7 +83,7 @@ def _adaptive_prepare(d):
     def prepare(a, ins):
         o = as_tuple(a["output_size"], d, "output_size")
         if any(v < 1 for v in o):
-            raise ShapeError(f"output_size must be at least 1, got {a['output_size']!r}", fix="use a positive size.")
+            raise ShapeError(f"output_size must be at least 1, got {short_repr(a['output_size'])}", fix="use a positive size.")
         return {**a, "output_size": o}
     return prepare
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from ..errors import ShapeError
+from ..errors import ShapeError, short_repr
 from .base import Attr, OpDef, fmt_shape, register
 
 
@@ -138,7 +138,7 @@ def _pad_prepare(d):
             p = (p,) * (2 * d)
         if not (isinstance(p, (list, tuple)) and len(p) == 2 * d and all(isinstance(x, int) for x in p)):
             raise ShapeError(f"padding must be an integer or a list of {2 * d} integers (torch order: left, right"
-                             + (", top, bottom" if d == 2 else "") + f"), not {a['padding']!r}",
+                             + (", top, bottom" if d == 2 else "") + f"), not {short_repr(a['padding'])}",
                              fix="write e.g. `padding: [0, 1, 0, 1]`.")
         # negative padding crops, as in torch's ZeroPad2d (NASNet's factorized reduction shifts by one pixel)
         return {**a, "padding": tuple(p)}

@@ -70,7 +70,7 @@ def _load_blocks(model: SpecModel, file: str, raw=None) -> dict:
         cands = [base / "blocks" / f"{inc}.yaml", specs_dir() / "blocks" / f"{inc}.yaml", base / inc]
         path = next((c for c in cands if _is_file(c)), None)
         if path is None:
-            raise SpecError(f"cannot find block library '{inc}'", file=file,
+            raise SpecError(f"cannot find block library {short_repr(inc)}", file=file,
                             line=inc_lines.item_line(k) if hasattr(inc_lines, "item_line") else None, fix=f"put it at specs/blocks/{inc}.yaml or give a path relative to the spec.")
         lib_raw = load_yaml_file(str(path))
         lib = validate(BlockLibrary, lib_raw, str(path))

@@ -36,7 +36,7 @@ from __future__ import annotations
 import difflib
 from math import prod
 
-from ..errors import ShapeError, SpecError
+from ..errors import ShapeError, SpecError, short_repr
 from ..ir import INPUT, Graph, Node
 from ..ops import OPS
 from ..ops.act import ACTIVATIONS
@@ -46,6 +46,8 @@ MAX_NODES = 50_000
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
 MAX_ELEMENTS = 2**40  # per tensor, batch 1: no machine holds more
+MAX_STEPS = 200_000  # layer items visited (repeat × nesting), so `repeat` of empty blocks cannot hang
+MAX_NESTING = 64  # layer lists inside layer lists (sequential, residual, parallel, blocks)
 MODIFIERS = ("name", "if", "repeat", "first", "from")
 COMPOSITES = ("sequential", "residual", "parallel", "activation")
 TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -72,6 +74,15 @@ def eval_value(v, scope, kind="any"):
             return scope[v] if _is_name(v) and v in scope else v
         if kind == "padding" and v in ("same", "valid"):
             return v
+        if kind in ("padding", "ints", "int", "float", "bool") and _is_name(v) and v not in scope and v not in expr.CONSTANTS:
+            if v in ("same", "valid"):
+                raise expr.ExprError(f"'{v}' padding is only for convolutions",
+                                     fix="give the padding as a number of elements, e.g. `padding: 1`.")
+            if kind == "bool":
+                raise expr.ExprError(f"expected true or false, got {v!r}", fix="write `true` or `false`.")
+            if kind == "padding":
+                raise expr.ExprError(f"padding {v!r} is not a number, 'same' or 'valid'",
+                                     fix="write `padding: 1`, `padding: same`, `padding: valid` or a list.")
         if kind in ("any", "arg") and _is_name(v) and v not in scope and v not in expr.CONSTANTS:
             return v  # a bare word: a string argument such as `act: relu6`
         return expr.evaluate(v, scope)
@@ -87,42 +98,54 @@ def _coerce(attr, v):
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         if not isinstance(v, int) or isinstance(v, bool):
-            raise ShapeError(f"{attr.name} must be an integer, got {v!r}",
+            raise ShapeError(f"{attr.name} must be an integer, got {short_repr(v)}",
                              fix="wrap fractional expressions in int(), round() or make_divisible().")
         if attr.min is not None and v < attr.min:
             raise ShapeError(f"{attr.name} must be at least {attr.min:g}, got {v}", fix=f"use {attr.name} >= {attr.min:g}.")
     elif k == "float":
         if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise ShapeError(f"{attr.name} must be a number, got {v!r}", fix=f"write e.g. `{attr.name}: 0.1`.")
+            raise ShapeError(f"{attr.name} must be a number, got {short_repr(v)}", fix=f"write e.g. `{attr.name}: 0.1`.")
         if attr.min is not None and v < attr.min:
             raise ShapeError(f"{attr.name} must be at least {attr.min:g}, got {v}", fix=f"use {attr.name} >= {attr.min:g}.")
         v = float(v)
     elif k == "bool":
         if not isinstance(v, bool):
-            raise ShapeError(f"{attr.name} must be true or false, got {v!r}", fix=f"write `{attr.name}: true` or `false`.")
+            raise ShapeError(f"{attr.name} must be true or false, got {short_repr(v)}", fix=f"write `{attr.name}: true` or `false`.")
     elif k == "str":
         if not isinstance(v, str) or (attr.choices and v not in attr.choices):
-            raise ShapeError(f"{attr.name} must be one of {', '.join(attr.choices or ())}, got {v!r}",
+            raise ShapeError(f"{attr.name} must be one of {', '.join(attr.choices or ())}, got {short_repr(v)}",
                              fix=f"pick one of {', '.join(attr.choices or ())}.")
     elif k == "ints":
         if isinstance(v, list):
             v = [int(x) if isinstance(x, float) and x.is_integer() else x for x in v]
             if not v or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-                raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {v!r}",
+                raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {short_repr(v)}",
                                  fix=f"write e.g. `{attr.name}: 3` or `{attr.name}: [3, 3]`.")
         elif v is not None:
             v = _coerce_int_like(attr, v)
     elif k == "padding":
         if isinstance(v, float) and v.is_integer():
             v = int(v)
+    if _too_large(v):
+        raise ShapeError(f"{attr.name}={short_repr(v)} is too large (sizes beyond {expr.MAX_ABS_VALUE:.0e} fit no machine)",
+                         fix="check the value.")
     return v
+
+
+def _too_large(v, depth=0) -> bool:
+    """An integer (possibly inside lists) beyond what torch's int64 sizes or any real layer allow."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return abs(v) > expr.MAX_ABS_VALUE
+    if isinstance(v, (list, tuple)) and depth < 8:
+        return any(_too_large(x, depth + 1) for x in v)
+    return False
 
 
 def _coerce_int_like(attr, v):
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if not isinstance(v, int) or isinstance(v, bool):
-        raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {v!r}",
+        raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {short_repr(v)}",
                          fix=f"write e.g. `{attr.name}: 3`.")
     return v
 
@@ -137,6 +160,10 @@ class Expander:
         self.meta = meta or {}
         self.nodes: list[Node] = []
         self.ids: set[str] = set()
+        self.prefixes: set[str] = set()  # dotted groups that contain nodes
+        self.paths: set[str] = set()  # layer items seen, to refuse duplicate names
+        self.steps = 0
+        self.depth = 0
 
     # -- errors -----------------------------------------------------------------
     def _err(self, msg, *, line, path, fix=None, file=None):
@@ -157,7 +184,14 @@ class Expander:
         scope = {**self.params, "in": shape[0]}
         inp = _T(INPUT, shape)
         self.frame = {"input": inp, "in": inp, "in0": inp}
-        out = self.seq(layers, inp, scope, "", (), self.file, getattr(layers, "line", None))
+        try:
+            out = self.seq(layers, inp, scope, "", (), self.file, getattr(layers, "line", None))
+        except SpecError as e:
+            site = getattr(e, "call_site", None)
+            if site and (site[1], site[2]) != (e.file, e.line):
+                e.message += f" (inside block '{site[0]}', called at {site[1]}:{site[2]})"
+                e.args = (str(e),)
+            raise
         if not self.nodes:
             raise self._err("the network has no layers", line=getattr(layers, "line", 1), path="",
                             fix="add at least one layer under `layers:`.")
@@ -168,8 +202,19 @@ class Expander:
     def seq(self, items, cur, scope, prefix, stack, file, line):
         if items is None:
             return cur
+        if self.depth >= MAX_NESTING:
+            raise self._err(f"layers nested more than {MAX_NESTING} deep", line=getattr(items, "line", line),
+                            path=prefix.rstrip("."), file=file,
+                            fix="flatten the structure: fewer sequential/residual/parallel levels inside each other.")
+        self.depth += 1
+        try:
+            return self._seq(items, cur, scope, prefix, stack, file, line)
+        finally:
+            self.depth -= 1
+
+    def _seq(self, items, cur, scope, prefix, stack, file, line):
         if not isinstance(items, list):
-            raise self._err(f"expected a list of layers, got {type(items).__name__} {items!r:.60}",
+            raise self._err(f"expected a list of layers, got {type(items).__name__} {short_repr(items, 60)}",
                             line=getattr(items, "line", line), path=prefix.rstrip("."), file=file,
                             fix="write layers as a YAML list: each layer on its own line starting with `- `.")
         counts: dict = {}
@@ -180,9 +225,10 @@ class Expander:
 
     def item(self, item, cur, scope, prefix, counts, line, stack, file):
         here = prefix.rstrip(".")
+        parent = here
         if not isinstance(item, dict) or not item:
             hint = f"`- {item}: {{}}`" if isinstance(item, str) else "`- conv2d: {out_channels: 64, kernel_size: 3}`"
-            raise self._err(f"each layer must be a mapping with one op or block name, got {item!r:.60}",
+            raise self._err(f"each layer must be a mapping with one op or block name, got {short_repr(item, 60)}",
                             line=line, path=here, file=file, fix=f"write it as {hint}.")
         keys = [k for k in item if k not in MODIFIERS]
         if len(keys) != 1:
@@ -193,6 +239,8 @@ class Expander:
                                 "allowed extra keys are name, if, repeat and first.")
         key = keys[0]
         value = item[key]
+        # errors in the modifiers (repeat, if, first) name the layer as it would be named
+        here = prefix + (str(item["name"]) if "name" in item else f"{key}{counts.get(key, 0)}")
         key_line = item.key_line(key) if hasattr(item, "key_line") else line
         base = {**scope, "ch": cur.shape[0], "h": cur.shape[1] if len(cur.shape) > 1 else 1,
                 "w": cur.shape[-1] if len(cur.shape) > 1 else 1}
@@ -203,7 +251,7 @@ class Expander:
             if isinstance(n, float) and n.is_integer():
                 n = int(n)
             if not isinstance(n, int) or isinstance(n, bool) or n < 0 or n > MAX_REPEAT:
-                raise self._err(f"repeat must be an integer from 0 to {MAX_REPEAT:,}, got {n!r}",
+                raise self._err(f"repeat must be an integer from 0 to {MAX_REPEAT:,}, got {short_repr(n)}",
                                 line=item.key_line("repeat"), path=here, file=file,
                                 fix="repeat counts the copies of this layer; a real network repeats a block tens of times at most.")
         first = item.get("first")
@@ -211,6 +259,11 @@ class Expander:
             raise self._err("`first` must be a mapping of argument overrides for the first repetition",
                             line=line, path=here, file=file, fix="write e.g. `first: {s: 2}`.")
         for i in range(n):
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise self._err(f"expanding the network visits more than {MAX_STEPS:,} layers",
+                                line=item.key_line("repeat") if repeated else line, path=here, file=file,
+                                fix="check repeat counts (repeats multiply when blocks repeat blocks).")
             s = {**base, "i": i} if repeated else base
             if "if" in item:
                 cond = item["if"]
@@ -221,14 +274,18 @@ class Expander:
             if "name" in item:
                 nm = str(item["name"])
                 if not nm or "." in nm or not nm.replace("_", "a").replace("-", "a").isalnum():
-                    raise self._err(f"layer name {nm!r} must be letters, digits, _ or - (no dots)",
-                                    line=item.key_line("name"), path=here, file=file, fix="rename the layer.")
+                    raise self._err(f"layer name {short_repr(nm, 60)} must be letters, digits, _ or - (no dots)",
+                                    line=item.key_line("name"), path=parent, file=file, fix="rename the layer.")
                 nm = f"{nm}{i}" if repeated and n > 1 else nm
             else:
                 k = counts.get(key, 0)
                 counts[key] = k + 1
                 nm = f"{key}{k}"
             path = prefix + nm
+            if path in self.paths:
+                raise self._err(f"two layers are named '{path}'", line=item.key_line("name") if "name" in item else line,
+                                path=path, file=file, fix="give one of them another `name:`.")
+            self.paths.add(path)
             v = value
             if first is not None and i == 0:
                 if value is not None and not isinstance(value, dict):
@@ -250,7 +307,11 @@ class Expander:
                 if value not in (None, {}) and not (key == "concat" and isinstance(value, dict) and set(value) <= {"dim"}):
                     raise self._err(f"'{key}' takes no arguments here", line=line, path=path, file=file,
                                     fix=f"write `- {{{key}: {{}}, from: [...]}}`.")
-                attrs = {"dim": int((value or {}).get("dim", 0))} if key == "concat" else {}
+                attrs = {}
+                if key == "concat":
+                    dim_attr = OPS["concat"].attr_index["dim"]
+                    attrs = {"dim": self._run(lambda: _coerce(dim_attr, eval_value((value or {}).get("dim", 0), s, "int")),
+                                              line=key_line, path=path, file=file)}
                 cur = self.add_node(path, key, attrs, srcs, key_line, file)
             elif srcs is not None and len(srcs) > 1:
                 if key not in self.blocks:
@@ -276,7 +337,8 @@ class Expander:
             elif isinstance(n, str) and n in self.frame:
                 out.append(self.frame[n])
             else:
-                known = ", ".join(k for k in self.frame if k not in ("in0",)) or "none"
+                names = [k for k in self.frame if k not in ("in0",)]
+                known = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "") if names else "none"
                 raise self._err(f"`from` names '{n}', which is not an earlier named layer here", line=line,
                                 path=path, file=file,
                                 fix=f"give that layer `name: {n}` before using it; names visible here: {known}, _.")
@@ -294,12 +356,15 @@ class Expander:
             fn = self._run(lambda: eval_value(value["fn"], scope, "str"), line=line, path=path, file=file)
             if fn in (None, "none", "identity", "linear"):
                 fn = "identity"
-            elif fn not in ACTIVATIONS:
-                raise self._err(f"unknown activation {fn!r}", line=line, path=path, file=file,
+            elif not isinstance(fn, str) or fn not in ACTIVATIONS:
+                raise self._err(f"unknown activation {short_repr(fn, 60)}", line=line, path=path, file=file,
                                 fix="use one of " + ", ".join(ACTIVATIONS) + " or none.")
             rest = {k: v for k, v in value.items() if k != "fn"}
             return self.primitive(fn, rest or None, cur, scope, path, line, file)
         if key == "sequential":
+            if isinstance(value, dict) and set(value) != {"layers"}:
+                raise self._err("sequential takes a list of layers (or `{layers: [...]}`)", line=line, path=path,
+                                file=file, fix="write `- sequential: [...]` with the layers as list items.")
             layers = value.get("layers") if isinstance(value, dict) else value
             return self.seq(layers, cur, scope, path + ".", stack, file, line)
         if key == "residual":
@@ -349,8 +414,8 @@ class Expander:
                                 line=line, path=path, file=file, fix="give explicit sizes, e.g. `split: [ch // 2, ch // 2]`.")
             sizes = [c // sizes] * sizes
         if (not isinstance(sizes, list) or len(sizes) != n_branches or sum(sizes) != c
-                or not all(isinstance(x, int) and x > 0 for x in sizes)):
-            raise self._err(f"split sizes {sizes!r} must be {n_branches} positive integers adding up to {c} channels",
+                or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in sizes)):
+            raise self._err(f"split sizes {short_repr(sizes, 60)} must be {n_branches} positive integers adding up to {c} channels",
                             line=line, path=path, file=file, fix="make the sizes sum to the input channels.")
         out, start = [], 0
         for k, size in enumerate(sizes):
@@ -370,13 +435,13 @@ class Expander:
         if value is None:
             value = {}
         if not isinstance(value, dict):
-            raise self._err(f"block '{key}' takes a mapping of arguments, got {value!r:.60}", line=line, path=path,
+            raise self._err(f"block '{key}' takes a mapping of arguments, got {short_repr(value, 60)}", line=line, path=path,
                             file=file, fix=f"write `- {key}: {{arg: value}}`; its args are "
                                            f"{', '.join(bdef.args) or 'none'}.")
         unknown = [a for a in value if a not in bdef.args]
         if unknown:
             raise self._err(f"block '{key}' has no argument '{unknown[0]}'", line=line, path=path, file=file,
-                            fix=f"its arguments are: {', '.join(bdef.args) or 'none'}.")
+                            fix=_comma_hint(unknown[0]) + f"its arguments are: {', '.join(bdef.args) or 'none'}.")
         inputs = inputs or [cur]
         bscope = {**self.params, "in": cur.shape[0], **{f"in{k}": t.shape[0] for k, t in enumerate(inputs)}}
         for arg, decl in bdef.args.items():
@@ -395,12 +460,19 @@ class Expander:
                 raise self._err(f"block '{key}' needs argument '{arg}' ({decl})", line=line, path=path, file=file,
                                 fix=f"write `- {key}: {{{arg}: ...}}`.")
             else:
-                v = self._run(lambda: eval_value(decl, bscope, "arg"), line=line, path=path, file=bfile)
+                raw_args = getattr(getattr(bdef, "_raw", None), "get", lambda _: None)("args")
+                decl_line = raw_args.key_line(arg) if hasattr(raw_args, "key_line") else None
+                v = self._run(lambda: eval_value(decl, bscope, "arg"), line=decl_line or line, path=path, file=bfile)
             bscope[arg] = v
         outer = self.frame
         self.frame = {"in": cur, **{f"in{k}": t for k, t in enumerate(inputs)}}
         try:
             out = self.seq(bdef.layers, cur, bscope, path + ".", (*stack, key), bfile, line)
+        except SpecError as e:
+            # an error inside a block from another file (a library): also name the call, where the arguments came from
+            if e.file != file and getattr(e, "call_site", None) is None:
+                e.call_site = (key, file, line)
+            raise
         finally:
             self.frame = outer
         if bdef.residual == "auto" and out.shape == cur.shape and out is not cur:
@@ -422,7 +494,7 @@ class Expander:
         if value is None:
             value = {}
         if not isinstance(value, dict):
-            raise self._err(f"the arguments of '{opname}' must be a mapping, got {value!r:.60}", line=line,
+            raise self._err(f"the arguments of '{opname}' must be a mapping, got {short_repr(value, 60)}", line=line,
                             path=path, file=file,
                             fix=f"write `- {opname}: {{{', '.join(a.name + ': ...' for a in op.attrs[:2])}}}`.")
         attrs = {}
@@ -433,7 +505,7 @@ class Expander:
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 raise self._err(f"'{opname}' has no argument '{k}'", line=getattr(value, "key_line", lambda _: line)(k),
                                 path=path, file=file,
-                                fix=f"{hint}its arguments are: {', '.join(op.attr_index) or 'none'}.")
+                                fix=f"{_comma_hint(k)}{hint}its arguments are: {', '.join(op.attr_index) or 'none'}.")
             attrs[k] = self._run(lambda: _coerce(attr, eval_value(v, scope, attr.kind)),
                                  line=getattr(value, "key_line", lambda _: line)(k), path=path, file=file)
         for attr in op.attrs:
@@ -468,12 +540,26 @@ class Expander:
         if path in self.ids:
             raise self._err(f"two layers are named '{path}'", line=line, path=path, file=file,
                             fix="give one of them another `name:`.")
+        parts = path.split(".")
+        groups = [".".join(parts[:k]) for k in range(1, len(parts))]
+        if path in self.prefixes or any(g in self.ids for g in groups):
+            raise self._err(f"the name '{path}' is used both for a layer and for a group of layers", line=line,
+                            path=path, file=file, fix="rename one of them with `name:`.")
         if len(self.nodes) >= MAX_NODES:
             raise self._err(f"the network has more than {MAX_NODES:,} layers", line=line, path=path, file=file,
                             fix="check repeat counts; the largest zoo model has about 2,000.")
         self.ids.add(path)
+        self.prefixes.update(groups)
         self.nodes.append(Node(path, opname, a, tuple(t.id for t in ins), tuple(in_shapes), out, line, file))
         return _T(path, out)
 
 
 from ..ops.base import REQUIRED as _REQUIRED  # noqa: E402
+
+
+def _comma_hint(key) -> str:
+    """A fix hint when an argument name is the tail of an expression that YAML split at a comma."""
+    if isinstance(key, str) and (")" in key or "(" in key):
+        return ("this looks like the end of an expression that YAML cut at a comma inside `{...}`: quote the "
+                "whole expression, e.g. `{out: \"make_divisible(32 * width, 8)\"}`. ")
+    return ""

@@ -27,18 +27,25 @@ import math
 import re
 from functools import lru_cache
 
-from ..errors import SpecError
+from ..errors import SpecError, short_repr
 
 MAX_EXPR_CHARS = 500
 MAX_ABS_VALUE = 10**15
+MAX_NESTING = 32  # brackets; the parser is recursive
 
 
 class ExprError(SpecError):
     pass
 
 
+COMMA_HINT = ("close every bracket. If the value sits inside a one-line YAML mapping `{...}`, YAML cut it at "
+              "the comma: quote the whole expression, e.g. `{out: \"make_divisible(32 * width, 8)\"}`.")
+
+
 def make_divisible(value, divisor=8, min_value=None):
     """torchvision/TF `_make_divisible`: round to a multiple of divisor, never down by >10%."""
+    if not divisor > 0:
+        raise ValueError(f"the divisor must be positive, got {divisor!r}")
     if min_value is None:
         min_value = divisor
     new_v = max(min_value, int(value + divisor / 2) // divisor * divisor)
@@ -49,6 +56,8 @@ def make_divisible(value, divisor=8, min_value=None):
 
 def _round_half_up(x, ndigits=None):
     # Python's round() is banker's rounding; papers (and timm's round_channels) mean half-up.
+    if ndigits is not None and not (isinstance(ndigits, int) and -20 <= ndigits <= 20):
+        raise ValueError(f"ndigits must be an integer from -20 to 20, got {ndigits!r}")
     if ndigits is None:
         return int(math.floor(x + 0.5))
     q = 10**ndigits
@@ -80,6 +89,7 @@ _KEYWORDS = {"if", "else", "and", "or", "not"}
 
 def _tokenize(text: str):
     pos = 0
+    depth = 0
     out = []
     text = text.rstrip()
     while pos < len(text):
@@ -97,6 +107,13 @@ def _tokenize(text: str):
             val = val[1:-1]
         elif kind == "name" and val in _KEYWORDS:
             kind = "op"
+        elif kind == "op" and val == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ExprError(f"expression {text[:40]!r}... nests brackets more than {MAX_NESTING} deep",
+                                fix="split it into named parameters.")
+        elif kind == "op" and val == ")":
+            depth -= 1
         out.append((kind, val))
     out.append(("end", None))
     return out
@@ -115,8 +132,10 @@ class _Parser:
         tok = self.toks[self.i]
         if val is not None and tok != ("op", val):
             got = "end of expression" if tok[0] == "end" else repr(tok[1])
-            raise ExprError(f"in expression {self.text!r}: expected {val!r} but found {got}",
-                            fix="check brackets and operators.")
+            fix = "check brackets and operators."
+            if val == ")" and tok[0] == "end":
+                fix = COMMA_HINT
+            raise ExprError(f"in expression {self.text!r}: expected {val!r} but found {got}", fix=fix)
         self.i += 1
         return tok
 
@@ -231,10 +250,15 @@ def parse(text: str):
     if len(text) > MAX_EXPR_CHARS:
         raise ExprError(f"expression longer than {MAX_EXPR_CHARS} characters",
                         fix="split it into named parameters.")
-    return _Parser(text).parse()
+    try:
+        return _Parser(text).parse()
+    except RecursionError:
+        raise ExprError(f"expression {text[:40]!r}... is nested too deeply", fix="split it into named parameters.") from None
 
 
 def _check(v, text):
+    if isinstance(v, complex):
+        raise ExprError(f"expression {text!r} gives a complex number", fix="check powers of negative numbers.")
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
             raise ExprError(f"expression {text!r} is not a finite number", fix="check divisions and powers.")
@@ -259,6 +283,10 @@ def _ev(node, scope, text):
         op = node[1]
         a = _ev(node[2], scope, text)
         b = _ev(node[3], scope, text)
+        if op in _ARITH and not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
+            # no sequence arithmetic: `'ab' * 10**12` or `[..] * n` would exhaust memory
+            raise ExprError(f"cannot apply {op!r} to {_short(a)} and {_short(b)} in expression {text!r}",
+                            fix="arithmetic needs numbers on both sides.")
         try:
             if op == "+":
                 r = a + b
@@ -290,14 +318,17 @@ def _ev(node, scope, text):
                 r = a >= b
         except ZeroDivisionError:
             raise ExprError(f"division by zero in expression {text!r}", fix="check the divisor.") from None
+        except OverflowError:
+            raise ExprError(f"number too large in expression {text!r}",
+                            fix="check the arithmetic; sizes this large cannot be a real layer.") from None
         except TypeError:
-            raise ExprError(f"cannot apply {op!r} to {a!r} and {b!r} in expression {text!r}",
+            raise ExprError(f"cannot apply {op!r} to {_short(a)} and {_short(b)} in expression {text!r}",
                             fix="use numbers on both sides.") from None
         return _check(r, text)
     if tag == "neg":
         v = _ev(node[1], scope, text)
         if not isinstance(v, (int, float)):
-            raise ExprError(f"cannot negate {v!r} in expression {text!r}", fix="use a number.")
+            raise ExprError(f"cannot negate {_short(v)} in expression {text!r}", fix="use a number.")
         return -v
     if tag == "not":
         return not _ev(node[1], scope, text)
@@ -311,15 +342,26 @@ def _ev(node, scope, text):
         args = [_ev(a, scope, text) for a in node[2]]
         try:
             return _check(FUNCTIONS[node[1]](*args), text)
-        except (TypeError, ValueError, OverflowError) as err:
-            raise ExprError(f"{node[1]}() failed in expression {text!r}: {err}",
+        except (TypeError, ValueError, ArithmeticError) as err:
+            raise ExprError(f"{node[1]}() failed in expression {text!r}: {str(err)[:200]}",
                             fix="check the number and type of the arguments.") from None
     raise AssertionError(tag)
 
 
 def evaluate(text: str, scope: dict):
     """Evaluate an expression string over ``scope``; raise ExprError (a SpecError)."""
-    return _ev(parse(text), scope, text)
+    try:
+        return _ev(parse(text), scope, text)
+    except RecursionError:
+        raise ExprError(f"expression {text[:40]!r}... is nested too deeply", fix="split it into named parameters.") from None
+
+
+_ARITH = {"+", "-", "*", "/", "//", "%", "**"}
+
+
+def _short(v) -> str:
+    """repr() cut to a readable length, safe on huge or self-referencing YAML values."""
+    return short_repr(v)
 
 
 def names_in(text: str) -> set[str]:

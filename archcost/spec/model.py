@@ -23,11 +23,11 @@ keys.  The keys, and why:
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ..errors import SpecError
+from ..errors import SpecError, short_repr
 from .yamlload import LocDict, LocList
 
 
@@ -54,8 +54,9 @@ class Accuracy(_Strict):
 class BlockDef(_Strict):
     doc: Optional[str] = None
     args: dict[str, Any] = Field(default_factory=dict)
-    residual: str = "none"  # none | auto (add the input when shapes match)
+    residual: Literal["none", "auto"] = "none"  # add the input when shapes match
     layers: list[Any]
+    _raw: Any = PrivateAttr(default=None)  # the YAML mapping, for line numbers of args
 
 
 class Variant(_Strict):
@@ -108,7 +109,7 @@ def line_of(raw, loc) -> int | None:
 def validate(model_cls, raw, file: str):
     """Validate raw YAML data against a pydantic model; raise a located SpecError."""
     if not isinstance(raw, dict):
-        what = "empty" if raw is None else f"a {type(raw).__name__}"
+        what = "empty" if raw is None else "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
         raise SpecError(f"the file is {what}, not a mapping of spec keys", file=file, line=1,
                         fix="a spec starts with `name:`, `input:` and `layers:` (see specs/lenet5.yaml).")
     try:
@@ -127,6 +128,7 @@ def validate(model_cls, raw, file: str):
             msg = f"unknown key '{where}'"
             fix = f"remove it or check the spelling; keys allowed here: {allowed}."
         else:
-            msg = f"'{where}': {e['msg']} (got {e.get('input')!r})"
-            fix = "see the spec reference in the README."
+            msg = f"'{where}': {e['msg']} (got {short_repr(e.get('input'))})"
+            fix = ("use `residual: auto` to add the block's input when shapes match, or `none`."
+                   if loc[-1] == "residual" else "see the spec reference in the README.")
         raise SpecError(msg, file=file, line=line_of(raw, loc), fix=fix) from None

@@ -84,7 +84,9 @@ class _Guards:
     def construct_object(self, node, deep=False):
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, OverflowError) as err:
+        except (SpecError, yaml.YAMLError, RecursionError):
+            raise
+        except Exception as err:  # noqa: BLE001 - PyYAML's constructors fail in many ways on odd scalars
             # e.g. `!!int abc`, a 5,000-digit integer, the date 2024-13-45
             raise SpecError(f"cannot read the value {short_repr(node.value if isinstance(node.value, str) else node.tag)}: "
                             f"{str(err)[:120]}", line=node.start_mark.line + 1,
@@ -138,7 +140,6 @@ class _Loader(_Guards, yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
-
 
 
 def _check_expansion(root):
