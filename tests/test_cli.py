@@ -85,3 +85,20 @@ def test_verify_passes_on_mobilenetv2():
     r = run("table", "mobilenetv2", "--verify", "--format", "json")
     assert r.exit_code == 0, r.output[-2000:]
     assert "verified: all 153 layers agree" in r.output
+
+
+@pytest.mark.slow
+def test_verify_reports_a_disagreement_and_exits_1(monkeypatch):
+    """Break one op's parameter formula: --verify must notice, name the layer and exit 1."""
+    import dataclasses
+
+    from archcost.ops import OPS
+    from archcost.ops.base import Params
+
+    conv = OPS["conv2d"]
+    wrong = dataclasses.replace(conv, params=lambda a, ins: Params(weight=conv.params(a, ins).weight + 1))
+    monkeypatch.setitem(OPS, "conv2d", wrong)
+    r = runner.invoke(app, ["table", HW, "--verify", "-f", "json"], env={"COLUMNS": "200"})
+    assert r.exit_code == 1, r.output[-2000:]
+    assert "params archcost 3,073 vs torch 3,088" in r.output
+    assert "disagreement" in r.output
