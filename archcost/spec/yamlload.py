@@ -75,6 +75,15 @@ def _nesting_depth(text: str) -> int:
 class _Guards:
     """Checks shared by both loaders: alias expansion size, and values the constructors cannot build."""
 
+    def _count_alias(self, mark):
+        self._aliases += 1
+        if self._aliases > MAX_ALIASES:
+            raise SpecError(
+                f"more than {MAX_ALIASES} YAML alias references (*name)",
+                line=mark.line + 1,
+                fix="write the repeated part as a block and use `repeat:` instead of anchors and aliases.",
+            )
+
     def get_single_node(self):
         node = super().get_single_node()
         if node is not None:
@@ -101,14 +110,8 @@ class _FastLoader(_Guards, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         self._aliases = 0
 
     def construct_object(self, node, deep=False):
-        if node in self.constructed_objects:
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise SpecError(
-                    f"more than {MAX_ALIASES} YAML alias references (*name)",
-                    line=node.start_mark.line + 1,
-                    fix="write the repeated part as a block and use `repeat:` instead of anchors and aliases.",
-                )
+        if node in self.constructed_objects:  # libyaml resolved an alias to an already-built node
+            self._count_alias(node.start_mark)
         return super().construct_object(node, deep=deep)
 
 
@@ -120,14 +123,7 @@ class _Loader(_Guards, yaml.SafeLoader):
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
-                raise SpecError(
-                    f"more than {MAX_ALIASES} YAML alias references (*name)",
-                    line=mark.line + 1,
-                    fix="write the repeated part as a block and use `repeat:` instead of anchors and aliases.",
-                )
+            self._count_alias(self.peek_event().start_mark)
         self._depth += 1
         if self._depth > MAX_DEPTH:
             mark = self.peek_event().start_mark
