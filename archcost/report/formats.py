@@ -30,12 +30,19 @@ def header_lines(analysis) -> list:
     t = analysis.totals
     conv = CONVENTIONS[analysis.convention]
     title = analysis.meta.get("title") or analysis.model
-    return [
+    lines = [
         f"{title} ({analysis.model}) — input {units.shape(analysis.input_shape)}, dtype {analysis.dtype}",
         f"convention: {analysis.convention} ({conv.doc})",
         f"total: {t['params']:,} params, {t['macs']:,} MACs, {t['flops']:,} FLOPs, "
         f"weights {units.nbytes(t['weight_bytes'])}, peak activations {units.nbytes(t['peak_activation_bytes'])}",
     ]
+    paper, acc = analysis.meta.get("paper"), analysis.meta.get("accuracy")
+    if paper:
+        where = paper.get("arxiv") and f"arXiv {paper['arxiv']}" or paper.get("venue") or ""
+        lines.append(f"paper: {paper['title']} ({', '.join(str(x) for x in (paper.get('year'), where) if x)})")
+    if acc and acc.get("top1") is not None:
+        lines.append(f"top-1 {acc['top1']}% on {acc.get('dataset', 'ImageNet-1k')} ({acc['source']})")
+    return lines
 
 
 def to_markdown(analysis) -> str:

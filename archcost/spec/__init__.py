@@ -208,7 +208,10 @@ def build_graph(spec: Spec, *, input_shape=None, overrides: dict | None = None) 
         raise SpecError(f"input shape {list(input_shape)} has {prod(input_shape):.3g} elements, beyond any "
                         "machine's memory", file=spec.file, line=spec.raw.key_line("input"),
                         fix="check the input size (channels, height, width).")
-    meta = {"title": spec.title, "variant": spec.variant}
+    paper, acc = spec.model.paper, spec.accuracy
+    meta = {"title": spec.title, "variant": spec.variant,
+            "paper": paper.model_dump(exclude_none=True) if paper else None,
+            "accuracy": acc.model_dump(exclude_none=True) if acc else None}
     ex = Expander(name=spec.name, file=spec.file, params=params, blocks=spec.blocks, input_shape=input_shape,
                   meta=meta)
     try:
