@@ -34,6 +34,12 @@ def test_golden(fmt):
     assert out == golden.read_text()
 
 
+def test_golden_rich_table():
+    r = run("table", HW)
+    assert r.exit_code == 0, r.output
+    assert r.output.replace(str(ROOT) + "/", "") == (GOLDEN / "inception_5x5_bottleneck.table.txt").read_text()
+
+
 def test_json_is_parseable_and_stamped():
     r = run("table", "mobilenet_v2", "-f", "json", "-c", "fvcore", "--batch", "2", "--dtype", "float16")
     d = json.loads(r.output)
