@@ -8,7 +8,7 @@ from typing import Union
 from .analysis import Analysis, analyze_graph
 from .errors import SpecError
 from .ir import Graph
-from .spec import Spec, build_graph, load_spec
+from .spec import Spec, build_graph, load_resolved, resolve
 
 _GRAPH_CACHE: dict = {}
 _CACHE_MAX = 64
@@ -37,18 +37,16 @@ def build(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None =
     shape = _parse_input(input)
     if isinstance(spec, Spec):
         return build_graph(spec, input_shape=shape, overrides=overrides)
-    key = None
+    path, variant = resolve(spec)
     try:
-        from .spec import resolve
-
-        path, variant = resolve(spec)
         st = os.stat(path)
         key = (path, variant, st.st_mtime_ns, st.st_size, shape, tuple(sorted((overrides or {}).items())))
-    except (SpecError, OSError, TypeError):
+        hash(key)
+    except (OSError, TypeError):  # unreadable file (reported by the loader) or unhashable --set value
         key = None
     if key is not None and key in _GRAPH_CACHE:
         return _GRAPH_CACHE[key]
-    graph = build_graph(load_spec(spec), input_shape=shape, overrides=overrides)
+    graph = build_graph(load_resolved(path, variant), input_shape=shape, overrides=overrides)
     if key is not None:
         if len(_GRAPH_CACHE) >= _CACHE_MAX:
             _GRAPH_CACHE.pop(next(iter(_GRAPH_CACHE)))

@@ -110,7 +110,8 @@ def _zoo_index() -> dict:
 
 
 def _cheap_header(path: Path) -> dict:
-    """Read name/aliases/variant names without a full parse (keeps `archcost table` fast)."""
+    """Name, aliases and variant names of one zoo file (a full YAML parse: the index is built at most
+    once per process, and only for names that are not a file's stem)."""
     data = load_yaml_file(str(path))
     out = {"names": [], "variants": {}}
     if isinstance(data, dict):
@@ -131,22 +132,26 @@ def zoo_index() -> dict:
 
 
 def resolve(name_or_path: str) -> tuple[str, str | None]:
-    """A zoo name, alias or file path → (path, variant)."""
+    """A zoo name, alias or file path → (path, variant).
+
+    For a zoo file's stem (``mobilenetv2``) the variant returned is the stem itself: a file may
+    define a variant of its own name, and :func:`load_resolved` keeps it only if it does.  That
+    way the common case never parses the other zoo files to build the alias index.
+    """
     if os.path.sep in name_or_path or name_or_path.endswith((".yaml", ".yml")) or os.path.isfile(name_or_path):
         if not os.path.isfile(name_or_path):
             raise SpecError("no such spec file", file=name_or_path,
                             fix="check the path, or give a zoo name (run `archcost zoo`).")
         return name_or_path, None
-    d = specs_dir()
-    direct = d / f"{name_or_path}.yaml"
+    direct = specs_dir() / f"{name_or_path}.yaml"
+    if direct.is_file():
+        return str(direct), name_or_path
     idx = zoo_index()
     key = name_or_path.lower().replace("-", "_")
     for k in (name_or_path, key):
-        if k in idx:  # variants first: a variant may share its file's name
+        if k in idx:
             p, v = idx[k]
             return str(p), v
-    if direct.is_file():
-        return str(direct), None
     import difflib
 
     close = difflib.get_close_matches(key, list(idx), n=3)
@@ -157,12 +162,19 @@ def resolve(name_or_path: str) -> tuple[str, str | None]:
 def load_spec(name_or_path: str, *, text: str | None = None) -> Spec:
     """Load and validate a spec from a zoo name, a path, or (with ``text``) a string."""
     if text is not None:
-        file, variant = name_or_path, None
-        raw = load_yaml_text(text, file=file)
-    else:
-        file, variant = resolve(name_or_path)
-        raw = load_yaml_file(file)
+        return _from_raw(load_yaml_text(text, file=name_or_path), name_or_path, None)
+    return load_resolved(*resolve(name_or_path))
+
+
+def load_resolved(file: str, variant: str | None = None) -> Spec:
+    """Load and validate the spec file ``file`` (as returned by :func:`resolve`), as ``variant``."""
+    return _from_raw(load_yaml_file(file), file, variant)
+
+
+def _from_raw(raw, file: str, variant: str | None) -> Spec:
     model = validate(SpecModel, raw, file)
+    if variant not in model.variants:
+        variant = None  # a file-stem hit on a file without a variant of that name: the file itself
     spec = Spec(model=model, raw=raw, file=file, variant=variant)
     spec.blocks = _load_blocks(model, file, raw)
     for name, (bdef, bfile) in spec.blocks.items():

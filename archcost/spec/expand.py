@@ -40,6 +40,7 @@ from ..errors import ShapeError, SpecError, short_repr
 from ..ir import INPUT, Graph, Node
 from ..ops import OPS
 from ..ops.act import ACTIVATIONS
+from ..ops.base import REQUIRED
 from . import expr
 
 MAX_NODES = 50_000
@@ -67,6 +68,11 @@ def _is_name(text: str) -> bool:
     return text.isidentifier()
 
 
+def _shape_names(shape) -> dict:
+    """The expression names describing the tensor entering a layer."""
+    return {"ch": shape[0], "h": shape[1] if len(shape) > 1 else 1, "w": shape[-1] if len(shape) > 1 else 1}
+
+
 def eval_value(v, scope, kind="any"):
     """Evaluate a YAML value: strings are expressions, except literal words where a word is expected."""
     if isinstance(v, str):
@@ -74,7 +80,8 @@ def eval_value(v, scope, kind="any"):
             return scope[v] if _is_name(v) and v in scope else v
         if kind == "padding" and v in ("same", "valid"):
             return v
-        if kind in ("padding", "ints", "int", "float", "bool") and _is_name(v) and v not in scope and v not in expr.CONSTANTS:
+        bare_word = _is_name(v) and v not in scope and v not in expr.CONSTANTS
+        if kind in ("padding", "ints", "int", "float", "bool") and bare_word:
             if v in ("same", "valid"):
                 raise expr.ExprError(f"'{v}' padding is only for convolutions",
                                      fix="give the padding as a number of elements, e.g. `padding: 1`.")
@@ -83,7 +90,7 @@ def eval_value(v, scope, kind="any"):
             if kind == "padding":
                 raise expr.ExprError(f"padding {v!r} is not a number, 'same' or 'valid'",
                                      fix="write `padding: 1`, `padding: same`, `padding: valid` or a list.")
-        if kind in ("any", "arg") and _is_name(v) and v not in scope and v not in expr.CONSTANTS:
+        if kind in ("any", "arg") and bare_word:
             return v  # a bare word: a string argument such as `act: relu6`
         return expr.evaluate(v, scope)
     if isinstance(v, list):
@@ -95,11 +102,7 @@ def _coerce(attr, v):
     """Check one evaluated attribute value against its schema kind; return it normalised."""
     k = attr.kind
     if k == "int":
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise ShapeError(f"{attr.name} must be an integer, got {short_repr(v)}",
-                             fix="wrap fractional expressions in int(), round() or make_divisible().")
+        v = _coerce_int_like(attr, v, "an integer", "wrap fractional expressions in int(), round() or make_divisible().")
         if attr.min is not None and v < attr.min:
             raise ShapeError(f"{attr.name} must be at least {attr.min:g}, got {v}", fix=f"use {attr.name} >= {attr.min:g}.")
     elif k == "float":
@@ -122,7 +125,7 @@ def _coerce(attr, v):
                 raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {short_repr(v)}",
                                  fix=f"write e.g. `{attr.name}: 3` or `{attr.name}: [3, 3]`.")
         elif v is not None:
-            v = _coerce_int_like(attr, v)
+            v = _coerce_int_like(attr, v, "an integer or a list of integers", f"write e.g. `{attr.name}: 3`.")
     elif k == "padding":
         if isinstance(v, float) and v.is_integer():
             v = int(v)
@@ -141,12 +144,12 @@ def _too_large(v, depth=0) -> bool:
     return False
 
 
-def _coerce_int_like(attr, v):
+def _coerce_int_like(attr, v, what: str, fix: str):
+    """An int, or a float with an integer value, as an int; anything else is an error."""
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if not isinstance(v, int) or isinstance(v, bool):
-        raise ShapeError(f"{attr.name} must be an integer or a list of integers, got {short_repr(v)}",
-                         fix=f"write e.g. `{attr.name}: 3`.")
+        raise ShapeError(f"{attr.name} must be {what}, got {short_repr(v)}", fix=fix)
     return v
 
 
@@ -242,8 +245,7 @@ class Expander:
         # errors in the modifiers (repeat, if, first) name the layer as it would be named
         here = prefix + (str(item["name"]) if "name" in item else f"{key}{counts.get(key, 0)}")
         key_line = item.key_line(key) if hasattr(item, "key_line") else line
-        base = {**scope, "ch": cur.shape[0], "h": cur.shape[1] if len(cur.shape) > 1 else 1,
-                "w": cur.shape[-1] if len(cur.shape) > 1 else 1}
+        base = {**scope, **_shape_names(cur.shape)}
         n, repeated = 1, "repeat" in item
         if repeated:
             n = self._run(lambda: expr.evaluate(str(item["repeat"]), base) if isinstance(item["repeat"], str)
@@ -296,8 +298,7 @@ class Expander:
             if "from" in item:
                 srcs = self.sources(item["from"], cur, item.key_line("from"), path, file)
                 cur = srcs[0]
-                s = {**s, "ch": cur.shape[0], "h": cur.shape[1] if len(cur.shape) > 1 else 1,
-                     "w": cur.shape[-1] if len(cur.shape) > 1 else 1}
+                s = {**s, **_shape_names(cur.shape)}
             if key in ("add", "concat", "multiply"):
                 if srcs is None or len(srcs) < 2:
                     raise self._err(f"a standalone '{key}' needs `from:` with two or more tensor names",
@@ -376,8 +377,6 @@ class Expander:
             return self.join("add", [body, short], path, line, file)
         if key == "parallel":
             return self.parallel(value, cur, scope, path, line, stack, file)
-        if key in ("add", "concat", "multiply"):
-            pass
         close = difflib.get_close_matches(str(key), list(OPS) + list(self.blocks) + list(COMPOSITES), n=3)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise self._err(f"unknown op or block '{key}'", line=line, path=path, file=file,
@@ -510,7 +509,7 @@ class Expander:
                                  line=getattr(value, "key_line", lambda _: line)(k), path=path, file=file)
         for attr in op.attrs:
             if attr.name not in attrs:
-                if attr.default is _REQUIRED:
+                if attr.default is REQUIRED:
                     raise self._err(f"'{opname}' needs argument '{attr.name}'"
                                     + (f" ({attr.doc})" if attr.doc else ""), line=line, path=path, file=file,
                                     fix=f"add `{attr.name}: ...` to the layer.")
@@ -552,9 +551,6 @@ class Expander:
         self.prefixes.update(groups)
         self.nodes.append(Node(path, opname, a, tuple(t.id for t in ins), tuple(in_shapes), out, line, file))
         return _T(path, out)
-
-
-from ..ops.base import REQUIRED as _REQUIRED  # noqa: E402
 
 
 def _comma_hint(key) -> str:
