@@ -19,6 +19,7 @@ import archcost
 from archcost.errors import SpecError
 from archcost.spec import build_graph, expand, load_spec, yamlload
 from archcost.spec.expr import MAX_EXPR_CHARS
+from located import assert_located
 
 HEAD = "name: lim\ninput: [3, 16, 16]\n"
 
@@ -27,18 +28,8 @@ def fails(text, *fragments, line=None, layer=None, file="lim.yaml"):
     """Load + expand ``text``; assert a SpecError naming file, line, layer and the fragments."""
     with pytest.raises(SpecError) as info:
         build_graph(load_spec(file, text=text))
-    err = info.value
-    msg = str(err)
-    assert "\n" not in msg and "Fix:" in msg, msg
-    assert err.file == file and msg.startswith(f"{file}:"), msg
-    assert err.line is not None, msg
-    if line is not None:
-        assert err.line == line, msg
-    if layer is not None:
-        assert f"in layer '{layer}'" in msg, msg
-    for f in fragments:
-        assert f in msg, msg
-    return err
+    assert_located(info.value, file, *fragments, line=line, layer=layer)
+    return info.value
 
 
 def test_block_nesting_depth():

@@ -16,6 +16,7 @@ import pytest
 import archcost
 from archcost.errors import SpecError
 from archcost.spec import build_graph, load_spec
+from located import assert_located
 
 HEAD = "name: reg\ninput: [3, 16, 16]\nlayers:\n"
 
@@ -32,15 +33,7 @@ def spec_error(text, *fragments, line=None, layer=None):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
-    msg = str(info.value)
-    assert msg.startswith("reg.yaml:") and "Fix:" in msg and "\n" not in msg, msg
-    if line is not None:
-        assert info.value.line == line, msg
-    if layer is not None:
-        assert f"in layer '{layer}'" in msg, msg
-    for f in fragments:
-        assert f in msg, msg
-    return msg
+    return assert_located(info.value, "reg.yaml", *fragments, line=line, layer=layer)
 
 
 # ---------------------------------------------------------------- expressions
