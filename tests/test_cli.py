@@ -108,3 +108,10 @@ def test_verify_reports_a_disagreement_and_exits_1(monkeypatch):
     assert r.exit_code == 1, r.output[-2000:]
     assert "params archcost 3,073 vs torch 3,088" in r.output
     assert "disagreement" in r.output
+
+
+def test_table_fits_an_80_column_terminal():
+    r = runner.invoke(app, ["table", "mobilenetv2"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    assert max(len(line) for line in r.output.splitlines()) <= 80
+    assert "300.77M" in r.output and "3.50M" in r.output  # the MACs and params footers are not cropped

@@ -34,9 +34,13 @@ def rich_table(analysis, width: int = 200) -> Table:
     while keep_level > 0 and budget < sum(14 for c in _COLUMNS if c[3] <= keep_level):
         keep_level -= 1
     cols = [c for c in _COLUMNS if c[3] <= keep_level]
+    # the layer column folds into what the fixed-width columns leave (3 = padding and border per column)
+    fixed = min(op_w, 16) + out_w + sum(
+        max(len(name), len(foot(t)), *(len(cell(r)) for r in analysis.rows)) for name, cell, foot, _ in cols)
+    layer_w = min(name_w, 24, max(8, width - fixed - 3 * (len(cols) + 3) - 1))
     table = Table(title=head[0], caption="\n".join(head[1:]), show_footer=True, header_style="bold",
                   footer_style="bold", caption_justify="left")
-    table.add_column("layer", footer="total", overflow="fold", min_width=min(name_w, 24))
+    table.add_column("layer", footer="total", overflow="fold", min_width=layer_w)
     table.add_column("op", no_wrap=True, max_width=16)
     table.add_column("output", footer=f"{t['layers']} layers", no_wrap=True)
     for name, _, foot, _ in cols:
