@@ -12,7 +12,7 @@ same spec to a torch module, and cross-checks the two.
 
 from .api import analyze, build, lower
 from .errors import SpecError
-from .spec import load_spec
+from .language import load_spec
 
 __version__ = "0.1.0"
 __all__ = ["analyze", "build", "lower", "load_spec", "SpecError", "__version__"]

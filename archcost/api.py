@@ -8,7 +8,7 @@ from typing import Union
 from .analysis import Analysis, analyze_graph
 from .errors import SpecError
 from .ir import Graph
-from .spec import Spec, build_graph, load_resolved, resolve
+from .language import Spec, build_graph, load_resolved, resolve
 
 _GRAPH_CACHE: dict = {}
 _CACHE_MAX = 64

@@ -27,7 +27,7 @@ def _fail(err: SpecError, code: int = 2):
 
 
 def _overrides(sets: Optional[list]) -> dict:
-    from .spec import parse_override
+    from .language import parse_override
 
     out = {}
     for item in sets or []:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec import load_spec, specs_dir
+from .language import load_spec, specs_dir
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 
 import archcost
 from archcost.analysis import CONVENTIONS
-from archcost.spec import load_spec
+from archcost.language import load_spec
 
 RESNET_BLOCK = """
 name: tiny_res

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archcost.errors import SpecError
-from archcost.spec.expr import evaluate, make_divisible, names_in
+from archcost.language.expr import evaluate, make_divisible, names_in
 
 
 @pytest.mark.parametrize("text,value", [

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import archcost
 from archcost.errors import SpecError
 from archcost.ops import OPS
-from archcost.spec import build_graph, load_spec, specs_dir
+from archcost.language import build_graph, load_spec, specs_dir
 
 EXAMPLES = int(os.environ.get("ARCHCOST_LOADER_EXAMPLES", 200))
 TIMEOUT_S = 10

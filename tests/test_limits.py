@@ -17,8 +17,8 @@ import pytest
 
 import archcost
 from archcost.errors import SpecError
-from archcost.spec import build_graph, expand, load_spec, yamlload
-from archcost.spec.expr import MAX_EXPR_CHARS
+from archcost.language import build_graph, expand, load_spec, yamlload
+from archcost.language.expr import MAX_EXPR_CHARS
 from located import assert_located
 
 HEAD = "name: lim\ninput: [3, 16, 16]\n"
@@ -113,7 +113,7 @@ def test_yaml_extreme_compact_nesting_does_not_crash():
     """`- - - ... x` 100,000 deep once crashed libyaml's recursive composer (segfault): run it out of process."""
     code = textwrap.dedent("""
         from archcost.errors import SpecError
-        from archcost.spec.yamlload import load_yaml_text
+        from archcost.language.yamlload import load_yaml_text
         for text in ["- " * 100000 + "x", "? " * 100000 + "x", "[" * 100000, "- [" * 50000]:
             try:
                 load_yaml_text(text, "deep.yaml")

@@ -5,7 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import archcost  # noqa: E402
-from archcost.spec import load_spec  # noqa: E402
+from archcost.language import load_spec  # noqa: E402
 
 
 def test_submodules_named_by_node_ids():

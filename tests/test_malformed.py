@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 import archcost
 from archcost.cli import app
 from archcost.errors import SpecError
-from archcost.spec.yamlload import MAX_FILE_BYTES
+from archcost.language.yamlload import MAX_FILE_BYTES
 
 CORPUS = Path(__file__).parent / "malformed"
 FILES = sorted(CORPUS.glob("*.yaml"))

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from archcost.errors import SpecError
 from archcost.ops import OPS
 from archcost.ops.base import REQUIRED
-from archcost.spec import build_graph, load_spec
+from archcost.language import build_graph, load_spec
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("fvcore")

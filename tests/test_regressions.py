@@ -15,7 +15,7 @@ import pytest
 
 import archcost
 from archcost.errors import SpecError
-from archcost.spec import build_graph, load_spec
+from archcost.language import build_graph, load_spec
 from located import assert_located
 
 HEAD = "name: reg\ninput: [3, 16, 16]\nlayers:\n"
@@ -163,7 +163,7 @@ def test_compact_nested_sequences_crashed_libyaml():
     """`- - - ... x` (100,000 deep) made libyaml recurse until the process died with SIGSEGV; and 100 deep
     passed the nesting limit unchecked."""
     spec_error("name: reg\ninput: [3, 16, 16]\nnotes:\n  " + "- " * 100 + "x\nlayers: []\n", "nesting")
-    code = ("from archcost.spec.yamlload import load_yaml_text\nfrom archcost.errors import SpecError\n"
+    code = ("from archcost.language.yamlload import load_yaml_text\nfrom archcost.errors import SpecError\n"
             "try:\n    load_yaml_text('- ' * 100000 + 'x', 'f')\nexcept SpecError:\n    print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", (out.returncode, out.stderr[-1000:])
@@ -202,11 +202,11 @@ def test_input_unknown_name_said_positive_integers():
 
 
 def test_error_inside_library_block_names_the_call():
-    text = open(archcost.spec.specs_dir() / "inception_v3.yaml").read()
+    text = open(archcost.language.specs_dir() / "inception_v3.yaml").read()
     if "basic_conv: {out: 48}" not in text:
         pytest.skip("inception_v3.yaml changed")
     text = text.replace("basic_conv: {out: 48}", "basic_conv: {out: 48, k: 500}", 1)
-    path = str(archcost.spec.specs_dir() / "inception_v3.yaml")
+    path = str(archcost.language.specs_dir() / "inception_v3.yaml")
     with pytest.raises(SpecError) as info:
         build_graph(load_spec(path, text=text))
     msg = str(info.value)

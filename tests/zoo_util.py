@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 import archcost
-from archcost.spec import load_spec
+from archcost.language import load_spec
 
 # module types whose outputs are compared in execution order (functional ops such as
 # torch.cat or F.relu exist in only one of the two models, so they are not compared)
