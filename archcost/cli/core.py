@@ -1,45 +1,13 @@
-"""The command line: parses options, calls the library, prints. No work lives here."""
+"""Core commands: ``table``, ``zoo``, ``ops``."""
 
 from __future__ import annotations
 
-import sys
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
-from .errors import SpecError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="archcost: what does this neural network cost? (shapes, params, MACs, memory)")
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-def _fail(err: SpecError, code: int = 2):
-    sys.stderr.write(str(err).replace("\n", " ") + "\n")
-    raise typer.Exit(code)
-
-
-def _overrides(sets: Optional[list]) -> dict:
-    from .language import parse_override
-
-    out = {}
-    for item in sets or []:
-        if "=" not in item:
-            raise SpecError(f"--set {item!r} must look like name=value", fix="write e.g. --set width=0.5.")
-        k, v = item.split("=", 1)
-        out[k.strip()] = parse_override(v.strip())
-    return out
-
-
-def _print(text: str):
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+from ..errors import SpecError
+from ._app import Format, app, fail, out, overrides
 
 
 @app.command()
@@ -55,51 +23,51 @@ def table(
     verify: Annotated[bool, typer.Option("--verify", help="lower to torch and check shapes, params and MACs against torch and fvcore")] = False,
 ):
     """Per-layer shapes, params, MACs, FLOPs and memory of a network."""
-    from .api import analyze, build
+    from ..api import analyze, build
 
     try:
-        overrides = _overrides(set_)
-        a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=overrides)
+        if verify:  # a missing extra is reported before any output
+            from ..extras import need
+
+            need("torch", "--verify")
+        sets = overrides(set_)
+        a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets)
         if depth is not None:
             a = a.collapse(depth)
     except SpecError as err:
-        _fail(err)
+        fail(err)
     if format == Format.json:
-        from .report.formats import to_json
+        from ..report.formats import to_json
 
-        _print(to_json(a))
+        out(to_json(a))
     elif format == Format.csv:
-        from .report.formats import to_csv
+        from ..report.formats import to_csv
 
-        _print(to_csv(a))
+        out(to_csv(a))
     elif format == Format.markdown:
-        from .report.formats import to_markdown
+        from ..report.formats import to_markdown
 
-        _print(to_markdown(a))
+        out(to_markdown(a))
     else:
         from rich.console import Console
 
-        from .report.table import rich_table
+        from ..report.table import rich_table
 
         console = Console()
         console.print(rich_table(a, width=console.width))
     if verify:
-        _verify(build(spec, input=input, overrides=overrides), batch)
+        _verify(build(spec, input=input, overrides=sets), batch)
 
 
 def _verify(graph, batch):
-    try:
-        from .verify import verify_graph
-    except ImportError as err:
-        _fail(SpecError(f"--verify needs torch and fvcore ({err.name} is not installed)",
-                        fix="pip install 'archcost[torch]'"))
+    from ..verify import verify_graph
     from rich.console import Console
     from rich.table import Table
 
     try:
         report = verify_graph(graph, batch=batch)
     except SpecError as err:
-        _fail(err)
+        fail(err)
     console = Console()
     t = Table(title=f"verify {graph.name}: analytic vs torch (shape, params) and fvcore (MACs, fvcore convention)")
     for col in ("layer", "op", "shape", "params", "MACs", "difference"):
@@ -124,20 +92,20 @@ def zoo(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ):
     """List the zoo's models with params, MACs, input, accuracy and year."""
-    from .report.zoo import zoo_rows, zoo_text
+    from ..report.zoo import zoo_rows, zoo_text
 
     try:
         rows = zoo_rows(family=family, sort=sort)
     except SpecError as err:
-        _fail(err)
+        fail(err)
     if format == Format.table:
         from rich.console import Console
 
-        from .report.zoo import zoo_table
+        from ..report.zoo import zoo_table
 
         Console().print(zoo_table(rows))
     else:
-        _print(zoo_text(rows, format.value))
+        out(zoo_text(rows, format.value))
 
 
 @app.command()
@@ -146,7 +114,7 @@ def ops():
     from rich.console import Console
     from rich.table import Table
 
-    from .ops import OPS
+    from ..ops import OPS
 
     t = Table(title="archcost ops (argument = default)")
     t.add_column("op")
@@ -159,14 +127,6 @@ def ops():
 
 
 def _required():
-    from .ops.base import REQUIRED
+    from ..ops.base import REQUIRED
 
     return REQUIRED
-
-
-def main():
-    app()
-
-
-if __name__ == "__main__":
-    main()

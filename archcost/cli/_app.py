@@ -1,0 +1,45 @@
+"""The shared typer app and the helpers every command module uses."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from ..errors import SpecError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="archcost: what does this neural network cost? (shapes, params, MACs, memory)")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+def fail(err: SpecError, code: int = 2):
+    """Print a user error as one paragraph on stderr and exit (2 = bad input)."""
+    sys.stderr.write(str(err).replace("\n", " ") + "\n")
+    raise typer.Exit(code)
+
+
+def overrides(sets: Optional[list]) -> dict:
+    """``--set k=v`` options as a dict of parsed values (numbers, booleans, strings; never eval)."""
+    from ..language import parse_override
+
+    result = {}
+    for item in sets or []:
+        if "=" not in item:
+            raise SpecError(f"--set {item!r} must look like name=value", fix="write e.g. --set width=0.5.")
+        k, v = item.split("=", 1)
+        result[k.strip()] = parse_override(v.strip())
+    return result
+
+
+def out(text: str):
+    """Write text to stdout with exactly one trailing newline."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
