@@ -128,3 +128,45 @@ def test_unknown_convention_and_dtype():
         archcost.analyze("mobilenetv2", convention="thop")
     with pytest.raises(archcost.SpecError, match="dtype"):
         archcost.analyze("mobilenetv2", dtype="float8")
+
+
+KERAS_CNN = """
+name: keras_cnn
+input: [3, 32, 32]
+layers:
+  - conv2d: {out_channels: 32, kernel_size: 3}
+  - batchnorm2d: {}
+  - relu: {}
+  - flatten: {}
+  - linear: {out_features: 10}
+"""
+
+
+def test_keras_counts_batchnorm_moving_statistics_as_non_trainable_params():
+    # Keras summary(): Conv2D(32, 3) on 32×32×3 has 896 params; BatchNormalization on 32 channels
+    # has 128 (gamma, beta trainable; moving mean and variance non-trainable); Dense 10 on 30·30·32.
+    spec = load_spec("k.yaml", text=KERAS_CNN)
+    k, t = archcost.analyze(spec, convention="keras"), archcost.analyze(spec)
+    dense = 30 * 30 * 32 * 10 + 10
+    assert k.totals["params"] == 896 + 128 + dense
+    assert k.totals["trainable_params"] == 896 + 64 + dense
+    assert k.totals["params"] - k.totals["trainable_params"] == 64
+    assert t.totals["params"] == 896 + 64 + dense and t.totals["buffers"] == 65
+    assert k.totals["buffers"] == 1  # num_batches_tracked stays a buffer
+    assert k.totals["macs"] == t.totals["macs"]
+    assert {r.name: r.params for r in k.rows}["batchnorm2d0"] == 128
+
+
+def test_add_column_reaches_every_format_and_collapse():
+    from archcost.report.formats import to_csv, to_json, to_markdown
+
+    a = tiny()
+    a.add_column("cost_ms", [0.5] * len(a.rows), total=0.5 * len(a.rows))
+    d = json.loads(to_json(a))
+    assert d["layers"][0]["cost_ms"] == 0.5 and d["totals"]["cost_ms"] == 0.5 * len(a.rows)
+    assert to_csv(a).splitlines()[0].endswith(",cost_ms")
+    assert "| cost_ms |" in to_markdown(a)
+    c = a.collapse(1)
+    assert {r.name: r.extra["cost_ms"] for r in c.rows}["residual0"] == 0.5 * 4
+    # without extra columns the JSON keys are the contract's, unchanged
+    assert "cost_ms" not in tiny().to_dict()["layers"][0]

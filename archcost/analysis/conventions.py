@@ -1,4 +1,4 @@
-"""Counting conventions: which arithmetic counts as MACs and FLOPs.
+"""Counting conventions: which arithmetic counts as MACs and FLOPs, and what counts as a parameter.
 
 Every output names the convention it used.  Presets:
 
@@ -15,6 +15,12 @@ Every output names the convention it used.  Presets:
              bias adds, inference batch-norm (2 per element), other norms, activations
              (per-op estimates in archcost.ops.act), pooling and element-wise add/multiply.
              Here FLOPs ≠ 2 × MACs, on purpose.
+``keras``    MACs and FLOPs as ``default``; parameters as Keras' ``model.summary()`` reports
+             them: a batch-norm's moving mean and variance are (non-trainable) parameters,
+             not buffers (torch calls them buffers and does not count them).
+
+A convention decides three things from an op's cost dict and :class:`~archcost.ops.Params`:
+``macs(costs)``, ``flops(costs)`` and ``params(p) -> (params, trainable, buffers)``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ EXTRA_FLOPS = ("bias_flops", "norm_flops", "act_flops", "pool_flops", "eltwise_f
 class Convention:
     name: str
     doc: str
+    params_rule: str = "torch"  # torch | keras
 
     def macs(self, c: dict) -> int:
         if self.name == "fvcore":
@@ -40,11 +47,19 @@ class Convention:
             return 2 * m + sum(c.get(k, 0) for k in EXTRA_FLOPS)
         return 2 * m
 
+    def params(self, p) -> tuple:
+        """(params, trainable params, buffers) of one op's :class:`Params` under this convention."""
+        if self.params_rule == "keras":
+            return p.weight + p.bias + p.running_stats, p.trainable, p.buffers - p.running_stats
+        return p.weight + p.bias, p.trainable, p.buffers
+
 
 CONVENTIONS = {
     "default": Convention("default", "conv/linear/matmul MACs only (torchvision _ops, papers' mult-adds); FLOPs = 2×MACs"),
     "fvcore": Convention("fvcore", "fvcore 0.1.5 FlopCountAnalysis: conv/linear + norms + adaptive avg pool; FLOPs = 2×MACs"),
     "full": Convention("full", "MACs as default; FLOPs = 2×MACs + bias, norm, activation, pooling and element-wise ops"),
+    "keras": Convention("keras", "MACs as default; params as Keras summary(): batch-norm moving mean/variance are "
+                                 "non-trainable params", params_rule="keras"),
 }
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}

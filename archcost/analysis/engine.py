@@ -6,7 +6,7 @@ pandas or plotly; ``tests/test_no_heavy_imports.py`` enforces that.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from math import prod
 
 from ..errors import SpecError
@@ -17,7 +17,12 @@ from .conventions import CONVENTIONS, DTYPE_BYTES
 
 @dataclass(slots=True)
 class Row:
-    """One analysed node. Shapes include the batch dimension."""
+    """One analysed node. Shapes include the batch dimension.
+
+    ``extra`` holds optional columns added by later stages (``Analysis.add_column``:
+    receptive field, ``predicted_ms``, ...); they appear in ``to_dict`` only when present,
+    so the JSON contract only ever gains keys.
+    """
 
     name: str
     op: str
@@ -33,16 +38,20 @@ class Row:
     read_bytes: int
     write_bytes: int
     arithmetic_intensity: float  # flops per byte moved
+    extra: dict | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = {k: getattr(self, k) for k in ROW_FIELDS}
+        if self.extra:
+            d.update(self.extra)
+        return d
 
 
-ROW_FIELDS = [f.name for f in fields(Row)]
+ROW_FIELDS = [f.name for f in fields(Row) if f.name != "extra"]
 
 
 def node_costs(graph: Graph) -> list:
-    """Per node: (params, trainable, buffers, input elems, output elems, is view, cost dict).
+    """Per node: (Params, input elems, output elems, is view, cost dict).
 
     Independent of batch, dtype and convention, so computed once and cached on the graph.
     """
@@ -52,19 +61,39 @@ def node_costs(graph: Graph) -> list:
         for n in graph.nodes:
             op = OPS[n.op]
             ins = list(n.in_shapes)
-            p = op.params(n.attrs, ins)
-            cached.append((p.weight + p.bias, p.trainable, p.buffers, sum(prod(s) for s in n.in_shapes),
-                           prod(n.out_shape), op.view, op.costs(n.attrs, ins, n.out_shape)))
+            cached.append((op.params(n.attrs, ins), sum(prod(s) for s in n.in_shapes), prod(n.out_shape), op.view,
+                           op.costs(n.attrs, ins, n.out_shape)))
         graph._node_costs = cached
     return cached
 
 
-def _convention_counts(graph: Graph, conv) -> list:
-    """(macs, flops) per node for batch 1 under a convention, cached on the graph."""
-    cache = graph.__dict__.setdefault("_conv_counts", {})
-    if conv.name not in cache:
-        cache[conv.name] = [(conv.macs(c[6]), conv.flops(c[6])) for c in node_costs(graph)]
-    return cache[conv.name]
+class _Counted:
+    """One graph under one convention, batch 1: per-node numbers and their sums (cached on the graph)."""
+
+    __slots__ = ("nodes", "params", "trainable", "buffers", "macs", "flops", "out", "in_nv", "out_nv",
+                 "params_nv", "buffers_nv")
+
+    def __init__(self, graph: Graph, conv):
+        self.nodes = []
+        for p, in_elems, out_elems, view, c in node_costs(graph):
+            params, trainable, buffers = conv.params(p)
+            self.nodes.append((params, trainable, buffers, in_elems, out_elems, view, conv.macs(c), conv.flops(c)))
+        cols = list(zip(*self.nodes)) or [()] * 8
+        self.params, self.trainable, self.buffers = sum(cols[0]), sum(cols[1]), sum(cols[2])
+        self.macs, self.flops, self.out = sum(cols[6]), sum(cols[7]), sum(cols[4])
+        nv = [n for n in self.nodes if not n[5]]  # views read and write nothing
+        self.in_nv = sum(n[3] for n in nv)
+        self.out_nv = sum(n[4] for n in nv)
+        self.params_nv = sum(n[0] for n in nv)
+        self.buffers_nv = sum(n[2] for n in nv)
+
+
+def _counted(graph: Graph, conv) -> _Counted:
+    cache = graph.__dict__.setdefault("_counted", {})
+    c = cache.get(conv.name)
+    if c is None:
+        c = cache[conv.name] = _Counted(graph, conv)
+    return c
 
 
 def peak_activation_elems(graph: Graph) -> int:
@@ -112,17 +141,27 @@ def _peak_activation_elems(graph: Graph) -> int:
 
 
 class Analysis:
-    """The result of :func:`analyze`: ``rows``, ``totals`` and how they were counted."""
+    """The result of :func:`analyze`: ``rows``, ``totals`` and how they were counted.
 
-    def __init__(self, graph: Graph, rows: list, totals: dict, *, convention: str, dtype: str, batch: int,
-                 meta: dict | None = None):
+    Totals are computed at once from per-graph sums (cheap); ``rows`` are built on first access.
+    """
+
+    def __init__(self, graph: Graph, rows, totals: dict, *, convention: str, dtype: str, batch: int,
+                 meta: dict | None = None, columns: dict | None = None):
         self.graph = graph
-        self.rows = rows
+        self._rows = rows  # a list, or a function that builds it
         self.totals = totals
         self.convention = convention
         self.dtype = dtype
         self.batch = batch
         self.meta = meta or {}
+        self.columns = dict(columns or {})  # extra column name -> how `collapse` merges it ("sum" | "last")
+
+    @property
+    def rows(self) -> list:
+        if callable(self._rows):
+            self._rows = self._rows()
+        return self._rows
 
     @property
     def model(self) -> str:
@@ -131,6 +170,25 @@ class Analysis:
     @property
     def input_shape(self) -> list:
         return [self.batch, *self.graph.input_shape]
+
+    def add_column(self, name: str, values, *, total=None, collapse: str = "sum") -> "Analysis":
+        """Add an optional per-row column (one value per row, in row order) and, if given, its total.
+
+        The column appears in every row's ``to_dict`` (so in JSON/CSV/Markdown and the rich table)
+        and ``total`` in ``totals``; ``collapse`` says how ``--depth`` merges it (sum, or last row's).
+        """
+        rows = self.rows
+        values = list(values)
+        if len(values) != len(rows):
+            raise ValueError(f"column {name!r} has {len(values)} values for {len(rows)} rows")
+        for r, v in zip(rows, values):
+            if r.extra is None:
+                r.extra = {}
+            r.extra[name] = v
+        if total is not None:
+            self.totals[name] = total
+        self.columns[name] = collapse
+        return self
 
     def to_dict(self) -> dict:
         """The JSON contract (stable; only ever extended)."""
@@ -148,7 +206,7 @@ class Analysis:
     def to_pandas(self):
         import pandas as pd  # lazily: the analytic path stays light
 
-        df = pd.DataFrame([r.to_dict() for r in self.rows], columns=ROW_FIELDS)
+        df = pd.DataFrame([r.to_dict() for r in self.rows], columns=ROW_FIELDS + list(self.columns))
         df.attrs.update(model=self.model, convention=self.convention, dtype=self.dtype, totals=dict(self.totals))
         return df
 
@@ -172,14 +230,39 @@ class Analysis:
                 continue
             flops = sum(r.flops for r in rs)
             rb, wb = sum(r.read_bytes for r in rs), sum(r.write_bytes for r in rs)
+            extra = None
+            if self.columns:
+                extra = {}
+                for col, how in self.columns.items():
+                    vals = [(r.extra or {}).get(col) for r in rs]
+                    nums = [v for v in vals if v is not None]
+                    extra[col] = vals[-1] if how == "last" else (sum(nums) if nums else None)
             rows.append(Row(
                 name=key, op=f"block({len(rs)})", input_shapes=rs[0].input_shapes, output_shape=rs[-1].output_shape,
                 params=sum(r.params for r in rs), trainable_params=sum(r.trainable_params for r in rs),
                 buffers=sum(r.buffers for r in rs), macs=sum(r.macs for r in rs), flops=flops,
                 weight_bytes=sum(r.weight_bytes for r in rs), activation_bytes=rs[-1].activation_bytes,
-                read_bytes=rb, write_bytes=wb, arithmetic_intensity=flops / (rb + wb) if rb + wb else 0.0))
+                read_bytes=rb, write_bytes=wb, arithmetic_intensity=flops / (rb + wb) if rb + wb else 0.0,
+                extra=extra))
         return Analysis(self.graph, rows, self.totals, convention=self.convention, dtype=self.dtype,
-                        batch=self.batch, meta=self.meta)
+                        batch=self.batch, meta=self.meta, columns=self.columns)
+
+
+def _build_rows(graph: Graph, counted: _Counted, batch: int, b: int) -> list:
+    rows = []
+    append = rows.append
+    for n, (params, trainable, buffers, in_elems, out_elems, view, m1, f1) in zip(graph.nodes, counted.nodes):
+        flops = f1 * batch
+        act = out_elems * batch * b
+        wbytes = params * b
+        if view:
+            rb = wb = 0
+        else:
+            rb = in_elems * batch * b + wbytes + buffers * b
+            wb = act
+        append(Row(n.id, n.op, [[batch, *s] for s in n.in_shapes], [batch, *n.out_shape], params,
+                   trainable, buffers, m1 * batch, flops, wbytes, act, rb, wb, flops / (rb + wb) if rb + wb else 0.0))
+    return rows
 
 
 def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "float32", batch: int = 1,
@@ -194,51 +277,29 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
         b = DTYPE_BYTES[dtype]
     except KeyError:
         raise SpecError(f"unknown dtype '{dtype}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.") from None
-    if not isinstance(batch, int) or batch < 1:
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise SpecError(f"batch must be a positive integer, got {batch!r}", fix="use --batch 1 or more.")
-    rows = []
-    append = rows.append
-    tot_params = tot_train = tot_buf = tot_macs = tot_flops = tot_act = tot_rb = tot_wb = 0
-    saved = prod(graph.input_shape)
-    for n, (params, trainable, buffers, in_elems, out_elems, view, _), (m1, f1) in zip(
-            graph.nodes, node_costs(graph), _convention_counts(graph, conv)):
-        macs = m1 * batch
-        flops = f1 * batch
-        act = out_elems * batch * b
-        wbytes = params * b
-        if view:
-            rb = wb = 0
-        else:
-            rb = in_elems * batch * b + wbytes + buffers * b
-            wb = act
-            saved += out_elems
-        append(Row(n.id, n.op, [[batch, *s] for s in n.in_shapes], [batch, *n.out_shape], params,
-                   trainable, buffers, macs, flops, wbytes, act, rb, wb, flops / (rb + wb) if rb + wb else 0.0))
-        tot_params += params
-        tot_train += trainable
-        tot_buf += buffers
-        tot_macs += macs
-        tot_flops += flops
-        tot_act += act
-        tot_rb += rb
-        tot_wb += wb
-    peak = peak_activation_elems(graph) * batch * b
-    weight_bytes = tot_params * b
+    c = _counted(graph, conv)
+    flops = c.flops * batch
+    rb = b * (batch * c.in_nv + c.params_nv + c.buffers_nv)
+    wb = b * batch * c.out_nv
+    saved = prod(graph.input_shape) + c.out_nv  # every non-view output, and the input, saved for backward
     totals = {
-        "params": tot_params,
-        "trainable_params": tot_train,
-        "buffers": tot_buf,
-        "macs": tot_macs,
-        "flops": tot_flops,
-        "weight_bytes": weight_bytes,
-        "buffer_bytes": tot_buf * b,
-        "activation_bytes": tot_act,
-        "peak_activation_bytes": peak,
-        "read_bytes": tot_rb,
-        "write_bytes": tot_wb,
-        "arithmetic_intensity": tot_flops / (tot_rb + tot_wb) if tot_rb + tot_wb else 0.0,
+        "params": c.params,
+        "trainable_params": c.trainable,
+        "buffers": c.buffers,
+        "macs": c.macs * batch,
+        "flops": flops,
+        "weight_bytes": c.params * b,
+        "buffer_bytes": c.buffers * b,
+        "activation_bytes": c.out * batch * b,
+        "peak_activation_bytes": peak_activation_elems(graph) * batch * b,
+        "read_bytes": rb,
+        "write_bytes": wb,
+        "arithmetic_intensity": flops / (rb + wb) if rb + wb else 0.0,
         # training, Adam: weights + gradients + two moments, plus every non-view output saved for backward
-        "training_bytes": 4 * tot_train * b + tot_buf * b + saved * batch * b,
-        "layers": len(rows),
+        "training_bytes": 4 * c.trainable * b + c.buffers * b + saved * batch * b,
+        "layers": len(graph.nodes),
     }
-    return Analysis(graph, rows, totals, convention=convention, dtype=dtype, batch=batch, meta=meta)
+    return Analysis(graph, lambda: _build_rows(graph, c, batch, b), totals, convention=convention, dtype=dtype,
+                    batch=batch, meta=meta)

@@ -55,6 +55,7 @@ class Params:
     bias: int = 0
     buffers: int = 0
     frozen: bool = False  # `trainable: false`: counted as params, not as trainable params
+    running_stats: int = 0  # buffers that are a norm's running mean and variance (Keras counts them as params)
 
     @property
     def trainable(self) -> int:

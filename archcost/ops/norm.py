@@ -11,7 +11,8 @@ from .base import Attr, OpDef, Params, register
 def _bn_params(a, ins):
     c = ins[0][0]
     return Params(weight=c if a["affine"] else 0, bias=c if a["affine"] else 0,
-                  buffers=2 * c + 1 if a["track_running_stats"] else 0)  # mean, var, num_batches_tracked
+                  buffers=2 * c + 1 if a["track_running_stats"] else 0,  # mean, var, num_batches_tracked
+                  running_stats=2 * c if a["track_running_stats"] else 0)
 
 
 def _bn_costs(a, ins, out):
@@ -142,7 +143,8 @@ for _d in (1, 2):
     register(OpDef(
         name=f"instancenorm{_d}d", attrs=_IN, prepare=_in_prepare, shape=lambda a, ins: ins[0],
         params=lambda a, ins: Params(weight=ins[0][0] if a["affine"] else 0, bias=ins[0][0] if a["affine"] else 0,
-                                     buffers=2 * ins[0][0] + 1 if a["track_running_stats"] else 0),
+                                     buffers=2 * ins[0][0] + 1 if a["track_running_stats"] else 0,
+                                     running_stats=2 * ins[0][0] if a["track_running_stats"] else 0),
         costs=_norm_costs("affine"), lower=_in_lower(_d), in_rank=(_d + 1,), family="norm",
         torch_name=f"nn.InstanceNorm{_d}d"))
 

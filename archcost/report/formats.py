@@ -15,15 +15,38 @@ def to_json(analysis, indent: int = 2) -> str:
     return json.dumps(analysis.to_dict(), indent=indent)
 
 
+def cell_text(value) -> str:
+    """An extra column's value as text (numbers with thousands separators, floats to 4 significant digits)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "×".join(cell_text(v) for v in value)
+    return str(value)
+
+
 def to_csv(analysis) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(ROW_FIELDS)
+    extra = list(analysis.columns)
+    w.writerow(ROW_FIELDS + extra)
     for r in analysis.rows:
         d = r.to_dict()
-        w.writerow(["x".join(map(str, s)) for s in d["input_shapes"]] if k == "input_shapes" else
-                   ("x".join(map(str, d[k])) if k == "output_shape" else d[k]) for k in ROW_FIELDS)
+        w.writerow([["x".join(map(str, s)) for s in d["input_shapes"]] if k == "input_shapes" else
+                    ("x".join(map(str, d[k])) if k == "output_shape" else d[k]) for k in ROW_FIELDS]
+                   + [_csv_value(d.get(k)) for k in extra])
     return buf.getvalue()
+
+
+def _csv_value(v):
+    if isinstance(v, (list, tuple)):
+        return "x".join(map(str, v))
+    return "" if v is None else v
 
 
 def header_lines(analysis) -> list:
@@ -47,12 +70,14 @@ def header_lines(analysis) -> list:
 
 def to_markdown(analysis) -> str:
     lines = [f"**{line}**  " if i == 0 else f"{line}  " for i, line in enumerate(header_lines(analysis))]
-    lines += ["", "| layer | op | output | params | MACs | FLOPs | activations |",
-              "|---|---|---|---:|---:|---:|---:|"]
+    extra = list(analysis.columns)
+    lines += ["", "| layer | op | output | params | MACs | FLOPs | activations |" + "".join(f" {k} |" for k in extra),
+              "|---|---|---|---:|---:|---:|---:|" + "---:|" * len(extra)]
     for r in analysis.rows:
+        ex = r.extra or {}
         lines.append(f"| {r.name} | {r.op} | {units.shape(r.output_shape)} | {r.params:,} | {r.macs:,} | "
-                     f"{r.flops:,} | {units.nbytes(r.activation_bytes)} |")
+                     f"{r.flops:,} | {units.nbytes(r.activation_bytes)} |" + "".join(f" {cell_text(ex.get(k))} |" for k in extra))
     t = analysis.totals
     lines.append(f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | **{t['flops']:,}** | "
-                 f"peak {units.nbytes(t['peak_activation_bytes'])} |")
+                 f"peak {units.nbytes(t['peak_activation_bytes'])} |" + "".join(f" {cell_text(t.get(k))} |" for k in extra))
     return "\n".join(lines) + "\n"

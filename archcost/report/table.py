@@ -23,17 +23,26 @@ _COLUMNS = [
 ]
 
 
+def _extra_columns(analysis) -> list:
+    """Optional columns (Analysis.add_column) shown after the core ones, dropped first when narrow."""
+    from .formats import cell_text
+
+    return [(name, lambda r, k=name: cell_text((r.extra or {}).get(k)), lambda t, k=name: cell_text(t.get(k)), 2)
+            for name in analysis.columns]
+
+
 def rich_table(analysis, width: int = 200) -> Table:
     t = analysis.totals
+    columns = _COLUMNS[:4] + _extra_columns(analysis) + _COLUMNS[4:]
     head = header_lines(analysis)
     name_w = min(max((len(r.name) for r in analysis.rows), default=10), 48)
     op_w = max((len(r.op) for r in analysis.rows), default=6)
     out_w = max((len(units.shape(r.output_shape)) for r in analysis.rows), default=8)
     budget = width - name_w - op_w - out_w - 10
     keep_level = 3
-    while keep_level > 0 and budget < sum(14 for c in _COLUMNS if c[3] <= keep_level):
+    while keep_level > 0 and budget < sum(14 for c in columns if c[3] <= keep_level):
         keep_level -= 1
-    cols = [c for c in _COLUMNS if c[3] <= keep_level]
+    cols = [c for c in columns if c[3] <= keep_level]
     # the layer column folds into what the fixed-width columns leave (3 = padding and border per column)
     fixed = min(op_w, 16) + out_w + sum(
         max(len(name), len(foot(t)), *(len(cell(r)) for r in analysis.rows)) for name, cell, foot, _ in cols)
