@@ -222,8 +222,8 @@ def build_graph(spec: Spec, *, input_shape=None, overrides: dict | None = None) 
                         fix="check the input size (channels, height, width).")
     paper, acc = spec.model.paper, spec.accuracy
     meta = {"title": spec.title, "variant": spec.variant,
-            "paper": paper.model_dump(exclude_none=True) if paper else None,
-            "accuracy": acc.model_dump(exclude_none=True) if acc else None}
+            "paper": paper.as_dict() if paper else None,
+            "accuracy": acc.as_dict() if acc else None}
     ex = Expander(name=spec.name, file=spec.file, params=params, blocks=spec.blocks, input_shape=input_shape,
                   meta=meta)
     try:
