@@ -148,7 +148,7 @@ def test_alias_bomb_in_params_hung():
 
 
 def test_alias_bomb_in_error_message_hung():
-    # the bomb reached a message's repr(): pydantic's error for `notes:`, and the expander's for a layer
+    # the bomb reached a message's repr(): the frame's error for `notes:`, and the expander's for a layer
     spec_error("name: reg\ninput: [3, 16, 16]\nnotes:\n" + _bomb(4) + "layers:\n  - relu: {}\n", "'notes'")
     spec_error("name: reg\ninput: [3, 16, 16]\nparams:\n" + _bomb(4) + "layers:\n  - [*l4]\n", "each layer")
 
