@@ -104,6 +104,7 @@ def test_verify_reports_a_disagreement_and_exits_1(monkeypatch):
     conv = OPS["conv2d"]
     wrong = dataclasses.replace(conv, params=lambda a, ins: Params(weight=conv.params(a, ins).weight + 1))
     monkeypatch.setitem(OPS, "conv2d", wrong)
+    monkeypatch.setattr("archcost.api._GRAPH_CACHE", {})  # graphs cache their counts: build a fresh one
     r = runner.invoke(app, ["table", HW, "--verify", "-f", "json"], env={"COLUMNS": "200"})
     assert r.exit_code == 1, r.output[-2000:]
     assert "params archcost 3,073 vs torch 3,088" in r.output
@@ -116,3 +117,37 @@ def test_table_fits_an_80_column_terminal():
     rows = [line.rstrip() for line in r.output.splitlines() if line.startswith(("│", "┃"))]
     assert rows and all(len(line) <= 80 and line.endswith(("│", "┃")) for line in rows)  # nothing cropped
     assert "300.77M" in r.output and "3.50M" in r.output
+
+
+@pytest.mark.parametrize("typo", ["mobilenet", "resnet_50", "vgg_16", "efficientnetb0", "mobilenetv3", "inception"])
+def test_suggestions_are_names_table_accepts(typo):
+    import re
+
+    r = run("table", typo, "-f", "json")
+    assert r.exit_code == 2 and "did you mean" in r.output, r.output
+    names = re.search(r"did you mean (.*?)\?", r.output).group(1).split(", ")
+    for name in names:
+        ok = run("table", name, "-f", "json")
+        assert ok.exit_code == 0, (name, ok.output)
+
+
+def test_a_family_name_lists_its_models():
+    r = run("table", "mobilenet_v3")
+    assert r.exit_code == 2
+    assert "family" in r.output and "mobilenet_v3_large" in r.output and "mobilenet_v3_small" in r.output
+    assert r.output.strip().count("\n") == 0
+
+
+def test_every_model_name_builds():
+    from archcost.language import model_names
+
+    names = model_names()
+    assert "mobilenet_v3" not in names and "resnet" not in names and "mobilenet_v2" in names
+    for name in names:
+        archcost_analyze(name)
+
+
+def archcost_analyze(name):
+    import archcost
+
+    assert archcost.analyze(name).totals["params"] > 0

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["torch", "fvcore", "pandas", "plotly", "torchvision", "numpy"]
+HEAVY = ["torch", "fvcore", "pandas", "plotly", "torchvision", "numpy", "pydantic"]
 
 CODE = """
 import json, sys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from math import prod
 from dataclasses import dataclass, field
@@ -91,24 +92,38 @@ def _is_file(path: Path) -> bool:
 
 
 def _zoo_index() -> dict:
-    """name or alias -> (path, variant)."""
+    """name or alias -> (path, variant).  A family file's own names (its stem and `name`) map to
+    (path, that name), which :func:`load_resolved` refuses with the list of the family's models."""
     index = {}
     d = specs_dir()
     if not d.is_dir():
         return index
     for p in sorted(d.glob("*.yaml")):
         raw = _cheap_header(p)
-        stem = p.stem
-        index.setdefault(stem, (p, None))
-        for name in raw.get("names", []):
-            index.setdefault(name, (p, None))
-        for vname, valiases in raw.get("variants", {}).items():
+        variants = raw["variants"]
+        # the file's own name and aliases: the file itself, or the variant of that name (mobilenetv2),
+        # or, for a family of variants (resnet), that name (refused with the list of models)
+        own = raw["names"][0] if raw["names"] and raw["names"][0] in variants else None
+        for name in [p.stem] + raw["names"]:
+            if isinstance(name, str):
+                index.setdefault(name, (p, (own or name) if variants else None))
+        for vname, valiases in raw["variants"].items():
             index[vname] = (p, vname)
             for a in valiases:
                 index.setdefault(a, (p, vname))
     return index
 
 
+def model_names() -> list:
+    """Every name `archcost table` accepts as a zoo model (names, aliases, variants), sorted."""
+    out = []
+    for name, (p, v) in zoo_index().items():
+        if v is None or v in _cheap_header(p)["variants"]:  # not a family file's own name
+            out.append(name)
+    return sorted(set(out))
+
+
+@functools.lru_cache(maxsize=None)
 def _cheap_header(path: Path) -> dict:
     """Name, aliases and variant names of one zoo file (a full YAML parse: the index is built at most
     once per process, and only for names that are not a file's stem)."""
@@ -154,7 +169,7 @@ def resolve(name_or_path: str) -> tuple[str, str | None]:
             return str(p), v
     import difflib
 
-    close = difflib.get_close_matches(key, list(idx), n=3)
+    close = difflib.get_close_matches(key, model_names(), n=3)
     raise SpecError(f"'{name_or_path}' is neither a spec file nor a zoo model",
                     fix=(f"did you mean {', '.join(close)}? " if close else "") + "run `archcost zoo` to list models.")
 
@@ -174,7 +189,12 @@ def load_resolved(file: str, variant: str | None = None) -> Spec:
 def _from_raw(raw, file: str, variant: str | None) -> Spec:
     model = validate(SpecModel, raw, file)
     if variant not in model.variants:
-        variant = None  # a file-stem hit on a file without a variant of that name: the file itself
+        if variant is not None and model.variants:
+            names = list(model.variants)
+            raise SpecError(f"'{variant}' is a family of {len(names)} zoo models, not one model: {', '.join(names)}",
+                            fix=f"name one of them, e.g. `archcost table {names[0]}` (or give the file path, "
+                                f"{file}, to build it with its default parameters).")
+        variant = None  # a file-stem hit on a file without variants: the file itself
     spec = Spec(model=model, raw=raw, file=file, variant=variant)
     spec.blocks = _load_blocks(model, file, raw)
     for name, (bdef, bfile) in spec.blocks.items():

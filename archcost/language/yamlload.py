@@ -55,20 +55,27 @@ class LocList(list):
 _INDICATORS = re.compile(r"(?:[-?:][ \t]+)*")
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+_LEADS = re.compile(r"^( *)((?:[-?:][ \t]+)*)(?=[^ \n])", re.M)
+
+
 def _nesting_depth(text: str) -> int:
     """Cheap upper bound of YAML nesting (indentation steps + open brackets), checked before parsing
     so that libyaml never recurses deeply."""
     depth = max_depth = 0
-    for ch in text:
-        if ch in "[{":
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "[{":
             depth += 1
             if depth > max_depth:
                 max_depth = depth
-        elif ch in "]}":
+        else:
             depth -= 1
     # an upper bound: one level per leading space, plus compact nesting on one line (`- - - x`, `? ? x`)
-    indent = max((len(line) - len(line.lstrip(" ")) + len(_INDICATORS.match(line.lstrip(" ")).group())
-                  for line in text.splitlines() if line.strip()), default=0)
+    if "\r" in text:  # old Mac line ends: `^` would not see those lines
+        indent = max((len(line) - len(line.lstrip(" ")) + len(_INDICATORS.match(line.lstrip(" ")).group())
+                      for line in text.splitlines() if line.strip()), default=0)
+    else:
+        indent = max((len(a) + len(b) for a, b in _LEADS.findall(text)), default=0)
     return max_depth + indent
 
 
@@ -103,16 +110,102 @@ class _Guards:
 
 
 class _FastLoader(_Guards, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """libyaml's parser (when available) with archcost's constructors; aliases counted at construction."""
+    """libyaml's parser and composer (when available); the node tree is then built by :func:`_build`."""
 
     def __init__(self, stream):
         super().__init__(stream)
         self._aliases = 0
 
-    def construct_object(self, node, deep=False):
-        if node in self.constructed_objects:  # libyaml resolved an alias to an already-built node
-            self._count_alias(node.start_mark)
-        return super().construct_object(node, deep=deep)
+    _RESOLVED: dict = {}  # (kind, value, implicit) -> tag: a pure function of the class's resolver tables
+
+    def resolve(self, kind, value, implicit):
+        key = (kind, value, implicit)
+        tag = self._RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._RESOLVED) < 100_000:
+                self._RESOLVED[key] = tag
+        return tag
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+def _fast_load(text: str):
+    """Compose with libyaml, then build LocDict/LocList values in one direct walk.
+
+    The walk does what PyYAML's constructor machinery does for safe YAML (scalars through the
+    SafeLoader's own constructors, merge keys, shared objects for aliases) without its
+    generic per-node bookkeeping: loading is most of the time of re-reading a spec.  Aliases
+    are counted as they are met, and only a document that has any is checked for expansion.
+    """
+    loader = _FastLoader(text)
+    try:
+        node = getattr(yaml, "CSafeLoader", yaml.SafeLoader).get_single_node(loader)
+        if node is None:
+            return None
+        built: dict = {}
+        constructors = loader.yaml_constructors
+
+        def build(node):
+            key = id(node)
+            if key in built:
+                loader._count_alias(node.start_mark)
+                return built[key]
+            if isinstance(node, yaml.ScalarNode):
+                tag = node.tag
+                if tag == _STR_TAG:
+                    value = node.value
+                elif tag == _INT_TAG and node.value.isdigit() and len(node.value) < 20 and (
+                        node.value == "0" or node.value[0] != "0"):
+                    value = int(node.value)
+                else:
+                    value = loader.construct_object(node)  # _Guards turns odd scalars into SpecError
+                built[key] = value
+                return value
+            if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+                out = LocList(line=node.start_mark.line + 1)
+                built[key] = out
+                lines = out.item_lines
+                for child in node.value:
+                    out.append(build(child))
+                    lines.append(child.start_mark.line + 1)
+                return out
+            if not isinstance(node, yaml.MappingNode) or node.tag not in constructors or \
+                    constructors[node.tag] is not _construct_mapping:
+                _check_expansion(node)  # before PyYAML's constructors walk it
+                value = loader.construct_object(node, deep=True)  # !!set, !!omap, unknown tags: PyYAML decides
+                built[key] = value
+                return value
+            if any(k.tag == _MERGE_TAG for k, _ in node.value):
+                loader.flatten_mapping(node)
+            out = LocDict(line=node.start_mark.line + 1)
+            built[key] = out
+            key_lines = out.key_lines
+            for key_node, value_node in node.value:
+                k = build(key_node)
+                try:
+                    hash(k)
+                except TypeError:
+                    raise SpecError("a mapping key must be a plain value, not a list or mapping",
+                                    line=key_node.start_mark.line + 1, fix="use a simple name as the key.") from None
+                if k in out:
+                    raise SpecError(f"duplicate key '{k}'", line=key_node.start_mark.line + 1,
+                                    fix="each key may appear once per mapping; to add two layers, make them two "
+                                        "list items.")
+                out[k] = build(value_node)
+                key_lines[k] = key_node.start_mark.line + 1
+            return out
+
+        value = build(node)
+        if loader._aliases:
+            _check_expansion(node)
+        return value
+    finally:
+        loader.dispose()
 
 
 class _Loader(_Guards, yaml.SafeLoader):
@@ -225,9 +318,10 @@ def load_yaml_text(text: str, file: str = "<string>"):
         )
     # The pure-Python loader checks depth while composing; libyaml is ~10x faster, so use it when the
     # text is shallow enough that its recursive composer is safe.
-    loader = _FastLoader if _nesting_depth(text) <= MAX_DEPTH else _Loader
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders derive from SafeLoader
+        if _nesting_depth(text) <= MAX_DEPTH:
+            return _fast_load(text)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - derives from SafeLoader
     except SpecError as err:
         raise err.located(file=file)
     except yaml.MarkedYAMLError as err:

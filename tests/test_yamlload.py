@@ -1,0 +1,92 @@
+"""The fast loader (libyaml compose + a direct build) equals the pure-Python loader, lines included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archcost.errors import SpecError
+from archcost.language import yamlload
+from archcost.language.yamlload import LocDict, LocList
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted((ROOT / "specs").rglob("*.yaml")) + sorted((ROOT / "tests" / "malformed").glob("*.yaml"))
+
+
+def slow(text):
+    return yaml.load(text, Loader=yamlload._Loader)  # noqa: S506
+
+
+def same(a, b):
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, LocDict):
+        assert a.line == b.line and a.key_lines == b.key_lines and list(a) == list(b)
+        for k in a:
+            same(a[k], b[k])
+    elif isinstance(a, LocList):
+        assert a.line == b.line and a.item_lines == b.item_lines and len(a) == len(b)
+        for x, y in zip(a, b):
+            same(x, y)
+    else:
+        assert a == b or (a != a and b != b), (a, b)  # NaN equals NaN here
+
+
+def outcome(fn, text):
+    try:
+        return "ok", fn(text)
+    except SpecError as e:
+        return "SpecError", (e.line, e.message)
+    except yaml.YAMLError as e:
+        return "YAMLError", type(e).__name__
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_fast_loader_equals_pure_python_loader(path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8 (a decoding-error case of the corpus)")
+    if yamlload._nesting_depth(text) > yamlload.MAX_DEPTH:
+        pytest.skip("deep files always take the pure-Python loader")
+    fast, ref = outcome(yamlload._fast_load, text), outcome(slow, text)
+    assert fast[0] == ref[0], (fast, ref)
+    if fast[0] == "ok":
+        same(fast[1], ref[1])
+    elif "alias references" in ref[1][1]:
+        # libyaml hands over the anchored node for an alias, so the fast loader names the anchor's line
+        assert fast[1][1] == ref[1][1]
+    else:
+        assert fast[1] == ref[1]
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x [1, 2]\nb: *x\n", "base: &b {k: 1}\nd:\n  <<: *b\n  j: 2\n", "a: 0777\nb: 1_000\nc: 0x1F\nd: +5\ne: 00\n",
+    "a: yes\nb: ~\nc: 4.2e6\nd: .inf\ne: 2024-01-02\n", "s: !!set {a, b}\n", "o: !!omap [{a: 1}]\n", "a: !foo 1\n",
+    "- !bar [1]\n", "a: &s [*s]\n", "? [1]\n: 2\n", "a: 1\na: 2\n",
+])
+def test_fast_loader_edge_cases(text):
+    fast, ref = outcome(yamlload._fast_load, text), outcome(slow, text)
+    assert fast[0] == ref[0], (fast, ref)
+    if fast[0] == "ok":
+        same(fast[1], ref[1])
+
+
+def test_nesting_depth_bound_is_unchanged_for_the_zoo():
+    for path in FILES:
+        text = path.read_bytes().decode("utf-8", "replace")
+        assert yamlload._nesting_depth(text) >= _reference_depth(text) - 0, path
+
+
+def _reference_depth(text):
+    depth = max_depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            max_depth = max(max_depth, depth)
+        elif ch in "]}":
+            depth -= 1
+    indent = max((len(line) - len(line.lstrip(" ")) + len(yamlload._INDICATORS.match(line.lstrip(" ")).group())
+                  for line in text.splitlines() if line.strip()), default=0)
+    return max_depth + indent
