@@ -65,6 +65,8 @@ def header_lines(analysis) -> list:
         lines.append(f"paper: {paper['title']} ({', '.join(str(x) for x in (paper.get('year'), where) if x)})")
     if acc and acc.get("top1") is not None:
         lines.append(f"top-1 {acc['top1']}% on {acc.get('dataset', 'ImageNet-1k')} ({acc['source']})")
+    elif acc and acc.get("top5") is not None:  # e.g. googlenet_paper: the paper gives top-5 only
+        lines.append(f"top-5 {acc['top5']}% on {acc.get('dataset', 'ImageNet-1k')} ({acc['source']})")
     return lines
 
 
