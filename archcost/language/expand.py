@@ -154,6 +154,8 @@ def _coerce_int_like(attr, v, what: str, fix: str):
 
 
 class Expander:
+    memoize = True  # replay identical block calls (tests switch it off to compare)
+
     def __init__(self, *, name, file, params, blocks, input_shape, meta=None):
         self.name = name
         self.file = file
@@ -165,7 +167,9 @@ class Expander:
         self.ids: set[str] = set()
         self.prefixes: set[str] = set()  # dotted groups that contain nodes
         self.paths: set[str] = set()  # layer items seen, to refuse duplicate names
+        self.path_log: list[str] = []  # the same, in order (a block's replay adds its share again)
         self.steps = 0
+        self.memo: dict = {}  # block body expansions, replayed for identical calls (see _block_body)
         self.depth = 0
 
     # -- errors -----------------------------------------------------------------
@@ -288,6 +292,7 @@ class Expander:
                 raise self._err(f"two layers are named '{path}'", line=item.key_line("name") if "name" in item else line,
                                 path=path, file=file, fix="give one of them another `name:`.")
             self.paths.add(path)
+            self.path_log.append(path)
             v = value
             if first is not None and i == 0:
                 if value is not None and not isinstance(value, dict):
@@ -463,6 +468,24 @@ class Expander:
                 decl_line = raw_args.key_line(arg) if hasattr(raw_args, "key_line") else None
                 v = self._run(lambda: eval_value(decl, bscope, "arg"), line=decl_line or line, path=path, file=bfile)
             bscope[arg] = v
+        out = self._block_body(key, bdef, bfile, bscope, cur, inputs, path, line, stack, file)
+        if bdef.residual == "auto" and out.shape == cur.shape and out is not cur:
+            return self.join("add", [out, cur], path, line, file)
+        return out
+
+    def _block_body(self, key, bdef, bfile, bscope, cur, inputs, path, line, stack, file):
+        """Expand a block's layers, or replay an identical earlier call of it.
+
+        A block body is a pure function of its arguments, its input shapes and the spec's params
+        (constant within one expansion): repeated stages (MobileNet's, ResNet's blocks) are expanded
+        once and their nodes re-issued under the new call's path.  The replay runs the same name,
+        size and step checks as a fresh expansion.
+        """
+        memo_key = _memo_key(key, bdef, bscope, inputs, len(stack), self.depth, bfile) if self.memoize else None
+        hit = self.memo.get(memo_key) if memo_key is not None else None
+        if hit is not None and self.steps + hit[3] <= MAX_STEPS:  # else expand, to name the line at fault
+            return self._replay(hit, path, inputs, line, file)
+        n0, p0, s0 = len(self.nodes), len(self.path_log), self.steps
         outer = self.frame
         self.frame = {"in": cur, **{f"in{k}": t for k, t in enumerate(inputs)}}
         try:
@@ -474,9 +497,36 @@ class Expander:
             raise
         finally:
             self.frame = outer
-        if bdef.residual == "auto" and out.shape == cur.shape and out is not cur:
-            return self.join("add", [out, cur], path, line, file)
+        if memo_key is not None:
+            ext = [t.id for t in inputs]
+            new = self.nodes[n0:]
+            internal = {n.id for n in new}
+            out_ref = ("node", out.id) if out.id in internal else next(
+                (("input", k) for k, t in enumerate(inputs) if t is out), None)
+            if out_ref is not None and len(set(ext)) == len(ext):
+                self.memo[memo_key] = (path, new, self.path_log[p0:], self.steps - s0, ext, out_ref, out.shape)
         return out
+
+    def _replay(self, hit, path, inputs, line, file):
+        old, nodes, paths, steps, ext, out_ref, out_shape = hit
+        cut = len(old)
+        self.steps += steps
+        for p in paths:
+            q = path + p[cut:]
+            if q in self.paths:
+                raise self._err(f"two layers are named '{q}'", line=line, path=q, file=file,
+                                fix="give one of them another `name:`.")
+            self.paths.add(q)
+            self.path_log.append(q)
+        ext_map = {e: t.id for e, t in zip(ext, inputs)}
+        for n in nodes:
+            nid = path + n.id[cut:]
+            ins = tuple(ext_map[i] if i in ext_map else path + i[cut:] for i in n.inputs)
+            self._register(nid, n.line, n.file)
+            self.nodes.append(Node(nid, n.op, n.attrs, ins, n.in_shapes, n.out_shape, n.line, n.file))
+        if out_ref[0] == "input":
+            return inputs[out_ref[1]]
+        return _T(path + out_ref[1][cut:], out_shape)
 
     # -- nodes ------------------------------------------------------------------
     def join(self, op, outs, path, line, file):
@@ -536,6 +586,12 @@ class Expander:
         if prod(out) > MAX_ELEMENTS:
             raise self._err(f"output shape {list(out)} has {prod(out):.3g} elements, beyond any machine's memory",
                             line=line, path=path, file=file, fix="check channel counts and multipliers.")
+        self._register(path, line, file)
+        self.nodes.append(Node(path, opname, a, tuple(t.id for t in ins), tuple(in_shapes), out, line, file))
+        return _T(path, out)
+
+    def _register(self, path, line, file):
+        """Claim a node id: refuse duplicates, a name used for a layer and a group, too many nodes."""
         if path in self.ids:
             raise self._err(f"two layers are named '{path}'", line=line, path=path, file=file,
                             fix="give one of them another `name:`.")
@@ -549,8 +605,24 @@ class Expander:
                             fix="check repeat counts; the largest zoo model has about 2,000.")
         self.ids.add(path)
         self.prefixes.update(groups)
-        self.nodes.append(Node(path, opname, a, tuple(t.id for t in ins), tuple(in_shapes), out, line, file))
-        return _T(path, out)
+
+
+def _freeze(v):
+    """A hashable stand-in for an evaluated argument (its type included: True, 1 and 1.0 differ here)."""
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, tuple(_freeze(x) for x in v))
+    if isinstance(v, dict):
+        return ("dict", tuple((k, _freeze(x)) for k, x in v.items()))
+    hash(v)
+    return (type(v).__name__, v)
+
+
+def _memo_key(key, bdef, bscope, inputs, stack_depth, nesting, bfile):
+    try:
+        return (key, bfile, stack_depth, nesting, tuple(t.shape for t in inputs),
+                tuple((a, _freeze(bscope[a])) for a in bdef.args))
+    except TypeError:  # an argument that cannot be hashed: expand this call afresh
+        return None
 
 
 def _comma_hint(key) -> str:

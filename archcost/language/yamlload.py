@@ -307,8 +307,31 @@ for _cls in (_Loader, _FastLoader):
     _cls.add_implicit_resolver("tag:yaml.org,2002:float", _SCI_FLOAT, list("-+0123456789."))
 
 
+_PARSED: dict = {}  # text -> parsed tree, most recent last (see load_yaml_text)
+PARSE_CACHE_ENTRIES = 256
+PARSE_CACHE_MAX_TEXT = 256 * 1024
+
+
 def load_yaml_text(text: str, file: str = "<string>"):
-    """Parse YAML text into LocDict/LocList values; raise a located SpecError."""
+    """Parse YAML text into LocDict/LocList values; raise a located SpecError.
+
+    Successful parses are cached by the text itself (content-addressed, so never stale): a
+    parameter sweep or an answers file re-reads the same spec text many times, and libyaml's
+    compose step alone costs ~1 ms for a zoo spec.  The returned tree is therefore shared:
+    callers must treat it as read-only (the loader and expander never modify it).
+    """
+    tree = _PARSED.get(text)
+    if tree is not None:
+        return tree
+    tree = _parse(text, file)
+    if len(text) <= PARSE_CACHE_MAX_TEXT and isinstance(tree, (LocDict, LocList)):
+        if len(_PARSED) >= PARSE_CACHE_ENTRIES:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[text] = tree
+    return tree
+
+
+def _parse(text: str, file: str):
     if len(text) > MAX_FILE_BYTES:
         raise SpecError(
             f"file is {len(text):,} bytes, more than the {MAX_FILE_BYTES:,}-byte limit for a spec",
