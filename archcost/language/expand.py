@@ -38,6 +38,7 @@ from math import prod
 
 from ..errors import ShapeError, SpecError, short_repr
 from ..ir import INPUT, Graph, Node
+from .yamlload import LocDict
 from ..ops import OPS
 from ..ops.act import ACTIVATIONS
 from ..ops.base import REQUIRED
@@ -231,6 +232,10 @@ class Expander:
         return cur
 
     def item(self, item, cur, scope, prefix, counts, line, stack, file):
+        if len(item) == 1 and type(item) is LocDict:
+            key = next(iter(item))
+            if key not in MODIFIERS and key not in ("add", "concat", "multiply"):
+                return self._plain_item(item, key, cur, scope, prefix, counts, line, stack, file)
         here = prefix.rstrip(".")
         parent = here
         if not isinstance(item, dict) or not item:
@@ -329,6 +334,26 @@ class Expander:
             if "name" in item:
                 self.frame[nm] = cur
         return cur
+
+    def _plain_item(self, item, key, cur, scope, prefix, counts, line, stack, file):
+        """The common case of :meth:`item`: one op or block, no modifiers (same checks, less work)."""
+        self.steps += 1
+        k = counts.get(key, 0)
+        path = f"{prefix}{key}{k}"
+        if self.steps > MAX_STEPS:
+            raise self._err(f"expanding the network visits more than {MAX_STEPS:,} layers", line=line,
+                            path=path, file=file,
+                            fix="check repeat counts (repeats multiply when blocks repeat blocks).")
+        counts[key] = k + 1
+        if path in self.paths:
+            raise self._err(f"two layers are named '{path}'", line=line, path=path, file=file,
+                            fix="give one of them another `name:`.")
+        key_line = item.key_line(key)
+        self.paths.add(path)
+        self.path_log.append(path)
+        shape = cur.shape
+        s = {**scope, "ch": shape[0], "h": shape[1] if len(shape) > 1 else 1, "w": shape[-1] if len(shape) > 1 else 1}
+        return self.dispatch(key, item[key], cur, s, path, key_line, stack, file)
 
     def sources(self, names, cur, line, path, file):
         if isinstance(names, str):
@@ -547,23 +572,30 @@ class Expander:
                             path=path, file=file,
                             fix=f"write `- {opname}: {{{', '.join(a.name + ': ...' for a in op.attrs[:2])}}}`.")
         attrs = {}
-        for k, v in value.items():
-            attr = op.attr_index.get(k)
-            if attr is None:
-                close = difflib.get_close_matches(str(k), list(op.attr_index), n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise self._err(f"'{opname}' has no argument '{k}'", line=getattr(value, "key_line", lambda _: line)(k),
-                                path=path, file=file,
-                                fix=f"{_comma_hint(k)}{hint}its arguments are: {', '.join(op.attr_index) or 'none'}.")
-            attrs[k] = self._run(lambda: _coerce(attr, eval_value(v, scope, attr.kind)),
-                                 line=getattr(value, "key_line", lambda _: line)(k), path=path, file=file)
-        for attr in op.attrs:
-            if attr.name not in attrs:
-                if attr.default is REQUIRED:
-                    raise self._err(f"'{opname}' needs argument '{attr.name}'"
-                                    + (f" ({attr.doc})" if attr.doc else ""), line=line, path=path, file=file,
-                                    fix=f"add `{attr.name}: ...` to the layer.")
-                attrs[attr.name] = attr.default
+        index = op.attr_index
+        k = None
+        try:
+            for k, v in value.items():
+                attr = index.get(k)
+                if attr is None:
+                    close = difflib.get_close_matches(str(k), list(index), n=1)
+                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    raise self._err(f"'{opname}' has no argument '{k}'", line=_key_line(value, k, line), path=path,
+                                    file=file,
+                                    fix=f"{_comma_hint(k)}{hint}its arguments are: {', '.join(index) or 'none'}.")
+                attrs[k] = _coerce(attr, eval_value(v, scope, attr.kind))
+        except ShapeError as e:
+            raise self._err(e.message, line=_key_line(value, k, line), path=path, fix=e.fix, file=file) from None
+        except SpecError as e:
+            raise e.located(file=file, line=_key_line(value, k, line), path=path or None)
+        if len(attrs) != len(op.attrs):
+            for attr in op.attrs:
+                if attr.name not in attrs:
+                    if attr.default is REQUIRED:
+                        raise self._err(f"'{opname}' needs argument '{attr.name}'"
+                                        + (f" ({attr.doc})" if attr.doc else ""), line=line, path=path, file=file,
+                                        fix=f"add `{attr.name}: ...` to the layer.")
+                    attrs[attr.name] = attr.default
         return self.add_node(path, opname, attrs, [cur], line, file)
 
     def add_node(self, path, opname, attrs, ins, line, file):
@@ -575,12 +607,14 @@ class Expander:
                             f"got shape {list(in_shapes[0])}", line=line, path=path, file=file,
                             fix="flatten before linear layers, and use the 1d/2d op matching the input.")
 
-        def compute():
+        try:
             a = op.prepare(attrs, in_shapes) if op.prepare else attrs
-            return a, tuple(op.shape(a, in_shapes))
-
-        a, out = self._run(compute, line=line, path=path, file=file)
-        if any(d < 1 for d in out):
+            out = tuple(op.shape(a, in_shapes))
+        except ShapeError as e:
+            raise self._err(e.message, line=line, path=path, fix=e.fix, file=file) from None
+        except SpecError as e:
+            raise e.located(file=file, line=line, path=path or None)
+        if out and min(out) < 1:
             raise self._err(f"output shape {list(out)} has an empty dimension", line=line, path=path, file=file,
                             fix="check strides, kernel sizes and padding against the input size.")
         if prod(out) > MAX_ELEMENTS:
@@ -595,8 +629,11 @@ class Expander:
         if path in self.ids:
             raise self._err(f"two layers are named '{path}'", line=line, path=path, file=file,
                             fix="give one of them another `name:`.")
-        parts = path.split(".")
-        groups = [".".join(parts[:k]) for k in range(1, len(parts))]
+        parent = path.rpartition(".")[0]
+        groups = ()
+        if parent and parent not in self.prefixes:  # a new group: none of its levels may be a layer
+            parts = path.split(".")
+            groups = [".".join(parts[:k]) for k in range(1, len(parts))]
         if path in self.prefixes or any(g in self.ids for g in groups):
             raise self._err(f"the name '{path}' is used both for a layer and for a group of layers", line=line,
                             path=path, file=file, fix="rename one of them with `name:`.")
@@ -604,7 +641,14 @@ class Expander:
             raise self._err(f"the network has more than {MAX_NODES:,} layers", line=line, path=path, file=file,
                             fix="check repeat counts; the largest zoo model has about 2,000.")
         self.ids.add(path)
-        self.prefixes.update(groups)
+        if groups:
+            self.prefixes.update(groups)
+
+
+def _key_line(value, key, line):
+    """The line of ``key`` in a YAML mapping, else ``line``."""
+    kl = getattr(value, "key_line", None)
+    return kl(key) if kl is not None and key is not None else line
 
 
 def _freeze(v):
