@@ -15,4 +15,13 @@ from .errors import SpecError
 from .language import load_spec
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):  # archcost.plot, archcost.zoo on first use (nothing heavy is imported by either)
+    if name in ("plot", "zoo"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'archcost' has no attribute {name!r}")
+
 __all__ = ["analyze", "build", "compare", "lower", "load_spec", "SpecError", "__version__"]

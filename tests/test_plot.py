@@ -21,16 +21,9 @@ from archcost.report.models import pareto_front
 
 pytest.importorskip("plotly")
 import archcost.plot as ap  # noqa: E402
+from plot_util import FRONTIER, LATENCY, SET  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-LATENCY = str(Path(__file__).resolve().parent / "fixtures" / "latency-cpu-synthetic.json")
-# a fixed set across families; with torchvision counterparts
-SET = ["alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "squeezenet1_1", "mobilenetv2", "efficientnet_b0"]
-# worked out by hand from the published top-1 and MACs (README zoo table): mobilenetv2 has the fewest MACs;
-# efficientnet_b0 is the next more accurate one, resnet50 the next; every other model has more MACs
-# than one of them and a lower top-1 (squeezenet1_1 349M/58.2 vs mobilenetv2 301M/72.2, googlenet 1.50G/69.8
-# and resnet18 1.81G/69.8 vs efficientnet_b0 386M/77.7, alexnet, vgg16 vs resnet50)
-FRONTIER = ["mobilenetv2", "efficientnet_b0", "resnet50"]
 
 
 def check_golden(name: str, data: dict):
@@ -162,7 +155,8 @@ def test_aliases_of_one_model_are_one_point():
 # --- latency ---------------------------------------------------------------------------------------------
 
 def test_measured_latency_points_and_axis():
-    chart = accuracy_chart(None, all=True, metric="latency", latency=LATENCY)
+    chart = accuracy_chart(["resnet50", "mobilenetv2", "efficientnet_b0", "resnet18", "vgg16", "squeezenet1_1",
+                            "alexnet"], metric="latency", latency=LATENCY)
     by = {p.label: p for p in chart.points}
     assert set(by) == {"resnet50", "mobilenetv2", "efficientnet_b0", "resnet18"}
     assert by["resnet50"].x == 41.5 and by["mobilenetv2"].x == 9.25

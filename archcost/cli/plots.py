@@ -102,28 +102,20 @@ def _accuracy(metric: str, names, all, family, output, png, svg, convention, inp
         fail(err)
 
 
-@plot_app.command("accuracy-vs-macs")
-def accuracy_vs_macs(names: Names = None, all: All = False, family: Family = None, output: Output = None,
-                     png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
-                     dataset: Dataset = None):
-    """Top-1 accuracy vs MACs (log): bubble area = params, colour = family, Pareto frontier."""
-    _accuracy("macs", names, all, family, output, png, svg, convention, input, dataset)
+def _cost_command(metric: str, doc: str):
+    def command(names: Names = None, all: All = False, family: Family = None, output: Output = None,
+                png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
+                dataset: Dataset = None):
+        _accuracy(metric, names, all, family, output, png, svg, convention, input, dataset)
+
+    command.__doc__ = doc
+    command.__name__ = f"accuracy_vs_{metric}"
+    plot_app.command(f"accuracy-vs-{metric}")(command)
 
 
-@plot_app.command("accuracy-vs-params")
-def accuracy_vs_params(names: Names = None, all: All = False, family: Family = None, output: Output = None,
-                       png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
-                       dataset: Dataset = None):
-    """Top-1 accuracy vs parameters (log)."""
-    _accuracy("params", names, all, family, output, png, svg, convention, input, dataset)
-
-
-@plot_app.command("accuracy-vs-flops")
-def accuracy_vs_flops(names: Names = None, all: All = False, family: Family = None, output: Output = None,
-                      png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
-                      dataset: Dataset = None):
-    """Top-1 accuracy vs FLOPs (log) under the convention."""
-    _accuracy("flops", names, all, family, output, png, svg, convention, input, dataset)
+_cost_command("macs", "Top-1 accuracy vs MACs (log): bubble area = params, colour = family, Pareto frontier.")
+_cost_command("params", "Top-1 accuracy vs parameters (log).")
+_cost_command("flops", "Top-1 accuracy vs FLOPs (log) under the convention.")
 
 
 @plot_app.command("accuracy-vs-latency")

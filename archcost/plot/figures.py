@@ -56,7 +56,7 @@ def accuracy_figure(chart):
         xaxis=dict(title=dict(text=chart.x_title), type="log", gridcolor="#e5e5e5", exponentformat="SI"),
         yaxis=dict(title=dict(text=chart.y_title), gridcolor="#e5e5e5"),
         legend=dict(title=dict(text="family"), itemsizing="constant"),
-        template="plotly_white", margin=dict(t=110),
+        template="plotly_white", margin=dict(t=110), height=720,
         meta={"archcost": {"kind": chart.kind, "convention": chart.convention, "dataset": chart.dataset,
                            "frontier": list(chart.frontier), "left_out": [list(x) for x in chart.left_out]}})
     return fig
@@ -82,7 +82,7 @@ def layers_figure(chart):
                              hovertext=hovers(first, k), hoverinfo="text", meta={"role": "layers", "kind": k}))
     title, ytitle = chart.titles[first]
     layout = dict(
-        title=dict(text=title), barmode="stack", template="plotly_white", bargap=0.15,
+        title=dict(text=title), barmode="stack", template="plotly_white", bargap=0.15, height=560,
         xaxis=dict(title=dict(text="block" if chart.depth else "layer"), type="category", tickangle=-60,
                    tickfont=dict(size=8), categoryorder="array", categoryarray=chart.labels),
         yaxis=dict(title=dict(text=ytitle), gridcolor="#e5e5e5", exponentformat="SI"),
