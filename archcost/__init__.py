@@ -10,9 +10,18 @@ same spec to a torch module, and cross-checks the two.
 3504872
 """
 
-from .api import analyze, build, lower
+from .api import analyze, build, compare, lower
 from .errors import SpecError
 from .language import load_spec
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "build", "lower", "load_spec", "SpecError", "__version__"]
+
+
+def __getattr__(name):  # archcost.plot, archcost.zoo on first use (nothing heavy is imported by either)
+    if name in ("plot", "zoo"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'archcost' has no attribute {name!r}")
+
+__all__ = ["analyze", "build", "compare", "lower", "load_spec", "SpecError", "__version__"]

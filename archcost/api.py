@@ -72,3 +72,31 @@ def lower(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None =
     from .lowering import lower_graph
 
     return lower_graph(build(spec, input=input, overrides=overrides))
+
+
+def compare(models, *, input=None, overrides: dict | None = None, convention: str = "default", dtype: str = "float32",
+            batch: int = 1, latency=None, device_profile=None):
+    """Models side by side as a pandas DataFrame (one row per model, indexed by name).
+
+    Columns: family, input_shape, params, macs, flops, peak_activation_bytes, weight_bytes, top1,
+    accuracy_dataset, accuracy_source (and predicted_ms / measured_ms with ``device_profile`` /
+    ``latency``), then ``<column>_ratio`` (to the first model) and ``top1_delta`` (points).  The pure
+    data is :func:`archcost.report.compare.compare_rows` (what ``archcost compare`` prints).
+    """
+    from .extras import need
+
+    need("pandas", "archcost.compare")
+    import pandas as pd
+
+    from .report.compare import compare_rows
+
+    res = compare_rows(models, input=input, overrides=overrides, convention=convention, dtype=dtype, batch=batch,
+                       latency=latency, device_profile=device_profile)
+    records = []
+    for m in res["models"]:
+        rec = {k: v for k, v in m.items() if k not in ("ratios", "model")}
+        rec.update({f"{k}_ratio": v for k, v in m["ratios"].items()})
+        records.append(rec)
+    df = pd.DataFrame(records, index=pd.Index([m["model"] for m in res["models"]], name="model"))
+    df.attrs.update({k: v for k, v in res.items() if k != "models"})
+    return df

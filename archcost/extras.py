@@ -17,7 +17,7 @@ from .errors import SpecError
 EXTRAS = {
     "torch": ("torch", "fvcore"),
     "pandas": ("pandas",),
-    "plot": ("plotly", "pandas"),
+    "plot": ("plotly", "pandas", "kaleido"),
 }
 
 

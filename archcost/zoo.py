@@ -36,3 +36,16 @@ def entries() -> list:
             out.append(ZooEntry(m.name, str(path), None, m.family or "other", year,
                                 acc.top1 if acc else None, acc.source if acc else None, list(m.aliases)))
     return out
+
+
+def to_pandas(family: str | None = None, sort: str = "name"):
+    """The zoo listing (``archcost zoo``) as a pandas DataFrame: name, family, year, input, params, MACs
+    (default convention), top1, accuracy_source.  pandas is imported only here."""
+    from .extras import need
+
+    need("pandas", "archcost.zoo.to_pandas")
+    import pandas as pd
+
+    from .report.zoo import COLUMNS, zoo_rows
+
+    return pd.DataFrame(zoo_rows(family=family, sort=sort), columns=list(COLUMNS))

@@ -21,6 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = [
     (["table", "lenet5", "--verify"], "torch", "torch"),
     (["table", "lenet5", "--verify"], "fvcore", "torch"),
+    (["plot", "accuracy-vs-macs", "resnet18", "-o", "reports/never.html"], "plotly", "plot"),
+    (["plot", "accuracy-vs-latency", "resnet18"], "plotly", "plot"),
+    (["plot", "layers", "lenet5", "-o", "reports/never.html"], "plotly", "plot"),
+    (["plot", "accuracy-vs-macs", "resnet18", "--png", "reports/never.png"], "kaleido", "plot"),
+    (["report", "lenet5", "-o", "reports/never.html"], "plotly", "plot"),
+    (["report", "lenet5", "-o", "reports/never.html"], "pandas", "plot"),
 ]
 
 
@@ -45,6 +51,12 @@ def test_missing_extra_is_one_line_exit_2(args, blocked, extra):
     assert f"pip install 'archcost[{extra}]'" in r.stderr
     assert r.stderr.strip().count("\n") == 0, r.stderr
     assert r.stdout == ""  # the error comes first and alone
+
+
+def test_compare_needs_no_extra():
+    r = run_blocked(["compare", "resnet18", "lenet5", "--format", "json"], "torch,fvcore,pandas,plotly,kaleido,numpy")
+    assert r.returncode == 0, r.stderr
+    assert '"baseline": "resnet18"' in r.stdout
 
 
 def test_python_dash_m_archcost():

@@ -19,6 +19,11 @@ res = CliRunner().invoke(app, ["table", "mobilenetv2"])
 assert res.exit_code == 0, res.output
 res = CliRunner().invoke(app, ["zoo", "--format", "csv"])
 assert res.exit_code == 0, res.output
+res = CliRunner().invoke(app, ["compare", "resnet50", "mobilenetv2"])
+assert res.exit_code == 0, res.output
+res = CliRunner().invoke(app, ["compare", "resnet50", "mobilenetv2", "--format", "json"])
+assert res.exit_code == 0, res.output
+archcost.analyze("lenet5")._repr_html_()
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """ % (HEAVY,)
 

@@ -203,6 +203,12 @@ class Analysis:
             "totals": dict(self.totals),
         }
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows an Analysis as its header and an HTML table of rows and totals (no pandas)."""
+        from ..report.html import analysis_html
+
+        return analysis_html(self)
+
     def to_pandas(self):
         import pandas as pd  # lazily: the analytic path stays light
 

@@ -1,0 +1,224 @@
+"""Plot, compare and report commands: ``plot accuracy-vs-*``, ``plot layers``, ``compare``, ``report``.
+
+``compare`` needs no extra (pure Python); ``plot`` and ``report`` need the ``plot`` extra and say so
+first.  Outputs default to reports/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import SpecError
+from ._app import Format, app, fail, out, overrides
+
+plot_app = typer.Typer(no_args_is_help=True, help="Plots (self-contained HTML; --png/--svg through kaleido + Chromium).")
+app.add_typer(plot_app, name="plot")
+
+Names = Annotated[Optional[list[str]], typer.Argument(help="zoo names, aliases or spec files", show_default=False)]
+All = Annotated[bool, typer.Option("--all", help="every zoo model")]
+Family = Annotated[Optional[str], typer.Option("--family", help="every zoo model of this family")]
+Output = Annotated[Optional[str], typer.Option("--output", "-o", help="HTML file (default reports/<plot>.html)")]
+Png = Annotated[Optional[str], typer.Option("--png", help="also write a PNG (needs Chromium)")]
+Svg = Annotated[bool, typer.Option("--svg", help="also write an SVG next to the HTML (needs Chromium)")]
+Convention = Annotated[str, typer.Option("--convention", "-c", help="counting convention: default, fvcore, full, keras")]
+Input = Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch for every model, e.g. 3,224,224")]
+Dataset = Annotated[Optional[str], typer.Option("--dataset", help="plot top-1 on this dataset (default: the one most models use)")]
+Latency = Annotated[Optional[str], typer.Option("--latency", help="measured latencies: a reports/latency-*.json from `archcost profile --zoo`")]
+Profile = Annotated[Optional[str], typer.Option("--device-profile", help="predicted latencies from this device profile (NAME or FILE)")]
+Sets = Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter for every model, e.g. --set width=0.5")]
+
+
+def _need_plot(what: str):
+    from ..extras import need
+
+    need("plot", what)
+
+
+def _write_figure(fig, output: str, png: Optional[str], svg: bool):
+    """HTML first (so it exists even if the images fail), then PNG/SVG in one Chromium session."""
+    from ..plot.export import write_html
+
+    write_html(fig, output)
+    out(f"wrote {output}")
+    return [(p, f) for p, f in ((png, "png"), (os.path.splitext(output)[0] + ".svg" if svg else None, "svg")) if p]
+
+
+def _images(fig, targets):
+    from ..plot.export import write_images
+
+    if targets:
+        write_images(fig, targets)
+        for p, _ in targets:
+            out(f"wrote {p}")
+
+
+def _check_outputs(output: str, png: Optional[str], svg: bool):
+    from ..plot.export import check_writable
+
+    check_writable(output, "-o")
+    if png:
+        check_writable(png, "--png")
+    if svg:
+        check_writable(os.path.splitext(output)[0] + ".svg", "--svg")
+
+
+def _accuracy(metric: str, names, all, family, output, png, svg, convention, input, dataset, latency=None,
+              device_profile=None):
+    try:
+        _need_plot("archcost plot")
+        from ..plot import measured_models
+        from ..plot.data import ACCURACY_METRICS, accuracy_chart
+        from ..plot.figures import accuracy_figure
+        from ..report import units
+
+        output = output or os.path.join("reports", f"accuracy-vs-{metric}.html")
+        _check_outputs(output, png, svg)
+        if metric == "latency" and not names and not all and family is None and device_profile is None:
+            names = measured_models(latency)  # default: every model the latency report has
+        chart = accuracy_chart(names, all=all, family=family, metric=metric, convention=convention, input=input,
+                               dataset=dataset, latency=latency, device_profile=device_profile)
+        fig = accuracy_figure(chart)
+        targets = _write_figure(fig, output, png, svg)
+    except SpecError as err:
+        fail(err)
+    _, fmt = ACCURACY_METRICS[metric]
+    out(chart.title)
+    out(f"Pareto frontier (most accurate for its {'latency' if metric == 'latency' else ACCURACY_METRICS[metric][0]}):")
+    by_label = {p.label: p for p in chart.points}
+    width = max(len(n) for n in chart.frontier)
+    for name in chart.frontier:
+        p = by_label[name]
+        out(f"  {name:<{width}}  {fmt(p.x):>10}  top-1 {p.y:.2f}%  params {units.count(p.size)}")
+    if chart.left_out:
+        out(f"left out ({len(chart.left_out)}):")
+        for name, why in chart.left_out:
+            out(f"  {name}: {why}")
+    try:
+        _images(fig, targets)
+    except SpecError as err:
+        fail(err)
+
+
+def _cost_command(metric: str, doc: str):
+    def command(names: Names = None, all: All = False, family: Family = None, output: Output = None,
+                png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
+                dataset: Dataset = None):
+        _accuracy(metric, names, all, family, output, png, svg, convention, input, dataset)
+
+    command.__doc__ = doc
+    command.__name__ = f"accuracy_vs_{metric}"
+    plot_app.command(f"accuracy-vs-{metric}")(command)
+
+
+_cost_command("macs", "Top-1 accuracy vs MACs (log): bubble area = params, colour = family, Pareto frontier.")
+_cost_command("params", "Top-1 accuracy vs parameters (log).")
+_cost_command("flops", "Top-1 accuracy vs FLOPs (log) under the convention.")
+
+
+@plot_app.command("accuracy-vs-latency")
+def accuracy_vs_latency(names: Names = None, all: All = False, family: Family = None, output: Output = None,
+                        png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
+                        dataset: Dataset = None, latency: Latency = None, device_profile: Profile = None):
+    """Top-1 accuracy vs latency: measured (--latency FILE; default the newest reports/latency-*.json) or
+    predicted (--device-profile). Without NAMES: every model of the latency report."""
+    _accuracy("latency", names, all, family, output, png, svg, convention, input, dataset, latency, device_profile)
+
+
+@plot_app.command("layers")
+def layers(
+    spec: Annotated[str, typer.Argument(help="zoo name or spec file")],
+    metric: Annotated[str, typer.Option("--metric", "-m", help="macs, params, activation_bytes, weight_bytes, flops, predicted_ms")] = "macs",
+    depth: Annotated[Optional[int], typer.Option(help="one bar per block: sum the layers under this many name levels")] = None,
+    output: Output = None, png: Png = None, svg: Svg = False, convention: Convention = "default",
+    input: Input = None, set_: Sets = None, device_profile: Profile = None,
+):
+    """Where the cost is: a bar per layer (or per block with --depth), coloured by layer kind."""
+    try:
+        _need_plot("archcost plot")
+        from ..plot.data import LAYER_METRICS, layers_chart
+        from ..plot.figures import layers_figure
+
+        chart = layers_chart(spec, metric=metric, depth=depth, input=input, overrides=overrides(set_),
+                             convention=convention, device_profile=device_profile)
+        output = output or os.path.join("reports", f"layers-{_safe(chart.model)}-{metric}.html")
+        _check_outputs(output, png, svg)
+        fig = layers_figure(chart)
+        targets = _write_figure(fig, output, png, svg)
+    except SpecError as err:
+        fail(err)
+    _, fmt = LAYER_METRICS[metric]
+    out(chart.titles[metric][0])
+    sums = [(sum(v[i] for v in chart.values[metric].values()), lab) for i, lab in enumerate(chart.labels)]
+    total = chart.totals[metric]
+    out("largest:")
+    for v, lab in sorted(sums, key=lambda t: -t[0])[:5]:
+        if v:
+            out(f"  {lab}  {fmt(v)}" + (f"  ({100 * v / total:.1f}%)" if total else ""))
+    try:
+        _images(fig, targets)
+    except SpecError as err:
+        fail(err)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+@app.command()
+def compare(
+    names: Annotated[list[str], typer.Argument(help="models to compare; ratios are to the first")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+    input: Input = None, set_: Sets = None, convention: Convention = "default",
+    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
+    latency: Latency = None, device_profile: Profile = None,
+):
+    """Models side by side: params, MACs, FLOPs, peak activations, weights, top-1, latency; ratios to the first."""
+    from ..report.compare import compare_rows, compare_text
+
+    try:
+        result = compare_rows(names, input=input, overrides=overrides(set_), convention=convention, dtype=dtype,
+                              latency=latency, device_profile=device_profile)
+    except SpecError as err:
+        fail(err)
+    if format == Format.table:
+        from rich.console import Console
+
+        from ..report.compare import compare_table
+
+        Console().print(compare_table(result))
+    else:
+        out(compare_text(result, format.value))
+
+
+@app.command()
+def report(
+    names: Annotated[list[str], typer.Argument(help="models with a section (summary, plots, per-layer table)")],
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="HTML file (default reports/report-<models>.html)")] = None,
+    charts_all: Annotated[bool, typer.Option("--charts-all", help="the accuracy charts show the whole zoo (the named models outlined)")] = False,
+    verify: Annotated[Optional[bool], typer.Option("--verify/--no-verify", help="check every layer against torch and fvcore (default: where they are installed)")] = None,
+    input: Input = None, set_: Sets = None, convention: Convention = "default",
+    latency: Latency = None, device_profile: Profile = None,
+):
+    """One self-contained HTML page: summary, plots, per-layer tables (sortable, folded by block), verify status."""
+    import sys
+    import time
+
+    try:
+        _need_plot("archcost report")
+        from ..plot.export import check_writable, write_text
+        from ..plot.html_report import report_html
+
+        output = output or os.path.join("reports", "report-" + "_".join(_safe(n) for n in names[:3])
+                                        + ("_etc" if len(names) > 3 else "") + ".html")
+        check_writable(output, "-o")
+        t0 = time.perf_counter()
+        html = report_html(names, input=input, overrides=overrides(set_), convention=convention,
+                           charts_all=charts_all, verify=verify, latency=latency, device_profile=device_profile,
+                           command="archcost " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["report"] else None)
+        write_text(output, html)
+    except SpecError as err:
+        fail(err)
+    out(f"wrote {output} ({len(html) / 2**20:.1f} MiB, {len(names)} models, {time.perf_counter() - t0:.1f} s)")
