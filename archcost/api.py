@@ -11,7 +11,7 @@ from .ir import Graph
 from .language import Spec, build_graph, load_resolved, resolve
 
 _GRAPH_CACHE: dict = {}
-_CACHE_MAX = 64
+_CACHE_MAX = 256  # above the zoo size, so passes over the whole zoo reuse every graph
 
 
 def _parse_input(value):
