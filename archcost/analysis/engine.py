@@ -54,16 +54,23 @@ def node_costs(graph: Graph) -> list:
     """Per node: (Params, input elems, output elems, is view, cost dict).
 
     Independent of batch, dtype and convention, so computed once and cached on the graph.
+    Nodes that share their attributes object and input shapes (a block call the expander
+    replayed) share one entry.
     """
-    cached = getattr(graph, "_node_costs", None)
+    cached = graph.__dict__.get("_node_costs")
     if cached is None:
         cached = []
+        memo: dict = {}
         for n in graph.nodes:
-            op = OPS[n.op]
-            ins = list(n.in_shapes)
-            cached.append((op.params(n.attrs, ins), sum(prod(s) for s in n.in_shapes), prod(n.out_shape), op.view,
-                           op.costs(n.attrs, ins, n.out_shape)))
-        graph._node_costs = cached
+            key = (n.op, id(n.attrs), n.in_shapes)
+            entry = memo.get(key)
+            if entry is None:
+                op = OPS[n.op]
+                ins = list(n.in_shapes)
+                entry = memo[key] = (op.params(n.attrs, ins), sum(map(prod, n.in_shapes)), prod(n.out_shape),
+                                     op.view, op.costs(n.attrs, ins, n.out_shape))
+            cached.append(entry)
+        graph.__dict__["_node_costs"] = cached
     return cached
 
 
@@ -74,18 +81,29 @@ class _Counted:
                  "params_nv", "buffers_nv")
 
     def __init__(self, graph: Graph, conv):
-        self.nodes = []
-        for p, in_elems, out_elems, view, c in node_costs(graph):
-            params, trainable, buffers = conv.params(p)
-            self.nodes.append((params, trainable, buffers, in_elems, out_elems, view, conv.macs(c), conv.flops(c)))
-        cols = list(zip(*self.nodes)) or [()] * 8
-        self.params, self.trainable, self.buffers = sum(cols[0]), sum(cols[1]), sum(cols[2])
-        self.macs, self.flops, self.out = sum(cols[6]), sum(cols[7]), sum(cols[4])
-        nv = [n for n in self.nodes if not n[5]]  # views read and write nothing
-        self.in_nv = sum(n[3] for n in nv)
-        self.out_nv = sum(n[4] for n in nv)
-        self.params_nv = sum(n[0] for n in nv)
-        self.buffers_nv = sum(n[2] for n in nv)
+        self.nodes = nodes = []
+        memo: dict = {}
+        params = trainable = buffers = macs = flops = out = in_nv = out_nv = params_nv = buffers_nv = 0
+        for entry in node_costs(graph):
+            row = memo.get(id(entry))
+            if row is None:
+                p, in_elems, out_elems, view, c = entry
+                row = memo[id(entry)] = (*conv.params(p), in_elems, out_elems, view, conv.macs(c), conv.flops(c))
+            nodes.append(row)
+            params += row[0]
+            trainable += row[1]
+            buffers += row[2]
+            macs += row[6]
+            flops += row[7]
+            out += row[4]
+            if not row[5]:  # views read and write nothing
+                in_nv += row[3]
+                out_nv += row[4]
+                params_nv += row[0]
+                buffers_nv += row[2]
+        self.params, self.trainable, self.buffers, self.macs, self.flops, self.out = (
+            params, trainable, buffers, macs, flops, out)
+        self.in_nv, self.out_nv, self.params_nv, self.buffers_nv = in_nv, out_nv, params_nv, buffers_nv
 
 
 def _counted(graph: Graph, conv) -> _Counted:
@@ -103,6 +121,9 @@ def peak_activation_elems(graph: Graph) -> int:
     return cached
 
 
+_VIEW = {}  # op name -> is a view (filled lazily from the registry)
+
+
 def _peak_activation_elems(graph: Graph) -> int:
     """Peak number of live activation elements (batch 1) over an inference pass.
 
@@ -111,32 +132,37 @@ def _peak_activation_elems(graph: Graph) -> int:
     input's storage and extend its life.  The network input is live until its
     last use; the output until the end.  Weights are not included.
     """
-    base = {INPUT: INPUT}
-    size = {INPUT: prod(graph.input_shape)}
-    last = {INPUT: -1}
-    for i, n in enumerate(graph.nodes):
-        if OPS[n.op].view:
-            base[n.id] = base[n.inputs[0]]
-        else:
-            base[n.id] = n.id
-            size[n.id] = prod(n.out_shape)
-            last[n.id] = i
+    nodes = graph.nodes
+    base = {INPUT: INPUT}  # tensor id -> id of the storage it lives in
+    last = {INPUT: -1}  # storage id -> index of its last use
+    sizes = []  # per node: elements it allocates (0 for a view)
+    for i, n in enumerate(nodes):
+        view = _VIEW.get(n.op)
+        if view is None:
+            view = _VIEW[n.op] = OPS[n.op].view
         for src in n.inputs:
             last[base[src]] = i
-    last[base[graph.output]] = len(graph.nodes)
-    free_at: dict = {}
+        if view:
+            base[n.id] = base[n.inputs[0]]
+            sizes.append(0)
+        else:
+            base[n.id] = n.id
+            last[n.id] = i
+            sizes.append(prod(n.out_shape))
+    last[base[graph.output]] = len(nodes)
+    size_of = {n.id: sz for n, sz in zip(nodes, sizes) if sz}
+    size_of[INPUT] = prod(graph.input_shape)
+    freed = [0] * (len(nodes) + 2)  # elements freed after step i (index i + 1; -1 -> 0)
     for storage, i in last.items():
-        free_at.setdefault(i, []).append(storage)
-    live = size[INPUT]
-    peak = live
-    for s in free_at.get(-1, []):
-        live -= size[s]
-    for i, n in enumerate(graph.nodes):
-        if base[n.id] == n.id:
-            live += size[n.id]
-            peak = max(peak, live)
-        for s in free_at.get(i, []):
-            live -= size[s]
+        freed[i + 1] += size_of[storage]
+    live = peak = size_of[INPUT]
+    live -= freed[0]
+    for i, sz in enumerate(sizes):
+        if sz:
+            live += sz
+            if live > peak:
+                peak = live
+        live -= freed[i + 1]
     return peak
 
 
