@@ -40,22 +40,27 @@ statistics are not counted as a spatial dependence).  ``zeropad2d`` shifts the r
 padding (negative padding crops).  ``concat`` along channels and ``add``/``multiply``: the union
 above.  Softmax along a spatial dimension makes that dimension global.
 
-Non-spatial nodes (``flatten`` of a feature map and everything after it: linear, classifier
-activations, dropout): every unit sees the union of the regions of all units of the flattened
-map (the "whole input"), reported as ``size`` and ``offset`` of that union and ``stride`` 0 —
-all units share one region; there is no grid to step along.
+After the feature maps.  ``flatten`` only reshapes: each of its features is one unit of the
+map, so it reports the map's field (``rf_region`` indexes its units by the map's H and W).  A
+``linear`` layer mixes all of them: each of its units sees the union of the regions of every
+unit of the map (the "whole input", usually larger than the image since it is not clipped),
+reported as that union's ``size`` and ``offset`` with ``stride`` 0 — every unit shares one
+region, there is no grid to step along; the classifier's activations, dropout and later linear
+layers keep it.  A global pool's output is a 1×1 map whose one unit sees every unit of its input
+(``stride`` = the input's stride × its size, as for any pool).
 
 ``None`` (undefined): every node of a network whose input has no spatial dimension (an MLP on a
-vector); a transposed convolution with stride > 1 (its output units see windows of period-varying
-size, 1/stride apart: not one size and an integer stride) and an adaptive pool whose output size
-does not divide its input (windows of unequal size and spacing), and every node downstream of
-them, except that a ``flatten``, global pool or ``linear`` after an adaptive pool is defined
-again (it sees all of its input, whatever the windows); ``concat`` along a spatial dimension.
+vector); a transposed convolution with stride > 1 (its output units see windows of size varying
+with the unit's phase, 1/stride apart: no single size and integer stride) and an adaptive pool
+whose output size does not divide its input (windows of unequal size and spacing), and every
+node after them up to a ``linear`` layer, which is defined again (it sees all of its input,
+whatever the windows); ``concat`` along a spatial dimension.  :func:`rf_region` with
+``clip=True`` is exact for all of these.
 
 Where the per-op rules live: a dispatch table here, keyed by op name (:data:`RULES`), rather than
 a field on each ``OpDef``.  A receptive field is a geometric view shared by whole families — all
-44 registered ops reduce to seven rules (window, identity, merge, flatten-to-vector, pad, adaptive,
-transposed) — so a table states each rule once where per-op fields would repeat it, and it keeps
+44 registered ops reduce to nine rules (window, identity, union, concat, flatten, linear, pad,
+softmax, transposed) — so a table states each rule once where per-op fields would repeat it, and it keeps
 ``archcost/ops`` free of analysis concepts.  The rules read the op's own prepared attributes
 (``pads``, ``kernel_size``, ``stride``, ``dilation``), so there is one source of geometry.
 ``tests/test_receptive.py`` fails when an op is registered without a rule.
