@@ -161,31 +161,38 @@ def _adaptive_geom(node):
 
 # ---- forward rules: input states -> output state (the affine, unclipped model)
 
-def _window(geom):
-    def rule(ins, node):
+def _slides(rule):
+    """A forward rule for an op that slides over the grid: (input state, node) -> pieces or a state."""
+    def forward(ins, node):
         x = ins[0]
         if x.kind == VECTOR:  # every unit already sees the same region
             return x
+        if x.kind == FLAT or x.pieces is None:
+            return _undefined(node)
+        out = rule(x, node)
+        return out if isinstance(out, _State) else _grid(out, node.out_shape[1:])
+    return forward
+
+
+def _window(geom):
+    @_slides
+    def rule(x, node):
         g = geom(node)
-        if x.kind == FLAT or x.pieces is None or g is None:
-            # unequal adaptive windows: undefined per unit, though together they read all their input
-            return _undefined(node, x.whole if g is None and x.kind == GRID else None)
-        out = tuple(_merge((u - p * S, v + (d * (k - 1) - p) * S, s * S) for u, v, S in ps)
-                    for ps, k, s, d, p in zip(x.pieces, *g))
-        return _grid(out, node.out_shape[1:])
+        if g is None:  # unequal adaptive windows: undefined per unit, though together they read all their input
+            return _undefined(node, x.whole)
+        return tuple(_merge((u - p * S, v + (d * (k - 1) - p) * S, s * S) for u, v, S in ps)
+                     for ps, k, s, d, p in zip(x.pieces, *g))
     return rule
 
 
-def _f_conv_transpose(ins, node):
-    a, x = node.attrs, ins[0]
-    if x.kind == VECTOR:
-        return x
-    if x.kind == FLAT or x.pieces is None or any(s != 1 for s in a["stride"]):
+@_slides
+def _f_conv_transpose(x, node):
+    a = node.attrs
+    if any(s != 1 for s in a["stride"]):
         return _undefined(node)
     # stride 1: output j sums inputs j + p - d(k-1) .. j + p
-    out = tuple(_merge((u + (p - d * (k - 1)) * S, v + p * S, S) for u, v, S in ps)
-                for ps, k, d, (p, _) in zip(x.pieces, a["kernel_size"], a["dilation"], a["pads"]))
-    return _grid(out, node.out_shape[1:])
+    return tuple(_merge((u + (p - d * (k - 1)) * S, v + p * S, S) for u, v, S in ps)
+                 for ps, k, d, (p, _) in zip(x.pieces, a["kernel_size"], a["dilation"], a["pads"]))
 
 
 def _f_identity(ins, node):
@@ -261,14 +268,9 @@ def _pad_before(node):
     return [p[2 * (nd - 1 - i)] for i in range(nd)]
 
 
-def _f_zeropad(ins, node):
-    x = ins[0]
-    if x.kind == VECTOR:
-        return x
-    if x.kind == FLAT or x.pieces is None:
-        return _undefined(node)
-    out = tuple(tuple((u - b * S, v - b * S, S) for u, v, S in ps) for ps, b in zip(x.pieces, _pad_before(node)))
-    return _grid(out, node.out_shape[1:])
+@_slides
+def _f_zeropad(x, node):
+    return tuple(tuple((u - b * S, v - b * S, S) for u, v, S in ps) for ps, b in zip(x.pieces, _pad_before(node)))
 
 
 # ---- backward rules: which units of the inputs a set of output units reads (exact, clipped).
@@ -284,41 +286,39 @@ def _kept(sets):
     return None if any(not s for s in sets) else tuple(frozenset(s) for s in sets)
 
 
-def _b_window(geom):
-    def rule(r, node, ins):
+def _on_grid(rule):
+    """A backward rule for an op that slides over the grid: (units, node, input state) -> units."""
+    def back(r, node, ins):
         x = ins[0]
-        if x.kind == VECTOR:
+        if x.kind == VECTOR:  # every unit is alike
             return [ALL]
         if x.kind == FLAT:
             raise _Unmapped
-        if r is ALL:
-            r = _full(node.out_shape[1:])
+        return [_kept(rule(_full(node.out_shape[1:]) if r is ALL else r, node, x))]
+    return back
+
+
+def _b_window(geom):
+    @_on_grid
+    def rule(r, node, x):
         g = geom(node)
         if g is None:  # adaptive windows: bin j reads floor(j n/o) .. ceil((j+1) n/o) - 1
-            rr = [{i for j in js for i in range(j * n // o, -(-(j + 1) * n // o))}
-                  for js, n, o in zip(r, x.sizes, node.out_shape[1:])]
-        else:
-            rr = [{j * s - p + t * d for j in js for t in range(k)} & set(range(n))
-                  for js, k, s, d, p, n in zip(r, *g, x.sizes)]
-        return [_kept(rr)]
+            return [{i for j in js for i in range(j * n // o, -(-(j + 1) * n // o))}
+                    for js, n, o in zip(r, x.sizes, node.out_shape[1:])]
+        return [{j * s - p + t * d for j in js for t in range(k)} & set(range(n))
+                for js, k, s, d, p, n in zip(r, *g, x.sizes)]
     return rule
 
 
-def _b_conv_transpose(r, node, ins):
-    x = ins[0]
-    if x.kind == VECTOR:
-        return [ALL]
-    if x.kind == FLAT:
-        raise _Unmapped
+@_on_grid
+def _b_conv_transpose(r, node, x):
     a = node.attrs
-    if r is ALL:
-        r = _full(node.out_shape[1:])
     rr = []
     for js, n, k, s, d, (p, _) in zip(r, x.sizes, a["kernel_size"], a["stride"], a["dilation"], a["pads"]):
         # output j reads input i where i·s = j + p - t·d for a tap t in [0, k)
         rr.append({(j + p - t * d) // s for j in js for t in range(k)
                    if (j + p - t * d) % s == 0 and 0 <= (j + p - t * d) // s < n})
-    return [_kept(rr)]
+    return rr
 
 
 def _b_identity(r, node, ins):
@@ -369,15 +369,9 @@ def _b_concat(r, node, ins):
     return out
 
 
-def _b_zeropad(r, node, ins):
-    x = ins[0]
-    if x.kind == VECTOR:
-        return [ALL]
-    if x.kind == FLAT:
-        raise _Unmapped
-    if r is ALL:
-        r = _full(node.out_shape[1:])
-    return [_kept([{j - p for j in js} & set(range(n)) for js, p, n in zip(r, _pad_before(node), x.sizes)])]
+@_on_grid
+def _b_zeropad(r, node, x):
+    return [{j - p for j in js} & set(range(n)) for js, p, n in zip(r, _pad_before(node), x.sizes)]
 
 
 _IDENTITY = (_f_identity, _b_identity)
