@@ -1,4 +1,4 @@
-"""The analytic path must not import torch, fvcore, pandas or plotly (startup speed)."""
+"""The analytic path (table, zoo, memory, receptive fields) must not import torch, fvcore, pandas or plotly."""
 
 import json
 import subprocess
@@ -24,6 +24,15 @@ assert res.exit_code == 0, res.output
 res = CliRunner().invoke(app, ["compare", "resnet50", "mobilenetv2", "--format", "json"])
 assert res.exit_code == 0, res.output
 archcost.analyze("lenet5")._repr_html_()
+res = CliRunner().invoke(app, ["table", "googlenet", "--receptive-field", "--format", "json"])
+assert res.exit_code == 0, res.output
+for fmt in ("table", "json"):
+    res = CliRunner().invoke(app, ["memory", "mobilenetv2", "--batch", "8", "--layers", "--format", fmt])
+    assert res.exit_code == 0, res.output
+from archcost.analysis.receptive import receptive_fields, rf_region
+from archcost.analysis.training import training_memory
+g = archcost.build("resnet18")
+receptive_fields(g), rf_region(g, "fc", clip=True), training_memory(g, batch=4, optimizer="sgd")
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """ % (HEAVY,)
 

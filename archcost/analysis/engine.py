@@ -13,6 +13,7 @@ from ..errors import SpecError
 from ..ir import INPUT, Graph
 from ..ops import OPS
 from .conventions import CONVENTIONS, DTYPE_BYTES
+from .training import training_total_bytes
 
 
 @dataclass(slots=True)
@@ -315,7 +316,6 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
     flops = c.flops * batch
     rb = b * (batch * c.in_nv + c.params_nv + c.buffers_nv)
     wb = b * batch * c.out_nv
-    saved = prod(graph.input_shape) + c.out_nv  # every non-view output, and the input, saved for backward
     totals = {
         "params": c.params,
         "trainable_params": c.trainable,
@@ -329,8 +329,8 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
         "read_bytes": rb,
         "write_bytes": wb,
         "arithmetic_intensity": flops / (rb + wb) if rb + wb else 0.0,
-        # training, Adam: weights + gradients + two moments, plus every non-view output saved for backward
-        "training_bytes": 4 * c.trainable * b + c.buffers * b + saved * batch * b,
+        # one Adam step: weights, gradients, two moments, buffers and what autograd saves for backward
+        "training_bytes": training_total_bytes(graph, batch=batch, dtype=dtype, optimizer="adam"),
         "layers": len(graph.nodes),
     }
     return Analysis(graph, lambda: _build_rows(graph, c, batch, b), totals, convention=convention, dtype=dtype,

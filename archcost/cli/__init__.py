@@ -18,3 +18,4 @@ def main():
 
 __all__ = ["app", "main", "Format"]
 from . import plots  # noqa: F401,E402  (plot, compare, report)
+from . import memory  # noqa: F401,E402  (memory)

@@ -21,6 +21,7 @@ def table(
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="lower to torch and check shapes, params and MACs against torch and fvcore")] = False,
+    receptive_field: Annotated[bool, typer.Option("--receptive-field", help="add receptive-field columns: rf (size), rf_stride, rf_offset (H×W, input pixels)")] = False,
 ):
     """Per-layer shapes, params, MACs, FLOPs and memory of a network."""
     from ..api import analyze, build
@@ -32,6 +33,10 @@ def table(
             need("torch", "--verify")
         sets = overrides(set_)
         a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets)
+        if receptive_field:
+            from ..analysis.receptive import add_receptive_field_columns
+
+            add_receptive_field_columns(a)
         if depth is not None:
             a = a.collapse(depth)
     except SpecError as err:

@@ -1,0 +1,365 @@
+"""Training memory: weights, gradients, optimizer state, buffers and what autograd saves.
+
+Pure Python (no torch).  :func:`training_memory` models one training step of the lowered
+module in train mode (batch norm on batch statistics, dropout active) as torch 2.x runs it:
+
+``weight_bytes``            every parameter (frozen ones included), in ``param_dtype``.
+``gradient_bytes``          one gradient per trainable parameter (``p.grad`` has ``p``'s dtype).
+``optimizer_bytes``         torch.optim's per-parameter state for the trainable parameters:
+                            ``sgd`` none, ``momentum`` one ``momentum_buffer``, ``adam`` and
+                            ``adamw`` two (``exp_avg``, ``exp_avg_sq``; AdamW only changes how
+                            weight decay is applied, not the state).  torch creates the state
+                            with ``zeros_like(param)``, so it has the parameters' dtype: fp32
+                            under mixed precision (``param_dtype="float32"``), fp16 after
+                            ``model.half()``.  Adam's per-tensor ``step`` counters (4-byte
+                            scalars) are left out.
+``buffer_bytes``            running means and variances (``param_dtype``) and batch norm's int64
+                            ``num_batches_tracked``.
+``saved_activation_bytes``  the tensors autograd keeps for the backward pass — not every layer's
+                            output.  Per op (torch's ``derivatives.yaml``, checked op by op and
+                            model by model with ``torch.autograd.graph.saved_tensors_hooks``):
+
+    conv, transposed conv, linear   the input (the weight is a parameter, not counted again);
+                                    a conv with asymmetric padding saves its padded copy
+    batch norm                      the input + per-channel mean and inverse std (2·C, fp32)
+    group / layer / instance norm   the input + mean and inverse std per group / row / channel
+    local response norm             the input, its padded square, and two full-size temporaries
+    relu, sigmoid, tanh, softmax    the output
+    relu6, leaky_relu, hardswish,   the input.  ``inplace: true``: leaky_relu saves its output
+    hardsigmoid, silu, gelu         instead (one tensor less when the next op saves it anyway);
+                                    relu6, hardswish, hardsigmoid and silu keep a copy of the
+                                    input (autograd's ``original_self``) — no saving; an in-place
+                                    relu saves the overwritten tensor — no saving either
+    max pool (and adaptive max)     the input + the argmax indices, int64 (8 bytes per output)
+    avg pool, adaptive avg pool     the input; to 1×1 (global) nothing: torch computes a mean
+    dropout (0 < p < 1)             the mask, 1 byte per element (CUDA's fused kernel saves a bool
+                                    mask; on CPU torch saves a mask in the activation dtype);
+                                    p = 0 is the identity, p = 1 a product with a zero scalar
+    multiply                        both inputs (each one's gradient needs the other)
+    add, concat, flatten, slice,    nothing
+    channel shuffle, zero pad,
+    scale, identity
+
+    A tensor saved by several ops (a ReLU's output that the next conv saves as its input, an
+    in-place ReLU's output and the tensor it overwrote, a channel slice of a saved tensor — a
+    slice keeps its whole parent alive) is counted once, by storage, and attributed to the first node
+    that saves it (``per_node``).  Nothing is saved by a node whose inputs need no gradient and
+    that has no trainable parameter.  The network input is saved by the first conv.  The loss
+    is not modelled.
+
+``total_bytes``             the sum of the five: what is held at the end of the forward pass of
+                            a step (weights, gradients and optimizer state persist across steps).
+                            Not modelled: allocator caching and fragmentation, cuDNN workspaces,
+                            gradients of activations during backward, the CUDA context.
+
+``dtype`` is the activations' dtype; ``param_dtype`` (default: ``dtype``) that of weights,
+gradients, optimizer state and buffers — ``dtype="float16", param_dtype="float32"`` models
+automatic mixed precision (approximately: autocast keeps some ops in fp32).
+
+Where the per-op rules live: :data:`SAVES` here, keyed by op name, not a field on each
+``OpDef`` — they describe what torch's autograd does with the module each op lowers to, a
+property of torch's kernels rather than of the op's arithmetic; ``tests/test_training_memory.py``
+fails when an op is registered without a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+from ..errors import SpecError
+from ..ir import INPUT, Graph
+from ..ops import OPS
+from .conventions import DTYPE_BYTES
+
+#: optimizer -> state tensors per trainable parameter (torch.optim defaults)
+OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+
+# kinds of saved storage: activation dtype, int64 indices, bool masks, statistics (fp32, fp64 for fp64)
+ACT, INDEX, MASK, STAT = "act", "int64", "bool", "stat"
+
+
+@dataclass(frozen=True)
+class SavedTensor:
+    """One tensor a node's backward keeps: ``what`` it is, the storage it lives in (a node id,
+    ``input``, or ``node:what`` for a private one), its elements per sample (or in all, if
+    ``per_sample`` is false), its kind and whether this node is the first to save that storage."""
+
+    what: str
+    storage: str
+    elems: int
+    kind: str = ACT
+    per_sample: bool = True
+    first: bool = True
+
+    def nbytes(self, batch: int, act_bytes: int) -> int:
+        return self.elems * (batch if self.per_sample else 1) * _kind_bytes(self.kind, act_bytes)
+
+
+def _kind_bytes(kind: str, act_bytes: int) -> int:
+    if kind == ACT:
+        return act_bytes
+    return {INDEX: 8, MASK: 1, STAT: 8 if act_bytes == 8 else 4}[kind]
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """The result of :func:`training_memory` (bytes throughout)."""
+
+    model: str
+    batch: int
+    dtype: str
+    param_dtype: str
+    optimizer: str
+    weight_bytes: int
+    gradient_bytes: int
+    optimizer_bytes: int
+    buffer_bytes: int
+    saved_activation_bytes: int
+    total_bytes: int
+    params: int
+    trainable_params: int
+    per_node: dict = field(default_factory=dict)  # node id -> saved bytes first saved by its backward
+    saved: dict = field(default_factory=dict)  # node id -> tuple of SavedTensor
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the components, then per layer what it saves."""
+        act = DTYPE_BYTES[self.dtype]
+        return {
+            "model": self.model, "batch": self.batch, "dtype": self.dtype, "param_dtype": self.param_dtype,
+            "optimizer": self.optimizer, "params": self.params, "trainable_params": self.trainable_params,
+            "weight_bytes": self.weight_bytes, "gradient_bytes": self.gradient_bytes,
+            "optimizer_bytes": self.optimizer_bytes, "buffer_bytes": self.buffer_bytes,
+            "saved_activation_bytes": self.saved_activation_bytes, "total_bytes": self.total_bytes,
+            "layers": [{"name": nid, "saved_bytes": self.per_node.get(nid, 0),
+                        "saved": [{"tensor": t.what, "storage": t.storage, "kind": t.kind,
+                                   "bytes": t.nbytes(self.batch, act), "counted_here": t.first} for t in ts]}
+                       for nid, ts in self.saved.items()],
+        }
+
+
+def _in(k):
+    return ("in", k)
+
+
+_OUT = ("out",)
+
+
+def _conv(n, rg):
+    pads = n.attrs["pads"]
+    if all(lo == hi for lo, hi in pads):
+        return [("input", _in(0))]
+    c, *sp = n.in_shapes[0]
+    return [("padded input", ("new", c * prod(s + lo + hi for s, (lo, hi) in zip(sp, pads)), ACT, True))]
+
+
+def _input(n, rg):
+    return [("input", _in(0))]
+
+
+def _output(n, rg):
+    return [("output", _OUT)]
+
+
+def _input_or_copy(n, rg):
+    # in place, an op whose backward needs its input keeps a copy of it (autograd's original_self)
+    return [("input (a copy: the op works in place)", ("new", prod(n.in_shapes[0]), ACT, True))
+            if n.attrs.get("inplace") else ("input", _in(0))]
+
+
+def _norm_stats(count, per_sample=True):
+    """The input and ``count(node)`` statistics (mean and inverse std, ...)."""
+    def rule(n, rg):
+        return [("input", _in(0)), ("statistics", ("new", count(n), STAT, per_sample))]
+    return rule
+
+
+def _instance_stats(n):
+    a = n.attrs  # batch norm on a (1, N·C, ...) view: mean, invstd, and the repeated weight / running stats
+    return n.in_shapes[0][0] * (2 + bool(a["affine"]) + 2 * bool(a["track_running_stats"]))
+
+
+def _lrn(n, rg):
+    c, *sp = n.in_shapes[0]
+    rest = prod(sp)
+    return [("input", _in(0)), ("padded square", ("new", (c + n.attrs["size"] - 1) * rest, ACT, True)),
+            ("denominator base", ("new", c * rest, ACT, True)), ("denominator", ("new", c * rest, ACT, True))]
+
+
+def _with_indices(n, rg):
+    return [("input", _in(0)), ("indices", ("new", prod(n.out_shape), INDEX, True))]
+
+
+def _adaptive_avg(n, rg):
+    return [] if all(o == 1 for o in n.out_shape[1:]) else [("input", _in(0))]
+
+
+def _dropout(n, rg):
+    p = n.attrs["p"]
+    if p == 1:  # torch multiplies by a zero scalar
+        return [("zero", ("new", 1, ACT, False))]
+    return [("mask", ("new", prod(n.out_shape), MASK, True))] if p > 0 else []
+
+
+def _multiply(n, rg):
+    # x0 * x1 * x2 ...: each product saves each factor whose partner needs a gradient
+    saved, acc, what, acc_rg = [], _in(0), "input 0", rg[0]
+    for k in range(1, len(n.inputs)):
+        if rg[k]:
+            saved.append((what, acc))
+        if acc_rg:
+            saved.append((f"input {k}", _in(k)))
+        acc, what, acc_rg = ("new", prod(n.out_shape), ACT, True), f"product of inputs 0..{k}", acc_rg or rg[k]
+    return saved
+
+
+def _nothing(n, rg):
+    return []
+
+
+_OUTPUT_SAVERS = ("relu", "sigmoid", "tanh", "softmax")
+_INPUT_SAVERS = ("gelu", "linear", "avg_pool1d", "avg_pool2d")
+_INPUT_OR_COPY = ("relu6", "hardswish", "hardsigmoid", "silu")
+_SAVE_NOTHING = ("add", "concat", "flatten", "slice", "channel_shuffle", "zeropad1d", "zeropad2d", "scale",
+                 "identity")
+
+#: op name -> rule(node, inputs need grad) -> [(what, ref)]; ref = ("in", k), ("out",) or
+#: ("new", elems per sample or in all, kind, per_sample)
+SAVES = {
+    **{name: _output for name in _OUTPUT_SAVERS},
+    **{name: _input for name in _INPUT_SAVERS},
+    **{name: _input_or_copy for name in _INPUT_OR_COPY},
+    "leaky_relu": lambda n, rg: [("output", _OUT)] if n.attrs.get("inplace") else [("input", _in(0))],
+    **{name: _nothing for name in _SAVE_NOTHING},
+    "conv1d": _conv, "conv2d": _conv, "conv_transpose1d": _conv, "conv_transpose2d": _conv,
+    "batchnorm1d": _norm_stats(lambda n: 2 * n.in_shapes[0][0], per_sample=False),
+    "batchnorm2d": _norm_stats(lambda n: 2 * n.in_shapes[0][0], per_sample=False),
+    "groupnorm": _norm_stats(lambda n: 2 * n.attrs["num_groups"]),
+    "layernorm": _norm_stats(lambda n: 2 * prod(n.in_shapes[0]) // prod(n.attrs["normalized_shape"])),
+    "instancenorm1d": _norm_stats(_instance_stats), "instancenorm2d": _norm_stats(_instance_stats),
+    "local_response_norm": _lrn,
+    "max_pool1d": _with_indices, "max_pool2d": _with_indices,
+    "adaptive_max_pool1d": _with_indices, "adaptive_max_pool2d": _with_indices,
+    "global_max_pool1d": _with_indices, "global_max_pool2d": _with_indices,
+    "adaptive_avg_pool1d": _adaptive_avg, "adaptive_avg_pool2d": _adaptive_avg,
+    "global_avg_pool1d": _nothing, "global_avg_pool2d": _nothing,
+    "dropout": _dropout, "multiply": _multiply,
+}
+
+# ops whose output shares its input's storage in train mode (views, and in-place activations)
+_VIEWS = ("flatten", "identity", "slice")
+
+
+def _aliases(n) -> bool:
+    if n.op in _VIEWS:
+        return True
+    if n.op == "dropout":
+        return n.attrs["p"] == 0  # torch returns the input itself
+    return bool(n.attrs.get("inplace"))
+
+
+class _Model:
+    """What a graph saves, independent of batch and dtype (cached on the graph)."""
+
+    def __init__(self, graph: Graph):
+        from .engine import node_costs
+
+        base = {INPUT: INPUT}
+        elems = {INPUT: prod(graph.input_shape)}
+        rg = {INPUT: False}
+        seen: set = set()
+        self.saved: dict = {}
+        self.params = self.trainable = self.running = self.counters = 0
+        for n, (p, *_rest) in zip(graph.nodes, node_costs(graph)):
+            self.params += p.weight + p.bias
+            self.trainable += p.trainable
+            self.running += p.running_stats
+            self.counters += p.buffers - p.running_stats
+            if _aliases(n):
+                base[n.id] = base[n.inputs[0]]
+            else:
+                base[n.id] = n.id
+                elems[n.id] = prod(n.out_shape)
+            in_rg = [rg[i] for i in n.inputs]
+            rg[n.id] = any(in_rg) or p.trainable > 0
+            if not rg[n.id]:
+                continue
+            try:
+                rule = SAVES[n.op]
+            except KeyError:
+                raise SpecError(f"no saved-tensor rule for op '{n.op}'", file=n.file or graph.file, line=n.line,
+                                path=n.id, fix="add one to archcost.analysis.training.SAVES.") from None
+            tensors = []
+            for what, ref in rule(n, in_rg):
+                if ref[0] == "new":
+                    storage, count, kind, per_sample = f"{n.id}:{what}", ref[1], ref[2], ref[3]
+                else:
+                    storage = base[n.inputs[ref[1]]] if ref[0] == "in" else base[n.id]
+                    count, kind, per_sample = elems[storage], ACT, True
+                tensors.append(SavedTensor(what, storage, count, kind, per_sample, storage not in seen))
+                seen.add(storage)
+            if tensors:
+                self.saved[n.id] = tuple(tensors)
+        # totals by (kind, per_sample): saved bytes = Σ elems × size(kind) × (batch if per_sample)
+        self.sums: dict = {}
+        for ts in self.saved.values():
+            for t in ts:
+                if t.first:
+                    self.sums[(t.kind, t.per_sample)] = self.sums.get((t.kind, t.per_sample), 0) + t.elems
+
+
+def _model(graph: Graph) -> _Model:
+    m = graph.__dict__.get("_training_model")
+    if m is None:
+        m = graph.__dict__["_training_model"] = _Model(graph)
+    return m
+
+
+def _check(batch, dtype, param_dtype, optimizer):
+    if optimizer not in OPTIMIZERS:
+        raise SpecError(f"unknown optimizer '{optimizer}'",
+                        fix=f"use one of {', '.join(OPTIMIZERS)} (sgd: no state; momentum: 1× the trainable "
+                            "parameters; adam/adamw: 2×).")
+    for what, d in (("dtype", dtype), ("param dtype", param_dtype)):
+        if d not in DTYPE_BYTES:
+            raise SpecError(f"unknown {what} '{d}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.")
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise SpecError(f"batch must be a positive integer, got {batch!r}", fix="use --batch 1 or more.")
+
+
+def _saved_bytes(m: _Model, batch: int, act: int) -> int:
+    return sum(elems * (batch if per_sample else 1) * _kind_bytes(kind, act) for (kind, per_sample), elems in m.sums.items())
+
+
+def _components(m: _Model, batch: int, dtype: str, param_dtype: str, optimizer: str) -> tuple:
+    pb, act = DTYPE_BYTES[param_dtype], DTYPE_BYTES[dtype]
+    weights, grads = m.params * pb, m.trainable * pb
+    opt = OPTIMIZERS[optimizer] * m.trainable * pb
+    buffers = m.running * pb + m.counters * 8
+    saved = _saved_bytes(m, batch, act)
+    return weights, grads, opt, buffers, saved
+
+
+def training_total_bytes(graph: Graph, *, batch: int = 1, dtype: str = "float32", optimizer: str = "adam",
+                         param_dtype: str | None = None) -> int:
+    """``training_memory(...).total_bytes`` without the per-node breakdown (fast; used by the engine)."""
+    param_dtype = param_dtype or dtype
+    _check(batch, dtype, param_dtype, optimizer)
+    return sum(_components(_model(graph), batch, dtype, param_dtype, optimizer))
+
+
+def training_memory(graph: Graph, *, batch: int = 1, dtype: str = "float32", optimizer: str = "adam",
+                    param_dtype: str | None = None) -> TrainingMemory:
+    """Memory of one training step of ``graph`` (see the module docstring for the model).
+
+    ``dtype`` is the activations' dtype, ``param_dtype`` (default ``dtype``) the parameters',
+    gradients' and optimizer state's; ``optimizer`` is sgd, momentum, adam or adamw.
+    """
+    param_dtype = param_dtype or dtype
+    _check(batch, dtype, param_dtype, optimizer)
+    m = _model(graph)
+    weights, grads, opt, buffers, saved = _components(m, batch, dtype, param_dtype, optimizer)
+    act = DTYPE_BYTES[dtype]
+    per_node = {nid: sum(t.nbytes(batch, act) for t in ts if t.first) for nid, ts in m.saved.items()}
+    return TrainingMemory(graph.name, batch, dtype, param_dtype, optimizer, weights, grads, opt, buffers, saved,
+                          weights + grads + opt + buffers + saved, m.params, m.trainable, per_node, dict(m.saved))

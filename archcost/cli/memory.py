@@ -1,0 +1,49 @@
+"""``archcost memory``: training memory (weights, gradients, optimizer state, saved activations)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import SpecError
+from ._app import Format, app, fail, out, overrides
+
+
+@app.command()
+def memory(
+    spec: Annotated[str, typer.Argument(help="zoo name (see `archcost zoo`) or path to a spec YAML file")],
+    batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
+    optimizer: Annotated[str, typer.Option(help="sgd, momentum, adam or adamw")] = "adam",
+    dtype: Annotated[str, typer.Option(help="activation dtype: float32, float16, bfloat16, float64")] = "float32",
+    param_dtype: Annotated[Optional[str], typer.Option(help="dtype of weights, gradients and optimizer state (default: --dtype; float32 with --dtype float16 = mixed precision)")] = None,
+    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
+    layers: Annotated[bool, typer.Option("--layers", help="also list what each layer saves for backward")] = False,
+    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+):
+    """Memory of one training step: weights, gradients, optimizer state, buffers and saved activations."""
+    from ..analysis.training import training_memory
+    from ..api import build
+
+    try:
+        graph = build(spec, input=input, overrides=overrides(set_))
+        tm = training_memory(graph, batch=batch, dtype=dtype, optimizer=optimizer, param_dtype=param_dtype)
+    except SpecError as err:
+        fail(err)
+    from ..report.training import memory_csv, memory_json, memory_markdown
+
+    if format == Format.json:
+        out(memory_json(tm, graph))
+    elif format == Format.csv:
+        out(memory_csv(tm, graph, layers=layers))
+    elif format == Format.markdown:
+        out(memory_markdown(tm, graph, layers=layers))
+    else:
+        from rich.console import Console
+
+        from ..report.training import memory_tables
+
+        console = Console()
+        for t in memory_tables(tm, graph, layers=layers):
+            console.print(t)

@@ -1,0 +1,36 @@
+"""What torch's autograd saves for backward, measured with saved_tensors_hooks (tests only).
+
+The lowered module runs one forward pass in train mode; every tensor autograd packs is
+recorded by storage (so a tensor saved by two ops, or a view of a saved tensor, counts once,
+with its whole storage), and parameters and buffers are left out.
+"""
+
+from __future__ import annotations
+
+import torch
+
+import archcost
+
+
+def torch_saved(graph, batch=2, dtype=torch.float32, model=None):
+    """(saved bytes, {storage data_ptr: (nbytes, dtype, shape, first node to save it)}) of one
+    forward pass in train mode."""
+    model = (model or archcost.lower(graph)).to(dtype).train()
+    exclude = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers()]}
+    seen = {}
+    current = ["?"]
+    for nid, m in model.node_modules():
+        m.register_forward_pre_hook(lambda mod, args, nid=nid: current.__setitem__(0, nid))
+
+    def pack(t):
+        s = t.untyped_storage()
+        if s.data_ptr() not in exclude:
+            seen.setdefault(s.data_ptr(), (s.nbytes(), t.dtype, tuple(t.shape), current[0]))
+        return t
+
+    torch.manual_seed(0)
+    x = torch.randn(batch, *graph.input_shape, dtype=dtype)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(x)
+    del out
+    return sum(v[0] for v in seen.values()), seen
