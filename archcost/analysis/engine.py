@@ -75,9 +75,10 @@ class _Counted:
 
     def __init__(self, graph: Graph, conv):
         self.nodes = []
-        for p, in_elems, out_elems, view, c in node_costs(graph):
-            params, trainable, buffers = conv.params(p)
-            self.nodes.append((params, trainable, buffers, in_elems, out_elems, view, conv.macs(c), conv.flops(c)))
+        for n, (p, in_elems, out_elems, view, c) in zip(graph.nodes, node_costs(graph)):
+            params, trainable, buffers = conv.params(p, n.op)
+            self.nodes.append((params, trainable, buffers, in_elems, out_elems, view, conv.macs(c, n, p),
+                               conv.flops(c, n, p)))
         cols = list(zip(*self.nodes)) or [()] * 8
         self.params, self.trainable, self.buffers = sum(cols[0]), sum(cols[1]), sum(cols[2])
         self.macs, self.flops, self.out = sum(cols[6]), sum(cols[7]), sum(cols[4])
@@ -192,10 +193,16 @@ class Analysis:
 
     def to_dict(self) -> dict:
         """The JSON contract (stable; only ever extended)."""
-        return {
+        d = {
             "model": self.model,
             "input_shape": self.input_shape,
             "convention": self.convention,
+        }
+        peer = CONVENTIONS[self.convention].peer
+        if peer:  # only presets that reproduce a tool say which (and which version): default output is unchanged
+            d["convention_peer"] = peer
+        return {
+            **d,
             "dtype": self.dtype,
             "batch": self.batch,
             "meta": self.meta,
@@ -272,7 +279,8 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
         conv = CONVENTIONS[convention]
     except KeyError:
         raise SpecError(f"unknown convention '{convention}'",
-                        fix=f"use one of {', '.join(CONVENTIONS)} (see the README's counting conventions).") from None
+                        fix=f"use one of {', '.join(CONVENTIONS)} (see the README's counting conventions; "
+                            "`archcost conventions SPEC` compares them all).") from None
     try:
         b = DTYPE_BYTES[dtype]
     except KeyError:
