@@ -10,9 +10,9 @@ same spec to a torch module, and cross-checks the two.
 3504872
 """
 
-from .api import analyze, build, lower
+from .api import analyze, build, compare_conventions, lower
 from .errors import SpecError
 from .language import load_spec
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "build", "lower", "load_spec", "SpecError", "__version__"]
+__all__ = ["analyze", "build", "compare_conventions", "lower", "load_spec", "SpecError", "__version__"]

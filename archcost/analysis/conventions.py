@@ -91,7 +91,7 @@ _PT, _THOP, _TI = PEERS["ptflops"], PEERS["thop"], PEERS["torchinfo"]
 CONVENTIONS = {
     "default": Convention("default", "conv/linear/matmul MACs only (torchvision _ops, papers' mult-adds); FLOPs = 2×MACs"),
     "torch": Convention("torch", "alias of default: torch.utils.flop_counter's FLOPs are 2×these MACs",
-                        peer="torch.utils.flop_counter (torch 2.14.1)"),
+                        peer="torch 2.14.1 (torch.utils.flop_counter)"),
     "fvcore": Convention("fvcore", "fvcore 0.1.5 FlopCountAnalysis: conv/linear + norms + adaptive avg pool; FLOPs = 2×MACs",
                          counter="fvcore", peer="fvcore 0.1.5"),
     "ptflops": Convention("ptflops", f"{_PT.stamp} get_model_complexity_info (pytorch backend): conv/linear with bias, "
@@ -105,7 +105,7 @@ CONVENTIONS = {
                             counter="torchinfo", peer=_TI.stamp),
     "full": Convention("full", "MACs as default; FLOPs = 2×MACs + bias, norm, activation, pooling and element-wise ops"),
     "keras": Convention("keras", "MACs as default; params as Keras summary(): batch-norm moving mean/variance are "
-                                 "non-trainable params", params_rule="keras", peer="keras model.summary() (params)"),
+                                 "non-trainable params", params_rule="keras", peer="Keras model.summary() (params)"),
 }
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
