@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["torch", "fvcore", "pandas", "plotly", "torchvision", "numpy"]
+HEAVY = ["torch", "fvcore", "pandas", "plotly", "torchvision", "numpy", "ptflops", "thop", "torchinfo"]
 
 CODE = """
 import json, sys
@@ -19,6 +19,13 @@ res = CliRunner().invoke(app, ["table", "mobilenetv2"])
 assert res.exit_code == 0, res.output
 res = CliRunner().invoke(app, ["zoo", "--format", "csv"])
 assert res.exit_code == 0, res.output
+for c in ("ptflops", "thop", "torchinfo", "torch"):
+    archcost.analyze("mobilenetv2", convention=c).to_dict()
+archcost.compare_conventions("efficientnet_b0")
+for args in (["table", "mobilenetv2", "--convention", "all"], ["conventions", "resnet50", "-f", "json"],
+             ["conventions", "googlenet", "-f", "markdown"]):
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """ % (HEAVY,)
 
