@@ -9,6 +9,10 @@ import warnings
 import torch
 
 PEER_NAMES = ("ptflops", "thop", "torchinfo")
+# thop's and torchinfo's hooks read only shapes and parameter counts, so they may run on a model built on
+# torch's meta device (no data, no arithmetic: seconds instead of minutes for the zoo). ptflops may not: on
+# meta, some ops run Python decompositions that call the torch functions ptflops patches and counts.
+META_OK = ("thop", "torchinfo")
 
 
 @contextlib.contextmanager
@@ -48,10 +52,17 @@ def run_torchinfo(model, x):
 RUNNERS = {"ptflops": run_ptflops, "thop": run_thop, "torchinfo": run_torchinfo}
 
 
-def run_peers(model, x) -> dict:
-    """{peer: (MACs, params)} for each of ptflops, thop and torchinfo, on one model instance."""
+def run_peers(model, x, meta_model=None) -> dict:
+    """{peer: (MACs, params)} for each of ptflops, thop and torchinfo, on one model instance
+    (thop and torchinfo on ``meta_model``, the same model built on the meta device, when given)."""
     model.eval()
-    return {name: RUNNERS[name](model, x) for name in PEER_NAMES}
+    res = {}
+    for name in PEER_NAMES:
+        if meta_model is not None and name in META_OK:
+            res[name] = RUNNERS[name](meta_model.eval(), torch.empty(x.shape, device="meta"))
+        else:
+            res[name] = RUNNERS[name](model, x)
+    return res
 
 
 def torch_flop_counter(model, x) -> int:

@@ -18,24 +18,10 @@ from archcost.cli import app
 from archcost.language import load_spec
 from archcost.ops import OPS
 
-# 8×16×16 input: conv 3×3 (bias) → BN → ReLU → residual(conv 3×3/2 → BN; shortcut 1×1/2) → max-pool 2 → linear 10
-TINY = """
-name: tiny_res
-input: [8, 16, 16]
-layers:
-  - conv2d: {out_channels: 8, kernel_size: 3, padding: 1, bias: true}
-  - batchnorm2d: {}
-  - relu: {}
-  - residual:
-      layers:
-        - conv2d: {out_channels: 16, kernel_size: 3, stride: 2, padding: 1, bias: false}
-        - batchnorm2d: {}
-      shortcut:
-        - conv2d: {out_channels: 16, kernel_size: 1, stride: 2, bias: false}
-  - max_pool2d: {kernel_size: 2}
-  - flatten: {}
-  - linear: {out_features: 10}
-"""
+# tests/test_analysis.py's tiny net, 8×16×16 input: conv 3×3 (bias) → BN → ReLU →
+# residual(conv 3×3/2 → BN; shortcut 1×1/2) → max-pool 2 → flatten → linear 10
+from test_analysis import RESNET_BLOCK as TINY  # noqa: E402
+
 CONV_MACS = 16 * 16 * 8 * 8 * 9 + 8 * 8 * 16 * 8 * 9 + 8 * 8 * 16 * 8 + 256 * 10  # 231,936
 BIAS = 16 * 16 * 8 + 10  # conv outputs + linear outputs
 BN_ELEMS = 8 * 16 * 16 + 16 * 8 * 8  # the two batch-norms' inputs

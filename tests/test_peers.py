@@ -4,7 +4,9 @@
   through ptflops 0.7.5, thop 0.1.1 and torchinfo 1.8.0; each preset's MACs and params must equal
   the peer's exactly.
 * Every zoo model with a torchvision counterpart (slow): each peer runs on torchvision's own model
-  (random weights, eval, batch 1, the spec's input).  The preset must equal the peer's total exactly,
+  (eval, batch 1, the spec's input; ptflops with random weights, thop and torchinfo — whose hooks read
+  only shapes and parameter counts — on the same model built on the meta device, which the per-op test
+  shows counts the same).  The preset must equal the peer's total exactly,
   params too — except where torchvision computes an op without an ``nn.Module`` (``F.relu``,
   ``x.mean``), which a module-hook tool counts differently.  Those cases are the README's
   "Where a preset and a peer differ on torchvision's model" table, read here: the test recounts the
@@ -30,7 +32,7 @@ from archcost.zoo import entries
 torch = pytest.importorskip("torch")
 for _mod in ("ptflops", "thop", "torchinfo"):
     pytest.importorskip(_mod)
-from peer_util import PEER_NAMES, run_peers, torch_flop_counter  # noqa: E402
+from peer_util import META_OK, PEER_NAMES, run_peers, torch_flop_counter  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TV = [e.name for e in entries() if archcost.load_spec(e.name).reference.get("torchvision")]
@@ -121,6 +123,11 @@ def test_every_op_equals_each_peer_on_the_lowered_module(which):
         t = archcost.analyze(graph, convention=peer).totals
         assert (t["macs"], t["params"]) == measured[peer], peer
     assert torch_flop_counter(model, x) == archcost.analyze(graph, convention="torch").totals["flops"]
+    # thop and torchinfo count the same on a meta-device build of the model (what the zoo test uses)
+    with torch.device("meta"):
+        meta = archcost.lower(graph)
+    on_meta = run_peers(model, x, meta_model=meta)
+    assert all(on_meta[p] == measured[p] for p in META_OK), (on_meta, measured)
 
 
 # ---- torchvision's models ----------------------------------------------------------------------------
@@ -185,9 +192,11 @@ def test_presets_equal_each_peer_on_the_torchvision_model(name):
     spec = archcost.load_spec(name)
     graph = archcost.build(name)
     torch.manual_seed(0)
-    model = torchvision_model(spec)
+    model = torchvision_model(spec)  # random weights, eval; ptflops runs on it
+    with torch.device("meta"):
+        meta = torchvision_model(spec)  # the same model without data, for thop and torchinfo (shapes only)
     x = torch.randn(1, *graph.input_shape)
-    measured = run_peers(model, x)
+    measured = run_peers(model, x, meta_model=meta)
     forms = forms_for(name, graph)
     moved = set()
     for peer in PEER_NAMES:

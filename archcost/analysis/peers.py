@@ -135,6 +135,8 @@ def _thop_softmax(a, ins, out, c, p):
 
 def _thop_adaptive_avg(a, ins, out, c, p):
     # count_adap_avgpool: kernel = Π(input size / output size) in float64, then int((kernel + 1) × output numel)
+    # (thop truncates the batch's product; archcost truncates one sample's and multiplies: the same when
+    # the sizes divide, as in every zoo model)
     kernel = 1.0
     for i, o in zip(ins[0][1:], out[1:]):
         kernel *= i / o
