@@ -72,10 +72,10 @@ def compare_conventions(spec: Union[str, Spec, Graph], *, input=None, batch: int
     """Every counting convention on one network (no torch): MACs, FLOPs, params and, per preset, its
     difference to ``default`` broken down by op category (bias, batch-norm, activations, pooling, ...).
 
-    Returns a :class:`~archcost.analysis.compare.Comparison`; ``.by_name()["thop"].macs`` is what thop
+    Returns a :class:`~archcost.analysis.breakdown.Comparison`; ``.by_name()["thop"].macs`` is what thop
     prints for the network built of ``nn.Module`` layers.
     """
-    from .analysis.compare import compare_conventions as compare
+    from .analysis.breakdown import compare_conventions as compare
 
     graph = build(spec, input=input, overrides=overrides)
     return compare(graph, batch=batch, conventions=conventions, meta=dict(graph.meta))

@@ -1,4 +1,4 @@
-"""A :class:`~archcost.analysis.compare.Comparison` as JSON, CSV, Markdown or a rich table.
+"""A :class:`~archcost.analysis.breakdown.Comparison` as JSON, CSV, Markdown or a rich table.
 
 One row per preset: MACs, FLOPs, params, the difference to ``default`` and that difference by op
 category.  JSON and CSV carry every category; Markdown and the rich table only those in which some
