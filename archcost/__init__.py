@@ -10,7 +10,7 @@ same spec to a torch module, and cross-checks the two.
 3504872
 """
 
-from .api import analyze, build, compare, lower
+from .api import analyze, build, compare, compare_conventions, lower
 from .errors import SpecError
 from .language import load_spec
 
@@ -24,4 +24,4 @@ def __getattr__(name):  # archcost.plot, archcost.zoo on first use (nothing heav
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'archcost' has no attribute {name!r}")
 
-__all__ = ["analyze", "build", "compare", "lower", "load_spec", "SpecError", "__version__"]
+__all__ = ["analyze", "build", "compare", "compare_conventions", "lower", "load_spec", "SpecError", "__version__"]

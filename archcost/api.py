@@ -67,6 +67,20 @@ def analyze(spec: Union[str, Spec, Graph], *, input=None, convention: str = "def
     return analyze_graph(graph, convention=convention, dtype=dtype, batch=batch, meta=meta)
 
 
+def compare_conventions(spec: Union[str, Spec, Graph], *, input=None, batch: int = 1, overrides: dict | None = None,
+                        conventions=None):
+    """Every counting convention on one network (no torch): MACs, FLOPs, params and, per preset, its
+    difference to ``default`` broken down by op category (bias, batch-norm, activations, pooling, ...).
+
+    Returns a :class:`~archcost.analysis.breakdown.Comparison`; ``.by_name()["thop"].macs`` is what thop
+    prints for the network built of ``nn.Module`` layers.
+    """
+    from .analysis.breakdown import compare_conventions as compare
+
+    graph = build(spec, input=input, overrides=overrides)
+    return compare(graph, batch=batch, conventions=conventions, meta=dict(graph.meta))
+
+
 def lower(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None = None):
     """Lower a spec to a ``torch.nn.Module`` whose submodules are named by the spec's node ids."""
     from .lowering import lower_graph

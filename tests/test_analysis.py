@@ -125,7 +125,7 @@ def test_input_override_and_set():
 
 def test_unknown_convention_and_dtype():
     with pytest.raises(archcost.SpecError, match="convention"):
-        archcost.analyze("mobilenetv2", convention="thop")
+        archcost.analyze("mobilenetv2", convention="flopz")
     with pytest.raises(archcost.SpecError, match="dtype"):
         archcost.analyze("mobilenetv2", dtype="float8")
 

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["torch", "fvcore", "pandas", "plotly", "torchvision", "numpy", "pydantic"]
+HEAVY = ["torch", "fvcore", "pandas", "plotly", "torchvision", "numpy", "pydantic", "ptflops", "thop", "torchinfo"]
 
 CODE = """
 import json, sys
@@ -33,6 +33,13 @@ from archcost.analysis.receptive import receptive_fields, rf_region
 from archcost.analysis.training import training_memory
 g = archcost.build("resnet18")
 receptive_fields(g), rf_region(g, "fc", clip=True), training_memory(g, batch=4, optimizer="sgd")
+for c in ("ptflops", "thop", "torchinfo", "torch"):
+    archcost.analyze("mobilenetv2", convention=c).to_dict()
+archcost.compare_conventions("efficientnet_b0")
+for args in (["table", "mobilenetv2", "--convention", "all"], ["conventions", "resnet50", "-f", "json"],
+             ["conventions", "googlenet", "-f", "markdown"]):
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """ % (HEAVY,)
 

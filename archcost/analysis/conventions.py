@@ -2,30 +2,39 @@
 
 Every output names the convention it used.  Presets:
 
-``default``  MACs of conv / linear / matmul only, FLOPs = 2 × MACs.  This is what
-             torchvision's ``_ops`` metadata, ``torch.utils.flop_counter`` (÷2) and most
-             papers' "mult-adds" count.
-``fvcore``   Exactly what fvcore 0.1.5's ``FlopCountAnalysis`` counts with its default
-             handles (it calls them flops, but they are MACs): conv, linear, matmul,
-             plus batch-norm (eval: 1 per element, 2 with affine), group/layer/instance
-             norm (4 or 5 per element), adaptive_avg_pool2d (1 per *input* element).
-             It skips bias, max/avg pooling, activations and element-wise ops.
-             FLOPs = 2 × MACs.
-``full``     MACs as in ``default``; FLOPs = 2 × MACs + every other op's arithmetic:
-             bias adds, inference batch-norm (2 per element), other norms, activations
-             (per-op estimates in archcost.ops.act), pooling and element-wise add/multiply.
-             Here FLOPs ≠ 2 × MACs, on purpose.
-``keras``    MACs and FLOPs as ``default``; parameters as Keras' ``model.summary()`` reports
-             them: a batch-norm's moving mean and variance are (non-trainable) parameters,
-             not buffers (torch calls them buffers and does not count them).
+``default``   MACs of conv / linear / matmul only, FLOPs = 2 × MACs.  This is what
+              torchvision's ``_ops`` metadata and most papers' "mult-adds" count.
+``torch``     an alias of ``default`` under the name of ``torch.utils.flop_counter``
+              (its FLOPs are 2 × these MACs).
+``fvcore``    Exactly what fvcore 0.1.5's ``FlopCountAnalysis`` counts with its default
+              handles (it calls them flops, but they are MACs): conv, linear, matmul,
+              plus batch-norm (eval: 1 per element, 2 with affine), group/layer/instance
+              norm (4 or 5 per element), adaptive_avg_pool2d (1 per *input* element).
+              It skips bias, max/avg pooling, activations and element-wise ops.
+              FLOPs = 2 × MACs.
+``ptflops``,  what ptflops 0.7.5, thop 0.1.1 and torchinfo 1.8.0 print (MACs; FLOPs = 2 × MACs)
+``thop``,     for a network built of ``nn.Module`` layers, as archcost lowers it: per-op rules in
+``torchinfo`` :mod:`archcost.analysis.peers`.  ptflops' params are the trainable ones
+              (``requires_grad``); thop's leave out modules it has no rule for (group norm).
+``full``      MACs as in ``default``; FLOPs = 2 × MACs + every other op's arithmetic:
+              bias adds, inference batch-norm (2 per element), other norms, activations
+              (per-op estimates in archcost.ops.act), pooling and element-wise add/multiply.
+              Here FLOPs ≠ 2 × MACs, on purpose.
+``keras``     MACs and FLOPs as ``default``; parameters as Keras' ``model.summary()`` reports
+              them: a batch-norm's moving mean and variance are (non-trainable) parameters,
+              not buffers (torch calls them buffers and does not count them).
 
-A convention decides three things from an op's cost dict and :class:`~archcost.ops.Params`:
-``macs(costs)``, ``flops(costs)`` and ``params(p) -> (params, trainable, buffers)``.
+A convention decides three things per node: ``breakdown(c, node, p)`` (its MACs by category,
+:data:`~archcost.analysis.peers.CATEGORIES`), ``macs``/``flops`` (their sums) and
+``params(p, op) -> (params, trainable, buffers)``.  ``c`` is the op's cost dict, ``p`` its
+:class:`~archcost.ops.Params`; the ``default``-like and ``fvcore`` MACs need only ``c``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .peers import OP_CATEGORY, PEERS, thop_counts_params
 
 EXTRA_FLOPS = ("bias_flops", "norm_flops", "act_flops", "pool_flops", "eltwise_flops")
 
@@ -34,32 +43,69 @@ EXTRA_FLOPS = ("bias_flops", "norm_flops", "act_flops", "pool_flops", "eltwise_f
 class Convention:
     name: str
     doc: str
-    params_rule: str = "torch"  # torch | keras
+    params_rule: str = "torch"  # torch | keras | trainable (ptflops) | thop
+    counter: str = "default"  # default (conv/linear MACs) | fvcore (the cost dict's "fvcore") | a key of PEERS
+    peer: str | None = None  # the tool and version it reproduces, stamped in JSON as "convention_peer"
 
-    def macs(self, c: dict) -> int:
-        if self.name == "fvcore":
+    def breakdown(self, c: dict, node=None, p=None, form: str = "module") -> dict:
+        """This node's MACs by category (zeros left out); ``node`` (op, attrs, shapes) is needed for peers."""
+        if self.counter == "default":
+            return {"macs": c["macs"]} if c.get("macs") else {}
+        if self.counter == "fvcore":
+            v = c.get("fvcore", 0)
+            return {OP_CATEGORY[node.op] if node is not None else "macs": v} if v else {}
+        if node is None:
+            raise TypeError(f"the {self.name} convention counts per node: pass the node")
+        if p is None:
+            from ..ops import OPS
+
+            p = OPS[node.op].params(node.attrs, list(node.in_shapes))
+        return PEERS[self.counter].count(node.op, node.attrs, list(node.in_shapes), node.out_shape, c, p, form)
+
+    def macs(self, c: dict, node=None, p=None) -> int:
+        if self.counter == "default":
+            return c.get("macs", 0)
+        if self.counter == "fvcore":
             return c.get("fvcore", 0)
-        return c.get("macs", 0)
+        return sum(self.breakdown(c, node, p).values())
 
-    def flops(self, c: dict) -> int:
-        m = self.macs(c)
+    def flops(self, c: dict, node=None, p=None) -> int:
+        m = self.macs(c, node, p)
         if self.name == "full":
             return 2 * m + sum(c.get(k, 0) for k in EXTRA_FLOPS)
         return 2 * m
 
-    def params(self, p) -> tuple:
+    def params(self, p, op: str | None = None) -> tuple:
         """(params, trainable params, buffers) of one op's :class:`Params` under this convention."""
         if self.params_rule == "keras":
             return p.weight + p.bias + p.running_stats, p.trainable, p.buffers - p.running_stats
+        if self.params_rule == "trainable":  # ptflops: sum of p.numel() for p with requires_grad
+            return p.trainable, p.trainable, p.buffers
+        if self.params_rule == "thop" and op is not None and not thop_counts_params(op):
+            return 0, p.trainable, p.buffers
         return p.weight + p.bias, p.trainable, p.buffers
 
 
+_PT, _THOP, _TI = PEERS["ptflops"], PEERS["thop"], PEERS["torchinfo"]
+
 CONVENTIONS = {
     "default": Convention("default", "conv/linear/matmul MACs only (torchvision _ops, papers' mult-adds); FLOPs = 2×MACs"),
-    "fvcore": Convention("fvcore", "fvcore 0.1.5 FlopCountAnalysis: conv/linear + norms + adaptive avg pool; FLOPs = 2×MACs"),
+    "torch": Convention("torch", "alias of default: torch.utils.flop_counter's FLOPs are 2×these MACs",
+                        peer="torch 2.14.1 (torch.utils.flop_counter)"),
+    "fvcore": Convention("fvcore", "fvcore 0.1.5 FlopCountAnalysis: conv/linear + norms + adaptive avg pool; FLOPs = 2×MACs",
+                         counter="fvcore", peer="fvcore 0.1.5"),
+    "ptflops": Convention("ptflops", f"{_PT.stamp} get_model_complexity_info (pytorch backend): conv/linear with bias, "
+                                     "norms, ReLU-family, pooling (most counted twice); params = trainable",
+                          params_rule="trainable", counter="ptflops", peer=_PT.stamp),
+    "thop": Convention("thop", f"{_THOP.stamp} profile: conv/linear without bias, batch-norm 4/element, avg and "
+                               "adaptive avg pool, softmax; no ReLU, max pool or group norm",
+                       params_rule="thop", counter="thop", peer=_THOP.stamp),
+    "torchinfo": Convention("torchinfo", f"{_TI.stamp} summary mult-adds: each layer's weight and bias counts × "
+                                         "output positions (conv) or × batch (others)",
+                            counter="torchinfo", peer=_TI.stamp),
     "full": Convention("full", "MACs as default; FLOPs = 2×MACs + bias, norm, activation, pooling and element-wise ops"),
     "keras": Convention("keras", "MACs as default; params as Keras summary(): batch-norm moving mean/variance are "
-                                 "non-trainable params", params_rule="keras"),
+                                 "non-trainable params", params_rule="keras", peer="Keras model.summary() (params)"),
 }
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}

@@ -85,11 +85,12 @@ class _Counted:
         self.nodes = nodes = []
         memo: dict = {}
         params = trainable = buffers = macs = flops = out = in_nv = out_nv = params_nv = buffers_nv = 0
-        for entry in node_costs(graph):
-            row = memo.get(id(entry))
+        for n, entry in zip(graph.nodes, node_costs(graph)):
+            row = memo.get(id(entry))  # nodes sharing an entry share op, attrs and shapes: the same counts
             if row is None:
                 p, in_elems, out_elems, view, c = entry
-                row = memo[id(entry)] = (*conv.params(p), in_elems, out_elems, view, conv.macs(c), conv.flops(c))
+                row = memo[id(entry)] = (*conv.params(p, n.op), in_elems, out_elems, view, conv.macs(c, n, p),
+                                         conv.flops(c, n, p))
             nodes.append(row)
             params += row[0]
             trainable += row[1]
@@ -219,10 +220,16 @@ class Analysis:
 
     def to_dict(self) -> dict:
         """The JSON contract (stable; only ever extended)."""
-        return {
+        d = {
             "model": self.model,
             "input_shape": self.input_shape,
             "convention": self.convention,
+        }
+        peer = CONVENTIONS[self.convention].peer
+        if peer:  # only presets that reproduce a tool say which (and which version): default output is unchanged
+            d["convention_peer"] = peer
+        return {
+            **d,
             "dtype": self.dtype,
             "batch": self.batch,
             "meta": self.meta,
@@ -305,7 +312,8 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
         conv = CONVENTIONS[convention]
     except KeyError:
         raise SpecError(f"unknown convention '{convention}'",
-                        fix=f"use one of {', '.join(CONVENTIONS)} (see the README's counting conventions).") from None
+                        fix=f"use one of {', '.join(CONVENTIONS)} (see the README's counting conventions; "
+                            "`archcost conventions SPEC` compares them all).") from None
     try:
         b = DTYPE_BYTES[dtype]
     except KeyError:

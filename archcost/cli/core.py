@@ -15,7 +15,7 @@ def table(
     spec: Annotated[str, typer.Argument(help="zoo name (see `archcost zoo`) or path to a spec YAML file")],
     input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
     batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
-    convention: Annotated[str, typer.Option("--convention", "-c", help="counting convention: default, fvcore, full, keras (see the README)")] = "default",
+    convention: Annotated[str, typer.Option("--convention", "-c", help="counting convention: default, torch, fvcore, ptflops, thop, torchinfo, full, keras; all = compare them (see the README)")] = "default",
     dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
     depth: Annotated[Optional[int], typer.Option(help="collapse rows to this many name levels (blocks as one row)")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
@@ -32,6 +32,16 @@ def table(
 
             need("torch", "--verify")
         sets = overrides(set_)
+        if convention == "all":
+            if depth is not None:
+                raise SpecError("--depth does not apply to --convention all, which compares whole-network totals",
+                                fix="drop --depth, or pick one convention to see its rows by block.")
+            from .conventions import show_comparison
+
+            show_comparison(spec, input=input, batch=batch, sets=sets, format=format)
+            if verify:
+                _verify(build(spec, input=input, overrides=sets), batch)
+            return
         a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets)
         if receptive_field:
             from ..analysis.receptive import add_receptive_field_columns

@@ -232,7 +232,7 @@ class Expander:
         return cur
 
     def item(self, item, cur, scope, prefix, counts, line, stack, file):
-        if len(item) == 1 and type(item) is LocDict:
+        if type(item) is LocDict and len(item) == 1:
             key = next(iter(item))
             if key not in MODIFIERS and key not in ("add", "concat", "multiply"):
                 return self._plain_item(item, key, cur, scope, prefix, counts, line, stack, file)

@@ -1,0 +1,48 @@
+"""``archcost conventions SPEC`` (and ``archcost table SPEC --convention all``): every preset side by side."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import SpecError
+from ._app import Format, app, fail, out, overrides
+
+
+def show_comparison(spec: str, *, input: Optional[str], batch: int, sets: dict, format: Format):
+    """Compare every convention on one network and print it in ``format`` (SpecError on bad input)."""
+    from ..api import compare_conventions
+
+    cmp = compare_conventions(spec, input=input, batch=batch, overrides=sets)
+    if format == Format.table:
+        from rich.console import Console
+
+        from ..report.conventions import rich_table
+
+        console = Console()
+        console.print(rich_table(cmp, width=console.width))
+        return
+    from ..report import conventions as fmt
+
+    out({Format.json: fmt.to_json, Format.csv: fmt.to_csv, Format.markdown: fmt.to_markdown}[format](cmp))
+
+
+@app.command()
+def conventions(
+    spec: Annotated[str, typer.Argument(help="zoo name (see `archcost zoo`) or path to a spec YAML file")],
+    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
+    batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
+    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
+):
+    """Every counting convention on one network (ptflops, thop, torchinfo, fvcore, ...) and why they differ.
+
+    One row per preset: MACs, FLOPs, params, the difference to `default` and that difference by op
+    category (bias, batch-norm, other norms, activations, pooling, element-wise, adaptive pooling).
+    Same as `archcost table SPEC --convention all`.
+    """
+    try:
+        show_comparison(spec, input=input, batch=batch, sets=overrides(set_), format=format)
+    except SpecError as err:
+        fail(err)
