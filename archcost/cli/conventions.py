@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import SpecError
-from ._app import Format, app, fail, out, overrides
+from ._app import SpecArg, Format, app, fail, out, overrides
 
 
 def show_comparison(spec: str, *, input: Optional[str], batch: int, sets: dict, format: Format):
@@ -30,7 +30,7 @@ def show_comparison(spec: str, *, input: Optional[str], batch: int, sets: dict, 
 
 @app.command()
 def conventions(
-    spec: Annotated[str, typer.Argument(help="zoo name (see `archcost zoo`) or path to a spec YAML file")],
+    spec: SpecArg,
     input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
     batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,

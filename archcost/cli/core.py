@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import SpecError
-from ._app import Format, app, fail, out, overrides
+from ._app import SpecArg, Format, app, fail, out, overrides
 
 
 @app.command()
 def table(
-    spec: Annotated[str, typer.Argument(help="zoo name (see `archcost zoo`) or path to a spec YAML file")],
+    spec: SpecArg,
     input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
     batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
     convention: Annotated[str, typer.Option("--convention", "-c", help="counting convention: default, torch, fvcore, ptflops, thop, torchinfo, full, keras; all = compare them (see the README)")] = "default",

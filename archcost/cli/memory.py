@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import SpecError
-from ._app import Format, app, fail, out, overrides
+from ._app import SpecArg, Format, app, fail, out, overrides
 
 
 @app.command()
 def memory(
-    spec: Annotated[str, typer.Argument(help="zoo name (see `archcost zoo`) or path to a spec YAML file")],
+    spec: SpecArg,
     batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
     optimizer: Annotated[str, typer.Option(help="sgd, momentum, adam or adamw")] = "adam",
     dtype: Annotated[str, typer.Option(help="activation dtype: float32, float16, bfloat16, float64")] = "float32",

@@ -12,12 +12,13 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import SpecError
-from ._app import Format, app, fail, out, overrides
+from ._app import SpecArg, complete_spec, Format, app, fail, out, overrides
 
 plot_app = typer.Typer(no_args_is_help=True, help="Plots (self-contained HTML; --png/--svg through kaleido + Chromium).")
 app.add_typer(plot_app, name="plot")
 
-Names = Annotated[Optional[list[str]], typer.Argument(help="zoo names, aliases or spec files", show_default=False)]
+Names = Annotated[Optional[list[str]], typer.Argument(help="zoo names, aliases or spec files", show_default=False,
+                                                               autocompletion=complete_spec)]
 All = Annotated[bool, typer.Option("--all", help="every zoo model")]
 Family = Annotated[Optional[str], typer.Option("--family", help="every zoo model of this family")]
 Output = Annotated[Optional[str], typer.Option("--output", "-o", help="HTML file (default reports/<plot>.html)")]
@@ -129,7 +130,7 @@ def accuracy_vs_latency(names: Names = None, all: All = False, family: Family = 
 
 @plot_app.command("layers")
 def layers(
-    spec: Annotated[str, typer.Argument(help="zoo name or spec file")],
+    spec: SpecArg,
     metric: Annotated[str, typer.Option("--metric", "-m", help="macs, params, activation_bytes, weight_bytes, flops, predicted_ms")] = "macs",
     depth: Annotated[Optional[int], typer.Option(help="one bar per block: sum the layers under this many name levels")] = None,
     output: Output = None, png: Png = None, svg: Svg = False, convention: Convention = "default",
@@ -169,7 +170,8 @@ def _safe(name: str) -> str:
 
 @app.command()
 def compare(
-    names: Annotated[list[str], typer.Argument(help="models to compare; ratios are to the first")],
+    names: Annotated[list[str], typer.Argument(help="models to compare; ratios are to the first",
+                                                        autocompletion=complete_spec)],
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
     input: Input = None, set_: Sets = None, convention: Convention = "default",
     dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
@@ -195,7 +197,8 @@ def compare(
 
 @app.command()
 def report(
-    names: Annotated[list[str], typer.Argument(help="models with a section (summary, plots, per-layer table)")],
+    names: Annotated[list[str], typer.Argument(help="models with a section (summary, plots, per-layer table)",
+                                                       autocompletion=complete_spec)],
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="HTML file (default reports/report-<models>.html)")] = None,
     charts_all: Annotated[bool, typer.Option("--charts-all", help="the accuracy charts show the whole zoo (the named models outlined)")] = False,
     verify: Annotated[Optional[bool], typer.Option("--verify/--no-verify", help="check every layer against torch and fvcore (default: where they are installed)")] = None,
