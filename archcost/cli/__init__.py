@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._app import Format, app, fail, overrides, out  # noqa: F401
 from . import core  # noqa: F401,E402  (registers commands)
+from . import homework  # noqa: F401,E402  (check, explain, calc)
 
 
 def main():

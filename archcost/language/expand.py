@@ -165,6 +165,7 @@ class Expander:
         self.ids: set[str] = set()
         self.prefixes: set[str] = set()  # dotted groups that contain nodes
         self.paths: set[str] = set()  # layer items seen, to refuse duplicate names
+        self.groups: dict = {}  # path of each block call -> block name (``count`` of blocks of a kind)
         self.steps = 0
         self.depth = 0
 
@@ -199,7 +200,7 @@ class Expander:
             raise self._err("the network has no layers", line=getattr(layers, "line", 1), path="",
                             fix="add at least one layer under `layers:`.")
         return Graph(name=self.name, input_shape=self.input_shape, nodes=self.nodes, output=out.id,
-                     file=self.file, params=dict(self.params), meta=self.meta)
+                     file=self.file, params=dict(self.params), meta=self.meta, groups=self.groups)
 
     # -- structure --------------------------------------------------------------
     def seq(self, items, cur, scope, prefix, stack, file, line):
@@ -442,6 +443,7 @@ class Expander:
             raise self._err(f"block '{key}' has no argument '{unknown[0]}'", line=line, path=path, file=file,
                             fix=_comma_hint(unknown[0]) + f"its arguments are: {', '.join(bdef.args) or 'none'}.")
         inputs = inputs or [cur]
+        self.groups[path] = key
         bscope = {**self.params, "in": cur.shape[0], **{f"in{k}": t.shape[0] for k, t in enumerate(inputs)}}
         for arg, decl in bdef.args.items():
             if arg in value:

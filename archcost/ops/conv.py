@@ -111,15 +111,16 @@ def _conv_explain(a, ins, out):
     cpg = c_in // g
     dims = [wk.window_size(nm, n, k[i], a["stride"][i], *a["pads"][i], a["dilation"][i], out[i + 1])
             for i, (nm, n) in enumerate(zip(spatial_names(len(k)), ins[0][1:]))]
-    seen = (f"groups={g}: each filter sees {c_in}/{g} = {cpg} input channels" if g > 1 else "")
+    seen = (f"groups={g}: each filter sees {c_in}/{g} = {cpg} input channel{'s' if cpg > 1 else ''}"
+            + (" (depthwise)" if cpg == 1 and c_out == c_in else "") if g > 1 else "")
     res = {"output_shape": wk.shape_working(out, [wk.same("C", c_out, "out_channels"), *dims])}
     p = _conv_params(a, ins)
     if p.bias:
         sides = (f"({wk.dot(*k, cpg)} + 1)·{wk.num(c_out)}", wk.num(p.weight + p.bias))
-        note = "(k·k·C_in/groups weights + 1 bias) per filter × C_out filters"
+        note = "(k·k·C_in/groups + 1 bias)·C_out"
     else:
         sides = (f"{wk.dot(*k, cpg)}·{wk.num(c_out)}", wk.num(p.weight))
-        note = "k·k·C_in/groups weights per filter × C_out filters, no bias"
+        note = "k·k·C_in/groups·C_out, no bias"
     note = "; ".join(x for x in (note, seen, "frozen: not trainable" if p.frozen else "") if x)
     res["params"] = wk.Working("params", p.weight + p.bias, sides, note=note)
     c = _conv_costs(a, ins, out)
@@ -265,10 +266,10 @@ def _linear_explain(a, ins, out):
     p = _linear_params(a, ins)
     if p.bias:
         sides = (f"({wk.num(f_in)} + 1)·{wk.num(f_out)}", wk.num(p.weight + p.bias))
-        note = "(F_in weights + 1 bias) per output × F_out outputs"
+        note = "(F_in + 1 bias)·F_out"
     else:
         sides = (f"{wk.num(f_in)}·{wk.num(f_out)}", wk.num(p.weight))
-        note = "F_in weights per output × F_out outputs, no bias"
+        note = "F_in·F_out, no bias"
     res["params"] = wk.Working("params", p.weight + p.bias, sides,
                                note=note + ("; frozen: not trainable" if p.frozen else ""))
     macs = wk.product("macs", [((f_in,), "multiplies per output"), ((*ins[0][:-1], f_out), "outputs")], unit="MACs")

@@ -6,7 +6,8 @@ expressions ("sides") ending in the value, for example::
 
     5·5·192 multiplies per output × 28·28·32 outputs = 4,800 × 25,088 = 120,422,400 MACs
 
-Sides may carry words (labels); :func:`verify` strips them and evaluates every side with
+Sides may carry words (labels) and parenthesised remarks that start with a letter
+(``(float32)``); :func:`verify` strips them and evaluates every side with
 exact rational arithmetic, so a test can assert that each side equals the value the op's
 cost code computed — the explanation and the number cannot drift apart.
 
@@ -79,7 +80,7 @@ class Working:
     label: str = ""
 
     def line(self) -> str:
-        """One line: ``label: side = side = value unit (note)``."""
+        """One line: ``label: side = side = value unit  — note``."""
         if self.sides:
             eq = " = ".join(self.sides)
         elif isinstance(self.value, tuple):
@@ -90,7 +91,7 @@ class Working:
         if self.unit:
             text += f" {self.unit}"
         if self.note:
-            text += f"  ({self.note})"
+            text += f"  — {self.note}"
         return text
 
     def lines(self, depth: int | None = None, indent: str = "  ", _level: int = 0) -> list:
@@ -100,7 +101,7 @@ class Working:
             for p in self.parts:
                 out += p.lines(None if depth is None else depth - 1, indent, _level + 1)
         elif self.parts:
-            out[-1] += f"  [{len(self.parts)} parts]"
+            out[-1] += f"  [+{len(self.parts)} parts]"
         return out
 
     def text(self, depth: int | None = None) -> str:
@@ -169,6 +170,7 @@ def scaled(w: Working, factor: int, what: str, *, quantity: str | None = None, u
 
 # ---------------------------------------------------------------------------- verification
 
+_ASIDE = re.compile(r"\([A-Za-z][^()]*\)")  # a parenthesised remark: "(float32)", "(batch)"
 _WORDS = re.compile(r"[A-Za-z_'\"%:;?!]+[A-Za-z_'\"%:;?!\-]*")
 _TOKEN = re.compile(r"\s*(?:(\d[\d,]*(?:\.\d+)?)|(.))")
 
@@ -177,7 +179,7 @@ class _Eval:
     """Exact evaluation of a side with words removed: + − · × / ⌊⌋ ⌈⌉ ( ) and numbers."""
 
     def __init__(self, text: str):
-        text = _WORDS.sub(" ", text).replace("−", "-").replace("*", "·")
+        text = _WORDS.sub(" ", _ASIDE.sub(" ", text)).replace("−", "-").replace("*", "·")
         self.toks = []
         for m in _TOKEN.finditer(text):
             if m.group(1):
