@@ -189,12 +189,16 @@ def tree(leaves, quantity: str, *, label: str, unit: str = "", keep_zero: bool =
 
 
 def sum_working(graph: Graph, nodes, quantity: str, convention: str = "default", *, dtype: str = "float32",
-                batch: int = 1, label: str = "", include_input: bool = False) -> Working:
-    """The working of an additive quantity over ``nodes``: the sum of each layer's, by block."""
+                batch: int = 1, label: str = "", include_input=None) -> Working:
+    """The working of an additive quantity over ``nodes``: the sum of each layer's, by block.
+
+    ``include_input``: a list of layers (the block the nodes were chosen from, or True for ``nodes``)
+    whose input tensor(s) to add, for activation sums.
+    """
     leaves = [node_working(graph, n, quantity, convention, dtype=dtype, batch=batch) for n in nodes]
-    if include_input:
-        w = input_working(graph, nodes, quantity, dtype=dtype, batch=batch)
-        leaves = [w] + leaves
+    if include_input is not None and include_input is not False:
+        region = nodes if include_input is True else include_input
+        leaves = [input_working(graph, region, quantity, dtype=dtype, batch=batch)] + leaves
     unit = {"macs": "MACs", "flops": "FLOPs", "activation_bytes": "bytes", "weight_bytes": "bytes"}.get(quantity, "")
     return tree(leaves, quantity, label=label or graph.name, unit=unit)
 

@@ -147,12 +147,21 @@ def expected_text(r: Result) -> str:
     extra = []
     if QUANTITIES[q.quantity].memory:
         plain += " bytes"
-        from ..report.units import nbytes
-
-        extra += [f"{float(v) / 1e6:.1f} MB", nbytes(v).replace(".0 ", " ") if v >= 1024 else ""]
+        binary = a.memory[1] if a is not None and a.memory else None
+        extra += [_sig(v, 1000, ("kB", "MB", "GB", "TB")) if binary is not False else "",
+                  _sig(v, 1024, ("KiB", "MiB", "GiB", "TiB")) if binary is not True else ""]
     elif q.quantity == "fraction":
         extra.append(f"{float(v):.2%}")
     if a is not None and a.kind == "number" and a.unit and a.unit != "B":
         extra.insert(0, in_unit(v, a))
     extra = [x for x in dict.fromkeys(extra) if x and x != plain]
     return plain + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _sig(v: Fraction, base: int, units) -> str:
+    """Bytes in the largest unit of ``base`` that fits, to 3 significant figures (``1.16 MB``)."""
+    x, unit = float(v), ""
+    for u in units:
+        if x >= base:
+            x, unit = x / base, u
+    return f"{x:.3g} {unit}" if unit else ""

@@ -22,7 +22,7 @@ from ..errors import ArchcostError
 from ..ops import working as wk
 from . import transforms as tf
 from .answers import Options, Question
-from .grade import judge_number, judge_shape
+from .grade import judge_number, judge_shape, shape_in
 from .parse import Answer
 from .quantities import QUANTITIES, Value, evaluate
 
@@ -97,7 +97,10 @@ def show(v) -> str:
 
 
 def _finding(ctx, name, message, value):
-    return [Finding(name, f"{message} ({show(value)})", value)] if ctx.fits(value) else []
+    if not ctx.fits(value):
+        return []
+    text = shape_in(value, ctx.answer.layout or ctx.q.options.layout) if isinstance(value, tuple) else show(value)
+    return [Finding(name, f"{message} ({text})", value)]
 
 
 ADDITIVE = {n for n, q in QUANTITIES.items() if q.additive}
@@ -204,8 +207,11 @@ def depthwise_split(ctx):
                         "depthwise + pointwise pair", ctx.value(sel=sel))
     sel = tf.groups_ignored(ctx.sel)
     if sel:
-        out += _finding(ctx, "groups_ignored", "you treated the depthwise (grouped) convolution as a standard one, "
-                        "each filter seeing every input channel", ctx.value(sel=sel))
+        grouped = [n for n in ctx.sel.nodes if n.op in tf.CONVS and n.attrs["groups"] > 1]
+        kind = "depthwise" if all(tf.is_depthwise(n) for n in grouped) else \
+            f"grouped (groups={', '.join(sorted({str(n.attrs['groups']) for n in grouped}))})"
+        out += _finding(ctx, "groups_ignored", f"you treated the {kind} convolution as a standard one, each filter "
+                        "seeing every input channel", ctx.value(sel=sel))
     for name, pick, msg in (("only_depthwise", tf.is_depthwise, "you counted only the depthwise part"),
                             ("only_pointwise", tf.is_pointwise, "you counted only the pointwise (1×1) part")):
         sel = tf.only(ctx.sel, pick)
@@ -253,7 +259,7 @@ def dtype(ctx):
         return []
     have = DTYPE_BYTES[ctx.q.options.dtype]
     out, seen = [], {have}
-    for name in ("float16", "float32", "float64", "int8"):
+    for name in ("float16", "float32", "float64"):  # int8's 1 byte would read as "elements, not bytes"
         b = DTYPE_BYTES[name]
         if b in seen:
             continue
@@ -281,7 +287,7 @@ def only_last_layer(ctx):
     from .subjects import Selection
 
     for n in reversed(ctx.sel.nodes):
-        sel = Selection(ctx.sel.graph, [n], n.id, False, [])
+        sel = Selection(ctx.sel.graph, [n], n.id, False, [], ctx.sel.region)
         v = ctx.value(sel=sel, include_input=False)
         if v:
             return _finding(ctx, "only_last_layer", f"you counted only the last layer ({n.id})", v)

@@ -151,7 +151,7 @@ def judge_number(answer: Answer, true, tol: Tolerance = ROUNDING) -> Verdict:
     covers = f"{answer.raw} covers {_show(lo, answer)} to {_show(hi, answer)}"
     if ok:
         exact = " (exactly)" if a == true else ""
-        return Verdict(True, f"right to the {answer.precision_text()} given{exact}: {covers}")
+        return Verdict(True, f"right to {answer.precision_text()}{exact}: {covers}")
     return Verdict(False, f"{covers}; at that precision the true value is {in_unit(true, answer)}")
 
 
@@ -169,8 +169,18 @@ def judge_shape(answer: Answer, expected: tuple, *, layout: str = "chw", batch: 
     if dims is None:
         return Verdict(False, note)
     ok = tuple(dims) == tuple(expected)
-    return Verdict(ok, ("exactly right" if ok else f"read as {_fmt(dims)} (C×H×W), not {_fmt(expected)}")
-                   + (f"; {note}" if note else ""))
+    lay = answer.layout or layout
+    name = " (H×W×C)" if lay == "hwc" and len(expected) == 3 else " (C×H×W)" if len(expected) == 3 else ""
+    text = "exactly right" + name if ok else f"{shape_in(dims, lay)} is not {shape_in(expected, lay)}{name}"
+    return Verdict(ok, text + (f"; {note}" if note else ""))
+
+
+def shape_in(shape, layout: str) -> str:
+    """A channels-first shape written in ``layout`` (3-D shapes only are reordered)."""
+    shape = tuple(shape)
+    if layout == "hwc" and len(shape) == 3:
+        shape = (shape[1], shape[2], shape[0])
+    return _fmt(shape)
 
 
 def normalise_shape(answer: Answer, expected: tuple, *, layout: str = "chw", batch: int = 1):
@@ -185,7 +195,8 @@ def normalise_shape(answer: Answer, expected: tuple, *, layout: str = "chw", bat
     lay = answer.layout or layout
     if len(dims) == len(expected) == 3 and lay == "hwc":
         dims = [dims[2], dims[0], dims[1]]
-        note.append("read as H×W×C" + (" (as you wrote)" if answer.layout else ""))
+        if answer.layout:
+            note.append("read as H×W×C, as you wrote")
     if len(dims) != len(expected):
         return None, f"{answer.raw} has {len(dims)} dimensions; the output has {len(expected)} ({_fmt(expected)})"
     return tuple(dims), ", ".join(note)

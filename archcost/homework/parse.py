@@ -104,7 +104,7 @@ class Answer:
             return "exactly"
         if self.unit == "%":
             return f"the nearest {_plain(self.step * 100)}%"
-        return f"{self.digits} significant figure{'s' if self.digits != 1 else ''}"
+        return f"the {self.digits} significant figure{'s' if self.digits != 1 else ''} given"
 
 
 def _plain(x: Fraction) -> str:

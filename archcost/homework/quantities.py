@@ -64,7 +64,7 @@ def _activations(quantity):
         inc = o.include_input if include_input is None else include_input
         nodes = activation_nodes(sel)
         w = ex.sum_working(sel.graph, nodes, quantity, o.convention, dtype=o.dtype, batch=o.batch, label=sel.label,
-                           include_input=inc)
+                           include_input=sel.region if inc else None)
         views = len(sel.nodes) - len(nodes)
         note = "; ".join(x for x in (w.note, "input included" if inc else "input not included",
                                      f"{views} view{'s' if views != 1 else ''} (flatten, dropout, ...) share storage, "

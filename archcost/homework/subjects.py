@@ -29,6 +29,11 @@ class Selection:
     label: str
     whole: bool = True
     notes: list = field(default_factory=list)
+    scope: list | None = None  # the layers before an `ops` filter (the block whose input is "the input")
+
+    @property
+    def region(self) -> list:
+        return self.scope if self.scope is not None else self.nodes
 
 
 def _loc(d: dict, line) -> LocDict:
@@ -92,6 +97,7 @@ def build_subject(s: Subject, file: str) -> Selection:
         nodes = select_layers(graph, s.layer, file=file, line=s.layer_line)
         whole = False
         label += " / " + ", ".join(s.layer)
+    scope = nodes
     if s.ops:
         nodes = [n for n in nodes if matches_op(n, s.ops)]
         whole = False
@@ -99,7 +105,7 @@ def build_subject(s: Subject, file: str) -> Selection:
             raise SpecError(f"no layer of {label} is one of the ops {', '.join(s.ops)}", file=file, line=s.ops_line,
                             fix=f"ops there: {', '.join(sorted({n.op for n in graph.nodes}))}.")
         label += f" [{', '.join(s.ops)}]"
-    return Selection(graph, nodes, label, whole, notes)
+    return Selection(graph, nodes, label, whole, notes, scope)
 
 
 def matches_op(node, ops) -> bool:

@@ -58,15 +58,14 @@ def reselect(sel: Selection, graph: Graph | None, rename: dict | None = None) ->
     if graph is None:
         return None
     by_id = graph.by_id()
-    ids, seen = [], set()
-    for n in sel.nodes:
-        nid = (rename or {}).get(n.id, n.id)
-        if nid in by_id and nid not in seen:
-            seen.add(nid)
-            ids.append(nid)
     order = {n.id: i for i, n in enumerate(graph.nodes)}
-    nodes = sorted((by_id[i] for i in ids), key=lambda n: order[n.id])
-    return Selection(graph, nodes, sel.label, sel.whole, []) if nodes else None
+
+    def mapped(nodes):
+        ids = {(rename or {}).get(n.id, n.id) for n in nodes}
+        return sorted((by_id[i] for i in ids if i in by_id), key=lambda n: order[n.id])
+    nodes = mapped(sel.nodes)
+    scope = mapped(sel.scope) if sel.scope is not None else None
+    return Selection(graph, nodes, sel.label, sel.whole, [], scope) if nodes else None
 
 
 def upstream(sel: Selection) -> set:
@@ -212,12 +211,13 @@ def separable_as_standard(sel):
     out = rename.get(g.output, g.output)
     merged = Graph(g.name, g.input_shape, nodes, out, g.file, g.params, g.meta, g.groups)
     new = regraph(merged, lambda n: replace.get(n.id))
-    return reselect(Selection(merged, [n for n in merged.nodes if n.id in {rename.get(x.id, x.id) for x in sel.nodes}],
-                              sel.label, sel.whole), new)
+    kept = {n.id for n in merged.nodes}
+    return reselect(Selection(merged, [n for n in sel.nodes], sel.label, sel.whole, [],
+                              sel.scope), new, {k: v for k, v in rename.items() if v in kept})
 
 
 def only(sel, pick) -> Selection | None:
     nodes = [n for n in sel.nodes if pick(n)]
     if not nodes or len(nodes) == len(sel.nodes):
         return None
-    return Selection(sel.graph, nodes, sel.label, False, [])
+    return Selection(sel.graph, nodes, sel.label, False, [], sel.region)
