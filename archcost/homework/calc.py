@@ -160,7 +160,7 @@ def depthwise_separable(shape: tuple, args: dict, options: Options | None = None
     ks = k if isinstance(k, (list, tuple)) else (k, k)
     n = args["out_channels"]
     value = Fraction(1, n) + Fraction(1, ks[0] * ks[1])
-    formula = Working("ratio", value, (f"1/{n} + 1/({wk.dot(*ks)})", wk.dec(value)),
+    formula = Working("ratio", value, (f"1/{n} + 1/({wk.dot(*ks)})", "≈" + wk.dec(value)),
                       note="1/N + 1/D_K², the MobileNet paper's reduction in computation (Howard et al. 2017, §3.1)")
     return Separable(std.workings, dw.workings, pw.workings, ratios, formula)
 

@@ -163,7 +163,7 @@ def ratio(a: Value, b: Value, kind: str, labels=("of", "to")) -> Value:
     if b.value == 0:
         raise SpecError(f"the {kind}'s `{labels[1]}` side is 0", fix="choose a quantity that is not zero there.")
     v = Fraction(a.value) / Fraction(b.value)
-    sides = (f"{wk.num(a.value)} / {wk.num(b.value)}", wk.dec(v))
+    sides = (f"{wk.num(a.value)} / {wk.num(b.value)}", wk.num(v) if v.denominator == 1 else "≈" + wk.dec(v))
     note = f"{float(v):.2%} of the whole" if kind == "fraction" else f"{labels[0]} ÷ {labels[1]}"
     return Value(v, Working(kind, v, sides, note=note, parts=(a.working, b.working)), "number")
 

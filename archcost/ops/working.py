@@ -64,7 +64,8 @@ class Working:
 
     ``quantity``  what it is (``macs``, ``params``, ``output_shape``, ``H``, ...)
     ``value``     the number (int or Fraction) or, for a shape, a tuple
-    ``sides``     equal expressions from the formula to the value (may carry words)
+    ``sides``     equal expressions from the formula to the value (may carry words); a side that
+                  starts with ``≈`` is the value rounded to the digits shown
     ``unit``      written after the last side (``MACs``, ``bytes``, ...)
     ``note``      one clause of explanation (the formula in words, a convention)
     ``parts``     sub-workings: one per dimension of a shape, per layer of a block
@@ -82,7 +83,9 @@ class Working:
     def line(self) -> str:
         """One line: ``label: side = side = value unit  — note``."""
         if self.sides:
-            eq = " = ".join(self.sides)
+            eq = self.sides[0]
+            for side in self.sides[1:]:  # a side starting with ≈ is a rounded value
+                eq += f" ≈ {side[1:].lstrip()}" if side.startswith("≈") else f" = {side}"
         elif isinstance(self.value, tuple):
             eq = shape_text(self.value)
         else:
@@ -246,12 +249,18 @@ def verify(w: Working) -> list:
     problems = []
     if not isinstance(w.value, tuple):
         for side in w.sides:
+            rounded = side.startswith("≈")
             try:
-                v = evaluate_side(side)
+                v = evaluate_side(side[1:] if rounded else side)
             except (ValueError, ZeroDivisionError) as err:
                 problems.append(f"{w.label or w.quantity}: side {side!r} is not arithmetic ({err})")
                 continue
-            if v != w.value:
+            if rounded:
+                digits = side.split(".")[1] if "." in side else ""
+                half = Fraction(1, 2 * 10 ** len(digits.strip()))
+                if abs(v - Fraction(w.value)) > half:
+                    problems.append(f"{w.label or w.quantity}: rounded side {side!r} is not {w.value}")
+            elif v != w.value:
                 problems.append(f"{w.label or w.quantity}: side {side!r} = {v}, not {w.value}")
     for p in w.parts:
         problems += verify(p)
