@@ -57,6 +57,7 @@ class Subject:
     line: int | None = None  # line of the subject's main key
     layer_line: int | None = None
     ops_line: int | None = None
+    set_line: int | None = None
 
 
 @dataclass
@@ -394,6 +395,7 @@ def _subject(r, m, qid, qline, base) -> Subject:
             raise r.err("`set` overrides a zoo model's or spec's parameters: a mapping, next to `model:` or `spec:`",
                         _key_line(m, "set"), "write e.g. `set: {width: 0.5}`.", qid)
         s.set = dict(m["set"])
+        s.set_line = _key_line(m, "set")
     if "include" in m:
         inc = m["include"]
         inc = [inc] if isinstance(inc, str) else inc

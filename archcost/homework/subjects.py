@@ -84,6 +84,9 @@ def build_subject(s: Subject, file: str) -> Selection:
                 raw.key_lines["include"] = line
             graph = build_graph(spec_from_data(raw, file))
     except SpecError as e:
+        if s.set and e.message.startswith("--set ") and file:  # a `set:` key the spec does not have
+            raise SpecError("`set:` " + e.message.split(": ", 1)[-1], file=file, line=s.set_line or s.line,
+                            fix=e.fix) from None
         if e.file is None or e.file == "<spec>":
             e.file = None
             raise e.located(file=file, line=s.line) from None
