@@ -202,3 +202,17 @@ def test_separable_macs_ratio_is_the_mobilenet_formula(c, n, k, size, s, p, bias
     assert sep.standard["macs"].value == k * k * c * n * out * out
     assert sep.depthwise["macs"].value == k * k * c * out * out
     assert sep.pointwise["macs"].value == c * n * out * out
+
+
+def test_commands_run_without_the_heavy_packages():
+    """As after `pip install archcost` alone: torch, numpy, pandas, plotly, fvcore cannot be imported."""
+    from test_missing_extras import run_blocked
+
+    blocked = "torch,torchvision,fvcore,numpy,pandas,plotly"
+    r = run_blocked(["check", str(HW / "inception_5x5.answers.yaml")], blocked)
+    assert r.returncode == 1 and "✓ naive-macs" in r.stdout, r.stderr[-2000:]
+    r = run_blocked(["explain", "vgg16", "-q", "params"], blocked)
+    assert r.returncode == 0 and "138,357,544" in r.stdout, r.stderr[-2000:]
+    r = run_blocked(["calc", "conv2d", "--in", "3,227,227", "--out-channels", "96", "--kernel-size", "11",
+                     "--stride", "4"], blocked)
+    assert r.returncode == 0 and "34,944" in r.stdout, r.stderr[-2000:]

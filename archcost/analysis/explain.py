@@ -211,7 +211,8 @@ def input_working(graph: Graph, nodes, quantity: str, *, dtype: str = "float32",
         for src, shape in zip(n.inputs, n.in_shapes):
             if src not in ids:
                 shapes.setdefault(src, shape)
-    elems = [wk.product("activation_elems", [(s, "elements")], note=f"input {src}") for src, s in shapes.items()]
+    elems = [wk.product("activation_elems", [(s, "elements")],
+                        note="the network input" if src == INPUT else f"entering from {src}") for src, s in shapes.items()]
     w = elems[0] if len(elems) == 1 else wk.total("activation_elems", elems)
     if quantity == "activation_bytes":
         w = wk.scaled(w, DTYPE_BYTES[dtype], f"bytes ({dtype})", quantity="activation_bytes", unit="bytes")
