@@ -74,8 +74,11 @@ def test_count_blocks_of_a_kind(tmp_path):
     p.write_text("questions:\n  - {model: googlenet, quantity: count, block: inception, answer: 9}\n"
                  "  - {model: resnet50, quantity: count, block: bottleneck, answer: 16}\n"
                  "  - {model: resnet50, quantity: count, op: conv2d, answer: 53}\n"
-                 "  - {model: googlenet, layer: inception4a, quantity: count, op: conv, answer: 6}\n")
-    assert [r.status for r in check_file(str(p)).results] == ["right"] * 4
+                 "  - {model: googlenet, layer: inception4a, quantity: count, op: conv, answer: 6}\n"
+                 # nested in repeated blocks: 1 stem + 1 + 16·2 in the inverted residuals + 1 last = 35
+                 "  - {model: mobilenetv2, quantity: count, block: conv_bn_act, answer: 35}\n"
+                 "  - {model: mobilenetv2, layer: inverted_residual5, quantity: count, block: conv_bn_act, answer: 2}\n")
+    assert [r.status for r in check_file(str(p)).results] == ["right"] * 6
 
 
 def test_block_input_counts_once_under_an_ops_filter(tmp_path):
