@@ -34,12 +34,7 @@ class Finding:
     value: object = None
 
     def to_dict(self) -> dict:
-        v = self.value
-        if isinstance(v, Fraction):
-            v = v.numerator if v.denominator == 1 else float(v)
-        elif isinstance(v, tuple):
-            v = list(v)
-        return {"name": self.name, "message": self.message, "value": v}
+        return {"name": self.name, "message": self.message, "value": wk.json_value(self.value)}
 
 
 def fits(answer: Answer, value, q: Question, kind: str, *, layout: str | None = None) -> bool:

@@ -17,20 +17,11 @@ from __future__ import annotations
 
 import html
 import json
-from fractions import Fraction
-
 from .. import __version__
+from ..ops.working import json_value
 from .check import Report, Result, expected_text
 
 MARK = {"right": "✓", "wrong": "✗", "unanswered": "·"}
-
-
-def _json_value(v):
-    if isinstance(v, Fraction):
-        return v.numerator if v.denominator == 1 else float(v)
-    if isinstance(v, tuple):
-        return [_json_value(x) for x in v]
-    return v
 
 
 def _subject(r: Result) -> str:
@@ -67,8 +58,8 @@ def result_dict(r: Result) -> dict:
         "id": q.id, "text": q.text, "subject": _subject(r), "quantity": q.quantity,
         "convention": q.options.convention, "dtype": q.options.dtype, "batch": q.options.batch,
         "layout": q.options.layout, "points": q.points, "score": r.score, "status": r.status, "right": r.right,
-        "expected": {"value": _json_value(r.expected.value), "text": expected_text(r)},
-        "answer": None if a is None else {"raw": a.raw, "kind": a.kind, "value": _json_value(a.value)},
+        "expected": {"value": json_value(r.expected.value), "text": expected_text(r)},
+        "answer": None if a is None else {"raw": a.raw, "kind": a.kind, "value": json_value(a.value)},
         "verdict": r.verdict.message if r.verdict else "not answered",
         "tolerance": q.tolerance.text(),
         "diagnoses": [d.to_dict() for d in r.diagnoses],

@@ -115,14 +115,10 @@ def _conv_explain(a, ins, out):
             + (" (depthwise)" if cpg == 1 and c_out == c_in else "") if g > 1 else "")
     res = {"output_shape": wk.shape_working(out, [wk.same("C", c_out, "out_channels"), *dims])}
     p = _conv_params(a, ins)
-    if p.bias:
-        sides = (f"({wk.dot(*k, cpg)} + 1)·{wk.num(c_out)}", wk.num(p.weight + p.bias))
-        note = "(k·k·C_in/groups + 1 bias)·C_out"
-    else:
-        sides = (f"{wk.dot(*k, cpg)}·{wk.num(c_out)}", wk.num(p.weight))
-        note = "k·k·C_in/groups·C_out, no bias"
-    note = "; ".join(x for x in (note, seen, "frozen: not trainable" if p.frozen else "") if x)
-    res["params"] = wk.Working("params", p.weight + p.bias, sides, note=note)
+    res["params"] = wk.weights_and_bias(wk.dot(*k, cpg), c_out, p.weight, p.bias,
+                                        note_bias="(k·k·C_in/groups + 1 bias)·C_out",
+                                        note_plain="k·k·C_in/groups·C_out, no bias",
+                                        extra="; ".join(x for x in (seen, "frozen: not trainable" if p.frozen else "") if x))
     c = _conv_costs(a, ins, out)
     macs = wk.product("macs", [((*k, cpg), "multiplies per output"), (channels_last(out), "outputs")],
                       unit="MACs", note=seen)
@@ -264,14 +260,9 @@ def _linear_explain(a, ins, out):
     f_in, f_out = ins[0][-1], a["out_features"]
     res = {"output_shape": wk.shape_working(out, [wk.same("features", f_out, "out_features")])}
     p = _linear_params(a, ins)
-    if p.bias:
-        sides = (f"({wk.num(f_in)} + 1)·{wk.num(f_out)}", wk.num(p.weight + p.bias))
-        note = "(F_in + 1 bias)·F_out"
-    else:
-        sides = (f"{wk.num(f_in)}·{wk.num(f_out)}", wk.num(p.weight))
-        note = "F_in·F_out, no bias"
-    res["params"] = wk.Working("params", p.weight + p.bias, sides,
-                               note=note + ("; frozen: not trainable" if p.frozen else ""))
+    res["params"] = wk.weights_and_bias(wk.num(f_in), f_out, p.weight, p.bias, note_bias="(F_in + 1 bias)·F_out",
+                                        note_plain="F_in·F_out, no bias",
+                                        extra="frozen: not trainable" if p.frozen else "")
     macs = wk.product("macs", [((f_in,), "multiplies per output"), ((*ins[0][:-1], f_out), "outputs")], unit="MACs")
     res["macs"] = macs
     res["fvcore"] = wk.Working("fvcore", macs.value, macs.sides, unit="MACs", note="fvcore counts the MACs")

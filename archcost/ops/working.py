@@ -54,6 +54,15 @@ def dot(*factors) -> str:
     return "·".join(num(f) if not isinstance(f, str) else f for f in factors)
 
 
+def json_value(v):
+    """A value for JSON: an exact integer as int, other Fractions as float, tuples as lists."""
+    if isinstance(v, Fraction):
+        return v.numerator if v.denominator == 1 else float(v)
+    if isinstance(v, tuple):
+        return [json_value(x) for x in v]
+    return v
+
+
 def shape_text(shape) -> str:
     return "×".join(str(s) for s in shape)
 
@@ -111,12 +120,7 @@ class Working:
         return "\n".join(self.lines(depth))
 
     def to_dict(self) -> dict:
-        v = self.value
-        if isinstance(v, Fraction):
-            v = v.numerator if v.denominator == 1 else float(v)
-        elif isinstance(v, tuple):
-            v = list(v)
-        d = {"quantity": self.quantity, "label": self.label, "value": v, "text": self.line()}
+        d = {"quantity": self.quantity, "label": self.label, "value": json_value(self.value), "text": self.line()}
         if self.parts:
             d["parts"] = [p.to_dict() for p in self.parts]
         return d
@@ -144,6 +148,17 @@ def product(quantity: str, groups, *, unit: str = "", note: str = "") -> Working
     middle = " × ".join(num(prod(fs)) for fs, _ in groups) if len(groups) > 1 else ""
     return Working(quantity, value, _dedupe([first, middle, num(value)] if middle else [first, num(value)]),
                    unit=unit, note=note)
+
+
+def weights_and_bias(per_output: str, outputs: int, weight: int, bias: int, *, note_bias: str, note_plain: str,
+                     extra: str = "") -> Working:
+    """Params of a layer with a weight vector per output and an optional bias each:
+    ``(11·11·3 + 1)·96 = 34,944`` or, without bias, ``11·11·3·96 = 34,848``."""
+    if bias:
+        sides, note = (f"({per_output} + 1)·{num(outputs)}", num(weight + bias)), note_bias
+    else:
+        sides, note = (f"{per_output}·{num(outputs)}", num(weight)), note_plain
+    return Working("params", weight + bias, sides, note="; ".join(x for x in (note, extra) if x))
 
 
 def elementwise(quantity: str, shape, per: int, what: str, *, unit: str = "", note: str = "") -> Working:
