@@ -200,3 +200,20 @@ def test_shapes_layout_and_batch():
     assert judge_shape(parse_answer("55x55x96 HWC"), chw).right  # the student's own layout wins
     v = judge_shape(parse_answer("96x55"), chw)
     assert not v.right and "2 dimensions" in v.message
+
+
+def test_yaml_numbers_keep_the_precision_written(tmp_path):
+    """YAML reads 1.2e8 and 1.20e8 as the same float; the checker reads the digits from the file."""
+    from archcost.homework import check_file
+
+    conv = "conv2d: {in: [192, 28, 28], out_channels: 32, kernel_size: 5, padding: 2}"
+    p = tmp_path / "a.yaml"
+    p.write_text("questions:\n"
+                 f"  - {{{conv}, quantity: macs, answer: 1.2e8}}\n"
+                 f"  - {conv}\n    quantity: macs\n    answer: 1.20e8   # three figures\n"
+                 f"  - {{{conv}, quantity: macs, answer: 1.2042e8}}\n"
+                 f"  - {{{conv}, quantity: macs, answer: 120422400}}\n")
+    rs = check_file(str(p)).results
+    assert [r.status for r in rs] == ["right", "right", "right", "right"]
+    assert "2 significant figures" in rs[0].verdict.message and "3 significant figures" in rs[1].verdict.message
+    assert "5 significant figures" in rs[2].verdict.message and rs[3].verdict.message == "exactly right"
