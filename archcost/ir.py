@@ -36,6 +36,7 @@ class Graph:
     file: str = "<spec>"
     params: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    groups: dict = field(default_factory=dict)  # dotted path of each block call -> the block's name
 
     def __len__(self) -> int:
         return len(self.nodes)

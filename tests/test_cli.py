@@ -157,7 +157,8 @@ def test_shell_completion_offers_zoo_names_and_spec_files():
     env = {"_ARCHCOST_COMPLETE": "complete_bash", "COMP_WORDS": "archcost table mobilenet_v3", "COMP_CWORD": "2"}
     r = runner.invoke(app, [], prog_name="archcost", env=env)
     assert r.output.split() == ["mobilenet_v3_large", "mobilenet_v3_small"], r.output
-    env["COMP_WORDS"] = f"archcost memory {ROOT}/specs/homework/alex"
+    env["COMP_WORDS"] = f"archcost memory {ROOT}/specs/homework/alexnet_c"
     r = runner.invoke(app, [], prog_name="archcost", env=env)
-    assert r.output.split() == [f"{ROOT}/specs/homework/alexnet_conv1.yaml"], r.output
+    assert r.output.split() == [f"{ROOT}/specs/homework/alexnet_conv.answers.yaml",
+                                f"{ROOT}/specs/homework/alexnet_conv1.yaml"], r.output
     assert "--install-completion" in run("--help").output

@@ -13,7 +13,8 @@ from strategies import networks  # noqa: E402
 
 
 def nodes(graph):
-    return [(n.id, n.op, n.attrs, n.inputs, n.in_shapes, n.out_shape, n.line, n.file) for n in graph.nodes], graph.output
+    return ([(n.id, n.op, n.attrs, n.inputs, n.in_shapes, n.out_shape, n.line, n.file) for n in graph.nodes],
+            graph.output, graph.groups)
 
 
 def both(spec):

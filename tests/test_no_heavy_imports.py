@@ -40,11 +40,21 @@ for args in (["table", "mobilenetv2", "--convention", "all"], ["conventions", "r
              ["conventions", "googlenet", "-f", "markdown"]):
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
+# the homework checker, explain and calc (a wrong answer exits 1, which is fine here)
+for args in (["check", "specs/homework/inception_5x5.answers.yaml", "-f", "json"],
+             ["check", "specs/homework/vgg16_memory.answers.yaml", "-f", "gradescope"],
+             ["explain", "googlenet", "--layer", "inception3a"],
+             ["calc", "conv2d", "--in", "3,227,227", "--out-channels", "96", "--kernel-size", "11", "--stride", "4"],
+             ["calc", "conv2d", "--in", "512,14,14", "--out-channels", "512", "--kernel-size", "3",
+              "--compare", "depthwise-separable"]):
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code in (0, 1), (args, res.output)
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """ % (HEAVY,)
 
 
 def test_analytic_path_imports_no_heavy_modules():
-    out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, cwd=root)
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == [], f"analytic path imported {loaded}"

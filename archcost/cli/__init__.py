@@ -9,8 +9,11 @@ needs when it runs, so ``archcost table`` starts fast.
 from __future__ import annotations
 
 from ._app import Format, app, fail, overrides, out  # noqa: F401
-from . import core  # noqa: F401,E402  (registers commands)
-from . import conventions  # noqa: F401,E402
+from . import core  # noqa: F401,E402  (table, zoo, ops)
+from . import conventions  # noqa: F401,E402  (conventions)
+from . import homework  # noqa: F401,E402  (check, explain, calc)
+from . import memory  # noqa: F401,E402  (memory)
+from . import plots  # noqa: F401,E402  (plot, compare, report)
 
 
 def main():
@@ -18,5 +21,3 @@ def main():
 
 
 __all__ = ["app", "main", "Format"]
-from . import plots  # noqa: F401,E402  (plot, compare, report)
-from . import memory  # noqa: F401,E402  (memory)

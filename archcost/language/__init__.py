@@ -181,6 +181,12 @@ def load_spec(name_or_path: str, *, text: str | None = None) -> Spec:
     return load_resolved(*resolve(name_or_path))
 
 
+def spec_from_data(raw, file: str) -> Spec:
+    """A spec from already-loaded YAML data (a LocDict keeps the lines of the file it came from,
+    so errors in an inline spec point into that file, e.g. a homework answers file)."""
+    return _from_raw(raw, file, None)
+
+
 def load_resolved(file: str, variant: str | None = None) -> Spec:
     """Load and validate the spec file ``file`` (as returned by :func:`resolve`), as ``variant``."""
     return _from_raw(load_yaml_file(file), file, variant)

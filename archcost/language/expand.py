@@ -169,6 +169,8 @@ class Expander:
         self.prefixes: set[str] = set()  # dotted groups that contain nodes
         self.paths: set[str] = set()  # layer items seen, to refuse duplicate names
         self.path_log: list[str] = []  # the same, in order (a block's replay adds its share again)
+        self.groups: dict = {}  # path of each block call -> block name (``count`` of blocks of a kind)
+        self.group_log: list[str] = []  # the same paths, in order (a replay adds its nested calls again)
         self.steps = 0
         self.memo: dict = {}  # block body expansions, replayed for identical calls (see _block_body)
         self.depth = 0
@@ -204,7 +206,7 @@ class Expander:
             raise self._err("the network has no layers", line=getattr(layers, "line", 1), path="",
                             fix="add at least one layer under `layers:`.")
         return Graph(name=self.name, input_shape=self.input_shape, nodes=self.nodes, output=out.id,
-                     file=self.file, params=dict(self.params), meta=self.meta)
+                     file=self.file, params=dict(self.params), meta=self.meta, groups=self.groups)
 
     # -- structure --------------------------------------------------------------
     def seq(self, items, cur, scope, prefix, stack, file, line):
@@ -472,6 +474,8 @@ class Expander:
             raise self._err(f"block '{key}' has no argument '{unknown[0]}'", line=line, path=path, file=file,
                             fix=_comma_hint(unknown[0]) + f"its arguments are: {', '.join(bdef.args) or 'none'}.")
         inputs = inputs or [cur]
+        self.groups[path] = key
+        self.group_log.append(path)
         bscope = {**self.params, "in": cur.shape[0], **{f"in{k}": t.shape[0] for k, t in enumerate(inputs)}}
         for arg, decl in bdef.args.items():
             if arg in value:
@@ -510,7 +514,7 @@ class Expander:
         hit = self.memo.get(memo_key) if memo_key is not None else None
         if hit is not None and self.steps + hit[3] <= MAX_STEPS:  # else expand, to name the line at fault
             return self._replay(hit, path, inputs, line, file)
-        n0, p0, s0 = len(self.nodes), len(self.path_log), self.steps
+        n0, p0, s0, g0 = len(self.nodes), len(self.path_log), self.steps, len(self.group_log)
         outer = self.frame
         self.frame = {"in": cur, **{f"in{k}": t for k, t in enumerate(inputs)}}
         try:
@@ -529,11 +533,12 @@ class Expander:
             out_ref = ("node", out.id) if out.id in internal else next(
                 (("input", k) for k, t in enumerate(inputs) if t is out), None)
             if out_ref is not None and len(set(ext)) == len(ext):
-                self.memo[memo_key] = (path, new, self.path_log[p0:], self.steps - s0, ext, out_ref, out.shape)
+                groups = [(g, self.groups[g]) for g in self.group_log[g0:]]
+                self.memo[memo_key] = (path, new, self.path_log[p0:], self.steps - s0, ext, out_ref, out.shape, groups)
         return out
 
     def _replay(self, hit, path, inputs, line, file):
-        old, nodes, paths, steps, ext, out_ref, out_shape = hit
+        old, nodes, paths, steps, ext, out_ref, out_shape, groups = hit
         cut = len(old)
         self.steps += steps
         for p in paths:
@@ -543,6 +548,9 @@ class Expander:
                                 fix="give one of them another `name:`.")
             self.paths.add(q)
             self.path_log.append(q)
+        for g, kind in groups:  # the block calls nested in the body
+            self.groups[path + g[cut:]] = kind
+            self.group_log.append(path + g[cut:])
         ext_map = {e: t.id for e, t in zip(ext, inputs)}
         for n in nodes:
             nid = path + n.id[cut:]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError
+from . import working as wk
 from .base import Attr, OpDef, register
 
 # name -> (torch class, flops per element, extra attrs)
@@ -39,10 +40,15 @@ def _make(name, cls_name, per_elem, extra):
             kw["inplace"] = True
         return getattr(nn, cls_name)(**kw)
 
+    def explain(a, ins, out):
+        return {"output_shape": wk.shape_working(out, note="same as the input"),
+                "act_flops": wk.elementwise("act_flops", out, per_elem, "per element", unit="FLOPs",
+                                            note=f"{name}: {per_elem} per element (archcost's estimate)")}
+
     attrs = extra + ((Attr("inplace", "bool", False, doc="overwrite the input (saves memory)"),)
                      if name in INPLACE else ())
     register(OpDef(name=name, attrs=attrs, shape=lambda a, ins: ins[0], costs=costs, lower=lower,
-                   family="act", torch_name=f"nn.{cls_name}"))
+                   explain=explain, family="act", torch_name=f"nn.{cls_name}"))
 
 
 for _n, (_cls, _per, _extra) in ACTIVATIONS.items():
@@ -57,6 +63,11 @@ def _softmax_prepare(a, ins):
     return a
 
 
+def _softmax_explain(a, ins, out):
+    return {"output_shape": wk.shape_working(out, note="same as the input"),
+            "act_flops": wk.elementwise("act_flops", out, 3, "per element", unit="FLOPs", note="exp, sum, divide")}
+
+
 def _softmax_lower(a, ins):
     from torch import nn
 
@@ -68,4 +79,4 @@ register(OpDef(
     name="softmax", attrs=(Attr("dim", "int", 0, doc="dimension, counted without the batch (0 = channels/features)"),),
     prepare=_softmax_prepare, shape=lambda a, ins: ins[0],
     costs=lambda a, ins, out: {"act_flops": 3 * prod(out)},  # exp, sum, divide
-    lower=_softmax_lower, family="act", torch_name="nn.Softmax"))
+    lower=_softmax_lower, explain=_softmax_explain, family="act", torch_name="nn.Softmax"))

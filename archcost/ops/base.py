@@ -22,6 +22,12 @@ Cost categories returned by ``costs`` (each an int count for batch 1):
 ``pool_flops``      pooling arithmetic (compares or adds + divide)
 ``eltwise_flops``   element-wise add / multiply
 ``fvcore``          what fvcore 0.1.5's default handles count for this op (its "flops", which are MACs)
+
+``explain(a, ins, out)`` returns the working behind those numbers, with the numbers substituted
+(:class:`archcost.ops.working.Working`), keyed by what it explains: ``output_shape`` always,
+``params`` (weight + bias), ``buffers`` and ``running_stats`` when non-zero, and every non-zero
+key of ``costs``.  It sits next to the op's ``shape``/``params``/``costs`` code, and a property
+test asserts, for random valid attributes, that every value it shows equals the computed one.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ class OpDef:
     params: Callable[[dict, list], Params] = lambda a, ins: Params()
     costs: Callable[[dict, list, Shape], dict] = lambda a, ins, out: {}
     prepare: Callable[[dict, list], dict] | None = None  # op-specific checks / normalisation
+    explain: Callable[[dict, list, Shape], dict] | None = None  # quantity -> Working (see module doc)
     arity: int | None = 1  # None = two or more inputs
     view: bool = False  # output aliases the input's memory (flatten, identity, dropout in eval)
     in_rank: tuple[int, ...] | None = None  # allowed ranks of the (batch-less) input
@@ -115,6 +122,16 @@ def as_tuple(value, d: int, what: str):
         return (value[0],) * d
     raise ShapeError(f"{what} must be an integer or a list of {d} integers, not {short_repr(value)}",
                      fix=f"write e.g. `{what}: 3` or `{what}: {[3] * d}`.")
+
+
+def spatial_names(d: int) -> tuple:
+    """Names of the spatial dimensions of a d-dimensional map (for workings): H, W or L."""
+    return ("H", "W") if d == 2 else ("D", "H", "W")[-d:] if d == 3 else ("L",) if d == 1 else ()
+
+
+def channels_last(shape) -> tuple:
+    """(C, H, W) as (H, W, C), the order courses count outputs in; a vector stays as it is."""
+    return (*shape[1:], shape[0]) if len(shape) > 1 else tuple(shape)
 
 
 def fmt_shape(shape) -> str:

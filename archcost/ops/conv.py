@@ -5,7 +5,8 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
-from .base import TRAINABLE, Attr, OpDef, Params, as_tuple, fmt_shape, register
+from . import working as wk
+from .base import TRAINABLE, Attr, OpDef, Params, as_tuple, channels_last, fmt_shape, register, spatial_names
 
 
 def _padding_pairs(pad, d, kernel, dilation, stride):
@@ -104,6 +105,31 @@ def _conv_costs(a, ins, out):
     return {"macs": macs, "bias_flops": prod(out) if a["bias"] else 0, "fvcore": macs}
 
 
+def _conv_explain(a, ins, out):
+    """Working of a convolution: each output size, (k·k·C_in/groups + 1)·C_out params, MACs per output × outputs."""
+    k, g, c_in, c_out = a["kernel_size"], a["groups"], a["in_channels"], a["out_channels"]
+    cpg = c_in // g
+    dims = [wk.window_size(nm, n, k[i], a["stride"][i], *a["pads"][i], a["dilation"][i], out[i + 1])
+            for i, (nm, n) in enumerate(zip(spatial_names(len(k)), ins[0][1:]))]
+    seen = (f"groups={g}: each filter sees {c_in}/{g} = {cpg} input channel{'s' if cpg > 1 else ''}"
+            + (" (depthwise)" if cpg == 1 and c_out == c_in else "") if g > 1 else "")
+    res = {"output_shape": wk.shape_working(out, [wk.same("C", c_out, "out_channels"), *dims])}
+    p = _conv_params(a, ins)
+    res["params"] = wk.weights_and_bias(wk.dot(*k, cpg), c_out, p.weight, p.bias,
+                                        note_bias="(k·k·C_in/groups + 1 bias)·C_out",
+                                        note_plain="k·k·C_in/groups·C_out, no bias",
+                                        extra="; ".join(x for x in (seen, "frozen: not trainable" if p.frozen else "") if x))
+    c = _conv_costs(a, ins, out)
+    macs = wk.product("macs", [((*k, cpg), "multiplies per output"), (channels_last(out), "outputs")],
+                      unit="MACs", note=seen)
+    res["macs"] = macs
+    res["fvcore"] = wk.Working("fvcore", macs.value, macs.sides, unit="MACs", note="fvcore counts the MACs")
+    if c["bias_flops"]:
+        res["bias_flops"] = wk.product("bias_flops", [(channels_last(out), "outputs")], unit="FLOPs",
+                                       note="one bias add per output")
+    return res
+
+
 def _conv_lower(d):
     def lower(a, ins):
         from torch import nn
@@ -140,7 +166,7 @@ for _d in (1, 2):
     register(OpDef(
         name=f"conv{_d}d", attrs=_CONV_ATTRS, prepare=_conv_prepare(_d), shape=_conv_shape(_d),
         params=_conv_params, costs=_conv_costs, lower=_conv_lower(_d), in_rank=(_d + 1,),
-        family="conv", torch_name=f"nn.Conv{_d}d",
+        explain=_conv_explain, family="conv", torch_name=f"nn.Conv{_d}d",
         doc=f"{_d}-D convolution (torch.nn.Conv{_d}d); groups for grouped / depthwise."))
 
 
@@ -169,6 +195,31 @@ def _convt_costs(a, ins, out):
     return {"macs": macs, "bias_flops": prod(out) if a["bias"] else 0, "fvcore": macs}
 
 
+def _convt_explain(a, ins, out):
+    """Working of a transposed convolution: (n − 1)·s − 2·p + d·(k − 1) + output_padding + 1 per size."""
+    k, g, c_in, c_out = a["kernel_size"], a["groups"], a["in_channels"], a["out_channels"]
+    opg = c_out // g
+    dims = []
+    for i, (nm, n) in enumerate(zip(spatial_names(len(k)), ins[0][1:])):
+        s, p, d, op = a["stride"][i], a["pads"][i][0], a["dilation"][i], a["output_padding"][i]
+        dims.append(wk.Working(nm, out[i + 1], (f"({n} − 1)·{s} − 2·{p} + {d}·({k[i]} − 1) + {op} + 1",
+                                                wk.num(out[i + 1])), label=nm,
+                               note="(n − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1"))
+    res = {"output_shape": wk.shape_working(out, [wk.same("C", c_out, "out_channels"), *dims])}
+    p = _convt_params(a, ins)
+    first = f"{wk.dot(*k, opg, c_in)}" + (f" + {wk.num(c_out)}" if p.bias else "")
+    res["params"] = wk.Working("params", p.weight + p.bias, (first, wk.num(p.weight + p.bias)),
+                               note="k·k·(C_out/groups) weights per input channel × C_in" + (" + C_out biases" if p.bias else ""))
+    macs = wk.product("macs", [((*k, opg), "multiplies per input"), (channels_last(ins[0]), "inputs")], unit="MACs",
+                      note="each input element is multiplied by every weight of its group's filters")
+    res["macs"] = macs
+    res["fvcore"] = wk.Working("fvcore", macs.value, macs.sides, unit="MACs", note="fvcore counts the MACs")
+    if p.bias:
+        res["bias_flops"] = wk.product("bias_flops", [(channels_last(out), "outputs")], unit="FLOPs",
+                                       note="one bias add per output")
+    return res
+
+
 def _convt_lower(d):
     def lower(a, ins):
         from torch import nn
@@ -186,7 +237,7 @@ for _d in (1, 2):
         attrs=(*[x for x in _CONV_ATTRS if x.name != "padding"], Attr("padding", "ints", 0),
                Attr("output_padding", "ints", 0)),
         prepare=_conv_prepare(_d, transposed=True), shape=_convt_shape(_d), params=_convt_params,
-        costs=_convt_costs, lower=_convt_lower(_d), in_rank=(_d + 1,), family="conv",
+        costs=_convt_costs, lower=_convt_lower(_d), in_rank=(_d + 1,), explain=_convt_explain, family="conv",
         torch_name=f"nn.ConvTranspose{_d}d", doc=f"{_d}-D transposed convolution."))
 
 
@@ -204,6 +255,22 @@ def _linear_costs(a, ins, out):
     return {"macs": macs, "bias_flops": prod(out) if a["bias"] else 0, "fvcore": macs}
 
 
+def _linear_explain(a, ins, out):
+    """Working of a fully connected layer: (F_in + 1)·F_out params, F_in multiplies per output × outputs."""
+    f_in, f_out = ins[0][-1], a["out_features"]
+    res = {"output_shape": wk.shape_working(out, [wk.same("features", f_out, "out_features")])}
+    p = _linear_params(a, ins)
+    res["params"] = wk.weights_and_bias(wk.num(f_in), f_out, p.weight, p.bias, note_bias="(F_in + 1 bias)·F_out",
+                                        note_plain="F_in·F_out, no bias",
+                                        extra="frozen: not trainable" if p.frozen else "")
+    macs = wk.product("macs", [((f_in,), "multiplies per output"), ((*ins[0][:-1], f_out), "outputs")], unit="MACs")
+    res["macs"] = macs
+    res["fvcore"] = wk.Working("fvcore", macs.value, macs.sides, unit="MACs", note="fvcore counts the MACs")
+    if p.bias:
+        res["bias_flops"] = wk.product("bias_flops", [(out, "outputs")], unit="FLOPs", note="one bias add per output")
+    return res
+
+
 def _linear_lower(a, ins):
     from torch import nn
 
@@ -212,7 +279,7 @@ def _linear_lower(a, ins):
 
 register(OpDef(
     name="linear", attrs=(Attr("out_features", "int", min=1), Attr("bias", "bool", True), TRAINABLE),
-    shape=_linear_shape, params=_linear_params, costs=_linear_costs, lower=_linear_lower,
+    shape=_linear_shape, params=_linear_params, costs=_linear_costs, lower=_linear_lower, explain=_linear_explain,
     in_rank=(1, 2),  # features, or (tokens, features); a feature map must be flattened first
     family="linear", torch_name="nn.Linear",
     doc="fully connected layer over the last dimension (flatten first for images)."))

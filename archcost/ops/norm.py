@@ -5,6 +5,7 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
+from . import working as wk
 from .base import Attr, OpDef, Params, register
 
 
@@ -22,6 +23,34 @@ def _bn_costs(a, ins, out):
     else:
         fv = n * (5 if a["affine"] else 4)  # batch statistics: fvcore's norm_flop_counter
     return {"norm_flops": 2 * n, "fvcore": fv}  # inference BN folds to one scale and one shift
+
+
+def _stats_explain(p, c, res):
+    """params (γ, β per channel), buffers and running statistics of a norm with per-channel statistics."""
+    if p.weight + p.bias:
+        res["params"] = wk.Working("params", p.weight + p.bias, (f"2·{wk.num(c)}", wk.num(p.weight + p.bias)),
+                                   note="a scale γ and a shift β per channel")
+    if p.buffers:
+        res["buffers"] = wk.Working("buffers", p.buffers, (f"2·{wk.num(c)} + 1", wk.num(p.buffers)),
+                                    note="running mean and variance per channel, plus num_batches_tracked")
+    if p.running_stats:
+        res["running_stats"] = wk.Working("running_stats", p.running_stats, (f"2·{wk.num(c)}", wk.num(p.running_stats)),
+                                          note="running (moving) mean and variance per channel")
+    return res
+
+
+def _bn_explain(a, ins, out):
+    """Working of batch norm: 2·C params, 2·C + 1 buffers, 2 FLOPs per element at inference."""
+    res = {"output_shape": wk.shape_working(out, note="same as the input")}
+    _stats_explain(_bn_params(a, ins), ins[0][0], res)
+    c = _bn_costs(a, ins, out)
+    res["norm_flops"] = wk.elementwise("norm_flops", ins[0], 2, "per element", unit="FLOPs",
+                                       note="inference: one scale and one shift per element")
+    per = c["fvcore"] // max(1, prod(ins[0]))
+    why = {1: "eval batch norm, no affine", 2: "eval batch norm with affine",
+           4: "batch statistics, no affine", 5: "batch statistics with affine"}[per]
+    res["fvcore"] = wk.elementwise("fvcore", ins[0], per, "per element", unit="MACs", note=f"fvcore: {why}")
+    return res
 
 
 def _bn_lower(d):
@@ -44,9 +73,9 @@ def _bn_prepare(a, ins):
 
 
 register(OpDef(name="batchnorm1d", attrs=_BN, prepare=_bn_prepare, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
-               lower=_bn_lower(1), in_rank=(1, 2), family="norm", torch_name="nn.BatchNorm1d"))
+               explain=_bn_explain, lower=_bn_lower(1), in_rank=(1, 2), family="norm", torch_name="nn.BatchNorm1d"))
 register(OpDef(name="batchnorm2d", attrs=_BN, prepare=_bn_prepare, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
-               lower=_bn_lower(2), in_rank=(3,), family="norm", torch_name="nn.BatchNorm2d"))
+               explain=_bn_explain, lower=_bn_lower(2), in_rank=(3,), family="norm", torch_name="nn.BatchNorm2d"))
 
 
 def _ln_prepare(a, ins):
@@ -82,6 +111,31 @@ def _norm_costs(affine_key):
     return costs
 
 
+def _norm_explain(name, affine_key):
+    """Working of layer / group / instance norm: params as the registered op ``name`` computes them,
+    5 FLOPs per element (mean, variance, normalise, scale, shift), fvcore's 4 or 5."""
+    def explain(a, ins, out):
+        from .base import OPS
+
+        res = {"output_shape": wk.shape_working(out, note="same as the input")}
+        p = OPS[name].params(a, ins)
+        if "normalized_shape" in a:
+            n = prod(a["normalized_shape"])
+            if p.weight + p.bias:
+                res["params"] = wk.Working("params", p.weight + p.bias,
+                                           ((f"2·{wk.num(n)}" if p.bias else wk.num(n)), wk.num(p.weight + p.bias)),
+                                           note="a scale" + (" and a shift" if p.bias else "") + " per normalised element")
+        else:
+            _stats_explain(p, ins[0][0], res)
+        res["norm_flops"] = wk.elementwise("norm_flops", ins[0], 5, "per element", unit="FLOPs",
+                                           note="mean, variance, normalise, scale, shift")
+        per = 5 if a[affine_key] else 4
+        res["fvcore"] = wk.elementwise("fvcore", ins[0], per, "per element", unit="MACs",
+                                       note="fvcore's norm count, " + ("with" if per == 5 else "without") + " affine")
+        return res
+    return explain
+
+
 def _ln_lower(a, ins):
     from torch import nn
 
@@ -93,7 +147,7 @@ register(OpDef(
                              Attr("eps", "float", 1e-5, min=0), Attr("elementwise_affine", "bool", True),
                              Attr("bias", "bool", True)),
     prepare=_ln_prepare, shape=lambda a, ins: ins[0], params=_ln_params, costs=_norm_costs("elementwise_affine"),
-    lower=_ln_lower, family="norm", torch_name="nn.LayerNorm"))
+    explain=_norm_explain("layernorm", "elementwise_affine"), lower=_ln_lower, family="norm", torch_name="nn.LayerNorm"))
 
 
 def _gn_prepare(a, ins):
@@ -119,7 +173,7 @@ register(OpDef(
                              Attr("affine", "bool", True)),
     prepare=_gn_prepare, shape=lambda a, ins: ins[0],
     params=lambda a, ins: Params(weight=ins[0][0] if a["affine"] else 0, bias=ins[0][0] if a["affine"] else 0),
-    costs=_norm_costs("affine"), lower=_gn_lower, in_rank=(2, 3), family="norm", torch_name="nn.GroupNorm"))
+    explain=_norm_explain("groupnorm", "affine"), costs=_norm_costs("affine"), lower=_gn_lower, in_rank=(2, 3), family="norm", torch_name="nn.GroupNorm"))
 
 
 def _in_prepare(a, ins):
@@ -139,19 +193,29 @@ def _in_lower(d):
 
 
 _IN = (Attr("eps", "float", 1e-5, min=0), Attr("affine", "bool", False), Attr("track_running_stats", "bool", False))
+
 for _d in (1, 2):
     register(OpDef(
         name=f"instancenorm{_d}d", attrs=_IN, prepare=_in_prepare, shape=lambda a, ins: ins[0],
         params=lambda a, ins: Params(weight=ins[0][0] if a["affine"] else 0, bias=ins[0][0] if a["affine"] else 0,
                                      buffers=2 * ins[0][0] + 1 if a["track_running_stats"] else 0,
                                      running_stats=2 * ins[0][0] if a["track_running_stats"] else 0),
-        costs=_norm_costs("affine"), lower=_in_lower(_d), in_rank=(_d + 1,), family="norm",
+        explain=_norm_explain(f"instancenorm{_d}d", "affine"), costs=_norm_costs("affine"), lower=_in_lower(_d), in_rank=(_d + 1,), family="norm",
         torch_name=f"nn.InstanceNorm{_d}d"))
 
 
 def _lrn_costs(a, ins, out):
     n = prod(ins[0])
     return {"norm_flops": n * (a["size"] + 4)}  # square, window sum, scale, power, divide
+
+
+def _lrn_explain(a, ins, out):
+    """Working of local response norm: (size + 4) FLOPs per element."""
+    n = prod(ins[0])
+    flops = wk.Working("norm_flops", _lrn_costs(a, ins, out)["norm_flops"],
+                       (f"{wk.dot(*ins[0])} elements × ({a['size']} + 4) per element", wk.num(n * (a["size"] + 4))),
+                       unit="FLOPs", note="square, window sum, scale, power, divide")
+    return {"output_shape": wk.shape_working(out, note="same as the input"), "norm_flops": flops}
 
 
 def _lrn_lower(a, ins):
@@ -163,7 +227,7 @@ def _lrn_lower(a, ins):
 register(OpDef(
     name="local_response_norm", attrs=(Attr("size", "int", min=1), Attr("alpha", "float", 1e-4),
                                        Attr("beta", "float", 0.75), Attr("k", "float", 1.0)),
-    shape=lambda a, ins: ins[0], costs=_lrn_costs, lower=_lrn_lower, in_rank=(2, 3), family="norm",
+    shape=lambda a, ins: ins[0], costs=_lrn_costs, lower=_lrn_lower, explain=_lrn_explain, in_rank=(2, 3), family="norm",
     torch_name="nn.LocalResponseNorm", doc="AlexNet's LRN across channels."))
 
 
@@ -173,6 +237,10 @@ def _dropout_lower(a, ins):
     return nn.Dropout(a["p"])
 
 
+def _dropout_explain(a, ins, out):
+    return {"output_shape": wk.shape_working(out, note="same as the input; identity at inference")}
+
+
 def _dropout_prepare(a, ins):
     if not 0 <= a["p"] <= 1:
         raise ShapeError(f"dropout probability p={a['p']} is outside [0, 1]", fix="use 0 <= p <= 1.")
@@ -180,5 +248,5 @@ def _dropout_prepare(a, ins):
 
 
 register(OpDef(name="dropout", attrs=(Attr("p", "float", 0.5),), prepare=_dropout_prepare,
-               shape=lambda a, ins: ins[0], lower=_dropout_lower, view=True, family="other",
+               shape=lambda a, ins: ins[0], lower=_dropout_lower, explain=_dropout_explain, view=True, family="other",
                torch_name="nn.Dropout", doc="identity at inference; no cost."))

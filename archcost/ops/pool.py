@@ -5,7 +5,8 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
-from .base import Attr, OpDef, as_tuple, fmt_shape, register
+from . import working as wk
+from .base import Attr, OpDef, as_tuple, fmt_shape, register, spatial_names
 
 
 def _pool_prepare(d, kind):
@@ -50,6 +51,30 @@ def _avg_costs(a, ins, out):
     return {"pool_flops": prod(out) * prod(a["kernel_size"])}
 
 
+def _pool_explain(kind):
+    """Working of max / average pooling: each output size (floor or ceil_mode), compares or adds per output."""
+    def explain(a, ins, out):
+        dims = []
+        for i, (nm, n) in enumerate(zip(spatial_names(len(ins[0]) - 1), ins[0][1:])):
+            k, s, p, dil = a["kernel_size"][i], a["stride"][i], a["padding"][i], a["dilation"][i]
+            span = n + 2 * p - dil * (k - 1) - 1
+            raw = (-(-span // s) if a["ceil_mode"] else span // s) + 1
+            dims.append(wk.window_size(nm, n, k, s, p, p, dil, out[i + 1], ceil=a["ceil_mode"],
+                                       last_in_padding=raw != out[i + 1]))
+        res = {"output_shape": wk.shape_working(out, [wk.same("C", out[0], "channels unchanged"), *dims])}
+        window = prod(a["kernel_size"])
+        if kind == "max" and window > 1:
+            res["pool_flops"] = wk.Working("pool_flops", prod(out) * (window - 1),
+                                           (f"{wk.dot(*out)} outputs × ({wk.dot(*a['kernel_size'])} − 1) compares",
+                                            wk.num(prod(out) * (window - 1))), unit="FLOPs",
+                                           note="window − 1 compares per output")
+        elif kind == "avg":
+            res["pool_flops"] = wk.product("pool_flops", [(out, "outputs"), (a["kernel_size"], "adds")], unit="FLOPs",
+                                           note="window adds (the last one a divide) per output")
+        return res
+    return explain
+
+
 def _pool_lower(cls_name, d):
     def lower(a, ins):
         from torch import nn
@@ -71,10 +96,11 @@ for _d in (1, 2):
     register(OpDef(
         name=f"max_pool{_d}d", attrs=(*_POOL, Attr("dilation", "ints", 1)), prepare=_pool_prepare(_d, "max"),
         shape=_pool_shape, costs=_max_costs, lower=_pool_lower("MaxPool", _d), in_rank=(_d + 1,),
+        explain=_pool_explain("max"),
         family="pool", torch_name=f"nn.MaxPool{_d}d", doc="max pooling (fvcore counts nothing for it)."))
     register(OpDef(
         name=f"avg_pool{_d}d", attrs=(*_POOL, Attr("count_include_pad", "bool", True)),
-        prepare=_pool_prepare(_d, "avg"), shape=_pool_shape, costs=_avg_costs,
+        prepare=_pool_prepare(_d, "avg"), shape=_pool_shape, costs=_avg_costs, explain=_pool_explain("avg"),
         lower=_pool_lower("AvgPool", _d), in_rank=(_d + 1,), family="pool", torch_name=f"nn.AvgPool{_d}d",
         doc="average pooling (fvcore counts nothing for it)."))
 
@@ -103,6 +129,29 @@ def _adaptive_max_costs(a, ins, out):
     return {"pool_flops": prod(ins[0])}
 
 
+def _adaptive_explain(kind, d, glob=False):
+    """Working of adaptive and global pooling: the output size is given; adds (avg) or compares (max)
+    over every input element."""
+    def explain(a, ins, out):
+        names = spatial_names(len(ins[0]) - 1)
+        why = "global pooling: 1" if glob else "output_size"
+        res = {"output_shape": wk.shape_working(out, [wk.same("C", out[0], "channels unchanged"),
+                                                      *(wk.same(nm, o, why) for nm, o in zip(names, out[1:]))])}
+        if kind == "avg":
+            res["pool_flops"] = wk.Working("pool_flops", prod(ins[0]) + prod(out),
+                                           (f"{wk.dot(*ins[0])} adds + {wk.dot(*out)} divides",
+                                            wk.num(prod(ins[0]) + prod(out))), unit="FLOPs",
+                                           note="one add per input element, one divide per output")
+            if d == 2:
+                res["fvcore"] = wk.product("fvcore", [(ins[0], "input elements")], unit="MACs",
+                                           note="fvcore counts one per input element")
+        else:
+            res["pool_flops"] = wk.product("pool_flops", [(ins[0], "input elements")], unit="FLOPs",
+                                           note="one compare per input element")
+        return res
+    return explain
+
+
 def _adaptive_lower(kind, d):
     def lower(a, ins):
         from torch import nn
@@ -123,16 +172,20 @@ for _d in (1, 2):
     register(OpDef(
         name=f"adaptive_avg_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
         shape=_adaptive_shape, costs=_adaptive_avg_costs(_d), lower=_adaptive_lower("Avg", _d),
+        explain=_adaptive_explain("avg", _d),
         in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveAvgPool{_d}d"))
     register(OpDef(
         name=f"adaptive_max_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
         shape=_adaptive_shape, costs=_adaptive_max_costs, lower=_adaptive_lower("Max", _d),
+        explain=_adaptive_explain("max", _d),
         in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveMaxPool{_d}d"))
     register(OpDef(
         name=f"global_avg_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
         costs=_adaptive_avg_costs(_d), lower=_global_lower("Avg", _d), in_rank=(_d + 1,), family="pool",
+        explain=_adaptive_explain("avg", _d, glob=True),
         torch_name=f"nn.AdaptiveAvgPool{_d}d(1)", doc="average over all positions; keeps 1×1 spatial dims."))
     register(OpDef(
         name=f"global_max_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
         costs=_adaptive_max_costs, lower=_global_lower("Max", _d), in_rank=(_d + 1,), family="pool",
+        explain=_adaptive_explain("max", _d, glob=True),
         torch_name=f"nn.AdaptiveMaxPool{_d}d(1)"))

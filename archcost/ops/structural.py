@@ -5,7 +5,8 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
-from .base import Attr, OpDef, fmt_shape, register
+from . import working as wk
+from .base import Attr, OpDef, fmt_shape, register, spatial_names
 
 
 def _tm(name):
@@ -30,6 +31,21 @@ def _flatten_shape(a, ins):
     return (*shape[:s], prod(shape[s:e + 1]), *shape[e + 1:])
 
 
+def _flatten_explain(a, ins, out):
+    """Working of flatten: the merged dimensions multiplied out (256·6·6 = 9,216)."""
+    rank = len(ins[0]) + 1
+    s = (a["start_dim"] + rank if a["start_dim"] < 0 else a["start_dim"]) - 1
+    e = (a["end_dim"] + rank if a["end_dim"] < 0 else a["end_dim"]) - 1
+    merged = ins[0][s:e + 1]
+    part = wk.Working("features", out[s], (wk.dot(*merged), wk.num(out[s])) if len(merged) > 1 else (wk.num(out[s]),),
+                      label=f"dims {s + 1}..{e + 1}", note="merged into one (a view: no copy)")
+    return {"output_shape": wk.shape_working(out, [part])}
+
+
+def _unchanged(a, ins, out):
+    return {"output_shape": wk.shape_working(out, note="same as the input")}
+
+
 def _flatten_lower(a, ins):
     from torch import nn
 
@@ -37,7 +53,7 @@ def _flatten_lower(a, ins):
 
 
 register(OpDef(name="flatten", attrs=(Attr("start_dim", "int", 1), Attr("end_dim", "int", -1)),
-               shape=_flatten_shape, lower=_flatten_lower, view=True, family="other", torch_name="nn.Flatten",
+               shape=_flatten_shape, lower=_flatten_lower, explain=_flatten_explain, view=True, family="other", torch_name="nn.Flatten",
                doc="torch's dims: start_dim 1 is the first non-batch dimension."))
 
 
@@ -47,7 +63,7 @@ def _identity_lower(a, ins):
     return nn.Identity()
 
 
-register(OpDef(name="identity", attrs=(), shape=lambda a, ins: ins[0], lower=_identity_lower, view=True,
+register(OpDef(name="identity", attrs=(), shape=lambda a, ins: ins[0], lower=_identity_lower, explain=_unchanged, view=True,
                family="other", torch_name="nn.Identity"))
 
 
@@ -61,7 +77,19 @@ def _add_shape(a, ins):
     return first
 
 
-register(OpDef(name="add", attrs=(), shape=_add_shape, arity=None,
+def _eltwise_explain(what):
+    """Working of an element-wise join of n tensors: (n − 1) operations per output element."""
+    def explain(a, ins, out):
+        note = "same as the inputs" if what == "adds" else "broadcast: the largest size of each dimension"
+        res = {"output_shape": wk.shape_working(out, note=note)}
+        groups = [(out, "elements")] + ([((len(ins) - 1,), f"{what} per element")] if len(ins) > 2 else [])
+        res["eltwise_flops"] = wk.product("eltwise_flops", groups, unit="FLOPs",
+                                          note=f"{len(ins)} inputs: {len(ins) - 1} {what[:-1] if len(ins) == 2 else what} per element")
+        return res
+    return explain
+
+
+register(OpDef(name="add", attrs=(), shape=_add_shape, arity=None, explain=_eltwise_explain("adds"),
                costs=lambda a, ins, out: {"eltwise_flops": (len(ins) - 1) * prod(out)},
                lower=_tm("Add"), family="merge", torch_name="torch.add"))
 
@@ -83,6 +111,7 @@ def _broadcast(ins):
 
 
 register(OpDef(name="multiply", attrs=(), shape=lambda a, ins: _broadcast(ins), arity=None,
+               explain=_eltwise_explain("multiplies"),
                costs=lambda a, ins, out: {"eltwise_flops": (len(ins) - 1) * prod(out)},
                lower=_tm("Multiply"), family="merge", torch_name="torch.mul",
                doc="element-wise product with broadcasting (squeeze-excitation gate)."))
@@ -101,7 +130,17 @@ def _concat_shape(a, ins):
     return tuple(sum(s[d] for s in ins) if i == d else ins[0][i] for i in range(rank))
 
 
+def _concat_explain(a, ins, out):
+    """Working of concat: the sizes along ``dim`` added up (64 + 128 + 32 + 32 = 256 channels)."""
+    d = a["dim"]
+    label = "C" if d == 0 and len(out) > 1 else f"dim {d}"
+    part = wk.Working(label, out[d], (" + ".join(wk.num(s[d]) for s in ins), wk.num(out[d])), label=label,
+                      note=f"{len(ins)} inputs joined along {label}")
+    return {"output_shape": wk.shape_working(out, [part])}
+
+
 register(OpDef(name="concat", attrs=(Attr("dim", "int", 0, doc="counted without the batch: 0 = channels"),),
+               explain=_concat_explain,
                shape=_concat_shape, arity=None, lower=_tm("Concat"), family="merge", torch_name="torch.cat"))
 
 
@@ -113,6 +152,7 @@ def _shuffle_prepare(a, ins):
 
 
 register(OpDef(name="channel_shuffle", attrs=(Attr("groups", "int", min=1),), prepare=_shuffle_prepare,
+               explain=_unchanged,
                shape=lambda a, ins: ins[0], lower=_tm("ChannelShuffle"), in_rank=(2, 3), family="other",
                torch_name="nn.ChannelShuffle"))
 
@@ -125,7 +165,13 @@ def _slice_prepare(a, ins):
     return a
 
 
+def _slice_explain(a, ins, out):
+    part = wk.same("C", out[0], f"channels {a['start']}..{a['start'] + a['length'] - 1} of {ins[0][0]} (a view)")
+    return {"output_shape": wk.shape_working(out, [part])}
+
+
 register(OpDef(name="slice", attrs=(Attr("start", "int", min=0), Attr("length", "int", min=1)),
+               explain=_slice_explain,
                prepare=_slice_prepare, shape=lambda a, ins: (a["length"], *ins[0][1:]), lower=_tm("Slice"),
                view=True, family="other", torch_name="Tensor.narrow",
                doc="a channel range; produced by `split` in the spec."))
@@ -153,6 +199,19 @@ def _pad_shape(a, ins):
     return tuple(shape)
 
 
+def _pad_explain(a, ins, out):
+    """Working of zero padding: each size plus the padding before and after."""
+    p = a["padding"]
+    names = spatial_names(len(ins[0]) - 1)
+    parts = []
+    for i in range(len(p) // 2):  # torch order: last dim first
+        dim = len(ins[0]) - 1 - i
+        lo, hi = p[2 * i], p[2 * i + 1]
+        parts.append(wk.Working(names[dim - 1], out[dim], (f"{ins[0][dim]} + {lo} + {hi}", wk.num(out[dim])),
+                                label=names[dim - 1]))
+    return {"output_shape": wk.shape_working(out, parts[::-1])}
+
+
 def _pad_lower(d):
     def lower(a, ins):
         from torch import nn
@@ -163,7 +222,7 @@ def _pad_lower(d):
 
 for _d in (1, 2):
     register(OpDef(name=f"zeropad{_d}d", attrs=(Attr("padding", "any"),), prepare=_pad_prepare(_d),
-                   shape=_pad_shape, lower=_pad_lower(_d), in_rank=(_d + 1,), family="other",
+                   shape=_pad_shape, lower=_pad_lower(_d), explain=_pad_explain, in_rank=(_d + 1,), family="other",
                    torch_name=f"nn.ZeroPad{_d}d"))
 
 
@@ -173,7 +232,13 @@ def _scale_lower(a, ins):
     return tm.Scale(a)
 
 
-register(OpDef(name="scale", attrs=(Attr("value", "float", doc="constant factor"),),
+def _scale_explain(a, ins, out):
+    return {"output_shape": wk.shape_working(out, note="same as the input"),
+            "eltwise_flops": wk.product("eltwise_flops", [(out, "elements")], unit="FLOPs",
+                                        note=f"one multiply by {a['value']:g} per element")}
+
+
+register(OpDef(name="scale", attrs=(Attr("value", "float", doc="constant factor"),), explain=_scale_explain,
                shape=lambda a, ins: ins[0], costs=lambda a, ins, out: {"eltwise_flops": prod(out)},
                lower=_scale_lower, family="other", torch_name="x * value",
                doc="multiply by a constant (Inception-ResNet's residual scaling); no params, no MACs."))

@@ -1,0 +1,146 @@
+"""Homework commands: ``check`` (grade an answers file), ``explain`` (the working), ``calc`` (one layer)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import SpecError
+from ._app import app, fail, out, overrides
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    gradescope = "gradescope"
+
+
+class ExplainFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _write(text: str, output: Optional[str]):
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text if text.endswith("\n") else text + "\n")
+        except OSError as err:
+            fail(SpecError(f"cannot write {output}: {err.strerror}", fix="check the folder exists and is writable."))
+    else:
+        out(text)
+
+
+@app.command()
+def check(
+    answers: Annotated[str, typer.Argument(help="answers file (YAML; see the README, Homework checking)")],
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text, json, markdown or gradescope (results.json)")] = CheckFormat.text,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="write here instead of stdout (e.g. /autograder/results/results.json)")] = None,
+    depth: Annotated[Optional[int], typer.Option(help="levels of working shown in text (default 3; all in json/markdown)")] = None,
+):
+    """Check a student's answers: ✓/✗ per question, the expected value, the working and the likely mistake.
+
+    Exit 0 when every answer is right, 1 when any is wrong or missing, 2 for a bad answers file.
+    """
+    from ..homework import check_file
+    from ..homework import render
+
+    try:
+        report = check_file(answers)
+    except SpecError as err:
+        if format == CheckFormat.gradescope:
+            _write(render.error_gradescope(str(err)), output)
+        fail(err)
+    if format == CheckFormat.json:
+        _write(render.to_json(report), output)
+    elif format == CheckFormat.markdown:
+        _write(render.to_markdown(report), output)
+    elif format == CheckFormat.gradescope:
+        _write(render.to_gradescope(report), output)
+    else:
+        _write(render.to_text(report, 3 if depth is None else depth), output)
+    raise typer.Exit(0 if report.all_right else 1)
+
+
+@app.command()
+def explain(
+    spec: Annotated[str, typer.Argument(help="zoo name or spec file")],
+    layer: Annotated[Optional[list[str]], typer.Option("--layer", "-l", help="a node id or a block's name prefix (e.g. inception3a); repeatable")] = None,
+    quantity: Annotated[Optional[list[str]], typer.Option("--quantity", "-q", help="output_shape, params, macs, flops, activation_bytes, weight_bytes, peak_activation_bytes, depth, ... (repeatable)")] = None,
+    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
+    convention: Annotated[str, typer.Option("--convention", "-c", help="counting convention")] = "default",
+    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 1,
+    ops: Annotated[Optional[list[str]], typer.Option("--ops", help="only layers of these ops or families (repeatable)")] = None,
+    depth: Annotated[Optional[int], typer.Option(help="levels of working shown (default: 4 for text, all otherwise)")] = None,
+    format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.text,
+):
+    """The working behind a layer's, a block's or a whole model's numbers, with the numbers substituted."""
+    from ..homework.explain import explain_spec, explain_json, explain_markdown, explain_text
+
+    try:
+        result = explain_spec(spec, layers=layer, quantities=quantity, input=input, overrides=overrides(set_),
+                              convention=convention, dtype=dtype, batch=batch, ops=ops)
+    except SpecError as err:
+        fail(err)
+    if format == ExplainFormat.json:
+        out(explain_json(result))
+    elif format == ExplainFormat.markdown:
+        out(explain_markdown(result, depth))
+    else:
+        out(explain_text(result, 4 if depth is None else depth))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def calc(
+    ctx: typer.Context,
+    op: Annotated[str, typer.Argument(help="an op (see `archcost ops`), e.g. conv2d, linear, max_pool2d")],
+    in_: Annotated[str, typer.Option("--in", help="input shape, channels first, no batch: 3,227,227")],
+    compare: Annotated[Optional[str], typer.Option("--compare", help="depthwise-separable: standard vs depthwise + pointwise")] = None,
+    convention: Annotated[str, typer.Option("--convention", "-c")] = "default",
+    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
+    batch: Annotated[int, typer.Option("--batch", "-b")] = 1,
+    format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json")] = ExplainFormat.text,
+):
+    """One layer's output shape, params, MACs and memory with the working; the op's arguments as options
+    with torch's names (--out-channels 96 --kernel-size 11 --stride 4 --no-bias)."""
+    import json
+
+    from ..homework.answers import Options
+    from ..homework.calc import (COMPARISONS, calc as run_calc, calc_text, depthwise_separable, parse_op_args,
+                                 parse_shape, separable_dict, separable_text)
+
+    try:
+        from ..analysis import CONVENTIONS, DTYPE_BYTES
+
+        if convention not in CONVENTIONS:
+            raise SpecError(f"unknown convention '{convention}'", fix=f"use one of {', '.join(CONVENTIONS)}.")
+        if dtype not in DTYPE_BYTES:
+            raise SpecError(f"unknown dtype '{dtype}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.")
+        if batch < 1:
+            raise SpecError(f"--batch must be at least 1, got {batch}", fix="use --batch 1 or more.")
+        shape = parse_shape(in_)
+        args = parse_op_args(op, list(ctx.args))
+        o = Options(convention=convention, dtype=dtype, batch=batch)
+        if compare is not None:
+            if compare not in COMPARISONS:
+                raise SpecError(f"unknown comparison '{compare}'", fix=f"use --compare {' or '.join(COMPARISONS)}.")
+            if op != "conv2d":
+                raise SpecError("--compare depthwise-separable compares a conv2d", fix="write `archcost calc conv2d ...`.")
+            s = depthwise_separable(shape, args, o)
+            out(json.dumps(separable_dict(s), indent=2, ensure_ascii=False) if format == ExplainFormat.json
+                else separable_text(s))
+            return
+        c = run_calc(op, shape, args, o)
+    except SpecError as err:
+        fail(err)
+    if format == ExplainFormat.json:
+        out(json.dumps({"title": c.title, "notes": c.notes, **{q: w.to_dict() for q, w in c.workings.items()}},
+                       indent=2, ensure_ascii=False))
+    else:
+        out(calc_text(c))

@@ -1,0 +1,496 @@
+"""The answers file: questions about a network's cost, each with a student's answer.
+
+Read with archcost's located YAML loader and validated by hand (no pydantic on this path), so
+every problem is one paragraph naming ``file:line``.  The format is a contract with instructors'
+files: keys are only ever added.  Documented, with examples, in the README ("Homework checking").
+
+::
+
+    title: Inception 5×5 bottleneck
+    defaults: {convention: default}
+    questions:
+      - id: naive
+        text: MACs of a 5×5 convolution, 32 filters, on 28×28×192 (padding 2)?
+        conv2d: {in: [192, 28, 28], out_channels: 32, kernel_size: 5, padding: 2}
+        quantity: macs
+        answer: 120M
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+
+from ..errors import SpecError, short_repr
+from ..language.yamlload import LocDict, LocList, load_yaml_file
+from .grade import ROUNDING, Tolerance, parse_tolerance
+from .parse import Answer, parse_answer
+
+VERSION = 1
+TOP_KEYS = ("title", "version", "defaults", "questions", "notes")
+SUBJECT_KEYS = ("model", "spec", "layers")  # plus any op name (an inline single layer)
+MODIFIER_KEYS = ("input", "set", "layer", "ops", "include")
+OPTION_KEYS = ("convention", "dtype", "batch", "layout", "include_input", "optimizer")
+SIDE_KEYS = ("of", "to", "part", "whole")
+COUNT_KEYS = ("op", "block")
+QUESTION_KEYS = ("id", "text", "quantity", "answer", "points", "tolerance", *SUBJECT_KEYS, *MODIFIER_KEYS,
+                 *OPTION_KEYS, *SIDE_KEYS, *COUNT_KEYS)
+LAYOUTS = ("chw", "hwc")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+
+
+@dataclass
+class Subject:
+    """What a question is about, before it is built: a zoo model, a spec file, an inline layer or
+    sequence; optionally narrowed to layers (``layer``) and ops (``ops``)."""
+
+    kind: str | None  # model | spec | op | layers | None (not given)
+    name: str = ""  # model name, spec path (resolved), op name
+    value: object = None  # the inline op's arguments / the inline layers
+    input: tuple | None = None
+    set: dict = field(default_factory=dict)
+    layer: tuple | None = None
+    ops: tuple | None = None
+    include: tuple = ()
+    line: int | None = None  # line of the subject's main key
+    layer_line: int | None = None
+    ops_line: int | None = None
+    set_line: int | None = None
+
+
+@dataclass
+class Options:
+    convention: str = "default"
+    dtype: str = "float32"
+    batch: int = 1
+    layout: str = "chw"
+    include_input: bool = False
+    optimizer: str = "adam"
+
+
+@dataclass
+class Side:
+    """One side of a ratio or fraction: a subject and a quantity."""
+
+    key: str
+    subject: Subject
+    quantity: str
+    options: Options
+    line: int | None
+    op: tuple | None = None
+    block: str | None = None
+
+
+@dataclass
+class Question:
+    index: int
+    id: str
+    text: str
+    quantity: str
+    subject: Subject
+    options: Options
+    answer: Answer | None
+    answer_raw: object
+    points: float
+    tolerance: Tolerance
+    line: int | None
+    file: str
+    sides: dict = field(default_factory=dict)  # of/to or part/whole -> Side
+    op: tuple | None = None  # count: which ops
+    block: str | None = None  # count: which block kind
+    answer_line: int | None = None
+
+
+@dataclass
+class AnswersFile:
+    file: str
+    title: str
+    questions: list
+
+
+def _quantities():
+    from .quantities import QUANTITIES
+
+    return QUANTITIES
+
+
+def _ops():
+    from ..ops import OPS
+
+    return OPS
+
+
+class _Reader:
+    """Validation helpers bound to one file; every error names file:line and a fix."""
+
+    def __init__(self, file: str, text_lines: list):
+        self.file = file
+        self.lines = text_lines
+
+    def err(self, msg, line, fix, qid=None):
+        where = f"question '{qid}': " if qid is not None else ""
+        return SpecError(where + msg, file=self.file, line=line, fix=fix)
+
+    def raw_scalar(self, line: int | None, key: str):
+        """The text of a scalar as written (YAML has already turned ``1.2e8`` into a float)."""
+        if not line or line > len(self.lines):
+            return None
+        m = re.search(rf"(?:^|[\s{{,]){re.escape(key)}\s*:\s*([^,}}\]#]+)", self.lines[line - 1])
+        return m.group(1).strip().strip("'\"") if m else None
+
+
+def load_answers(path: str) -> AnswersFile:
+    """Read and validate an answers file; raise a located SpecError for any problem."""
+    raw = load_yaml_file(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    r = _Reader(path, lines)
+    if not isinstance(raw, LocDict):
+        what = "empty" if raw is None else "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
+        raise r.err(f"the answers file is {what}, not a mapping with `questions:`", 1,
+                    "start the file with `questions:` and a list of questions (see the README, Homework checking).")
+    for k in raw:
+        if k not in TOP_KEYS:
+            raise r.err(f"unknown top-level key {short_repr(k)}", raw.key_line(k),
+                        f"keys allowed here: {', '.join(TOP_KEYS)}.")
+    version = raw.get("version", VERSION)
+    if version != VERSION:
+        raise r.err(f"answers-file version {short_repr(version)} is not supported", raw.key_line("version"),
+                    f"this archcost reads version {VERSION}; upgrade archcost or remove `version:`.")
+    title = raw.get("title", os.path.basename(path))
+    if not isinstance(title, (str, int, float)):
+        raise r.err("`title` must be text", raw.key_line("title"), "write `title: My homework`.")
+    defaults = raw.get("defaults", LocDict(line=raw.line))
+    if not isinstance(defaults, dict):
+        raise r.err("`defaults` must be a mapping of question keys", raw.key_line("defaults"),
+                    "write e.g. `defaults: {model: vgg16, convention: default}`.")
+    for k in defaults:
+        if k in ("id", "text", "answer") or (k not in QUESTION_KEYS and k not in _ops()):
+            raise r.err(f"`defaults` cannot set {short_repr(k)}", _key_line(defaults, k),
+                        "defaults may set the subject, quantity, options, points and tolerance; "
+                        "id, text and answer belong to each question.")
+    qs = raw.get("questions")
+    if not isinstance(qs, list) or not qs:
+        raise r.err("the file needs `questions:` with a list of questions", raw.key_line("questions") or 1,
+                    "add `questions:` and under it items like `- {model: vgg16, quantity: params, answer: 138M}`.")
+    questions, ids = [], {}
+    base = os.path.dirname(os.path.abspath(path))
+    for i, q in enumerate(qs):
+        line = qs.item_line(i) if isinstance(qs, LocList) else None
+        question = _question(r, q, i, line, defaults, base)
+        if question.id in ids:
+            raise r.err(f"two questions have the id '{question.id}'", question.line,
+                        f"the first is at line {ids[question.id]}; give each question its own `id:`.")
+        ids[question.id] = question.line
+        questions.append(question)
+    return AnswersFile(path, str(title), questions)
+
+
+def _key_line(d, k):
+    return d.key_line(k) if isinstance(d, LocDict) else None
+
+
+def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
+    if not isinstance(q, dict):
+        raise r.err(f"question {index + 1} must be a mapping, got {short_repr(q, 40)}", line,
+                    "write each question as `- {quantity: params, model: vgg16, answer: 138M}` or a block mapping.")
+    qline = getattr(q, "line", None) or line
+    qid = q.get("id", f"q{index + 1}")
+    if not isinstance(qid, (str, int)) or isinstance(qid, bool) or not str(qid).strip():
+        raise r.err(f"question {index + 1}: `id` must be a short name", _key_line(q, "id"), "write e.g. `id: 1a`.")
+    qid = str(qid)
+    ops = _ops()
+    for k in q:
+        if k not in QUESTION_KEYS and k not in ops:
+            close = difflib.get_close_matches(str(k), list(QUESTION_KEYS) + list(ops), n=2)
+            raise r.err(f"unknown key {short_repr(k)}", _key_line(q, k),
+                        (f"did you mean {' or '.join(close)}? " if close else "")
+                        + f"question keys: {', '.join(QUESTION_KEYS)}, or an op name for an inline layer.", qid)
+    merged = _merge(defaults, q)
+    text = q.get("text", "")
+    if not isinstance(text, (str, int, float)):
+        raise r.err("`text` must be the question as text", _key_line(q, "text"), "write `text: How many params?`.", qid)
+    quantity = _quantity(r, merged, qid, qline)
+    options = _options(r, merged, qid, Options())
+    subject = _subject(r, merged, qid, qline, base)
+    question = Question(index, qid, str(text), quantity, subject, options, None, None, 1.0, ROUNDING, qline, r.file)
+    points = merged.get("points", 1)
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+        raise r.err(f"points {short_repr(points)} must be a number at least 0", _key_line(merged, "points"),
+                    "write e.g. `points: 2`.", qid)
+    question.points = float(points)
+    if "tolerance" in merged:
+        try:
+            question.tolerance = parse_tolerance(merged["tolerance"])
+        except SpecError as e:
+            raise e.located(file=r.file, line=_key_line(merged, "tolerance")) from None
+    if quantity == "count":
+        question.op, question.block = _count_target(r, merged, qid, qline)
+    if quantity in ("ratio", "fraction"):
+        question.sides = _sides(r, merged, q, quantity, qid, qline, base, subject, options)
+    elif any(k in merged for k in SIDE_KEYS):
+        k = next(k for k in SIDE_KEYS if k in merged)
+        raise r.err(f"`{k}:` only belongs to a ratio or fraction question, not {quantity}", _key_line(merged, k),
+                    "remove it, or write `quantity: ratio` with `of:` and `to:`.", qid)
+    if quantity != "count" and any(k in merged for k in COUNT_KEYS) and quantity not in ("ratio", "fraction"):
+        k = next(k for k in COUNT_KEYS if k in merged)
+        raise r.err(f"`{k}:` only belongs to a count question", _key_line(merged, k),
+                    "remove it (to restrict sums to some ops, use `ops: [...]`).", qid)
+    if subject.kind is None and quantity not in ("ratio", "fraction"):
+        raise r.err("the question names no subject", qline,
+                    "add `model: NAME` (a zoo model), `spec: FILE.yaml`, an inline layer such as "
+                    "`conv2d: {in: [3, 32, 32], out_channels: 8, kernel_size: 3}`, or `layers: [...]` with `input:`; "
+                    "or put the subject in `defaults:`.", qid)
+    if "answer" in q and q["answer"] is not None:
+        question.answer_raw = q["answer"]
+        question.answer_line = _key_line(q, "answer")
+        value = q["answer"]
+        if isinstance(value, float):
+            value = r.raw_scalar(question.answer_line, "answer") or value
+        try:
+            question.answer = parse_answer(value, memory=_quantities()[quantity].memory)
+        except SpecError as e:
+            e.message = f"question '{qid}': {e.message}"
+            raise e.located(file=r.file, line=question.answer_line) from None
+    return question
+
+
+def _merge(defaults, q):
+    """The question's keys over the file's defaults (a subject in the question replaces the default's)."""
+    out = LocDict(line=getattr(q, "line", None))
+    subject_given = any(k in q for k in SUBJECT_KEYS) or any(k in _ops() for k in q)
+    for src in (defaults, q):
+        for k, v in src.items():
+            if src is q or not (subject_given and (k in SUBJECT_KEYS or k in _ops()
+                                                   or k in ("input", "set", "layer", "include"))):
+                out[k] = v
+                out.key_lines[k] = _key_line(src, k)
+    return out
+
+
+def _quantity(r, m, qid, qline) -> str:
+    quantity = m.get("quantity")
+    known = _quantities()
+    if quantity is None:
+        raise r.err("the question has no `quantity`", qline, f"add `quantity:` — one of {', '.join(known)}.", qid)
+    if not isinstance(quantity, str) or quantity not in known:
+        close = difflib.get_close_matches(str(quantity), list(known), n=2)
+        raise r.err(f"unknown quantity {short_repr(quantity)}", _key_line(m, "quantity"),
+                    (f"did you mean {' or '.join(close)}? " if close else "") + f"quantities: {', '.join(known)}.", qid)
+    return quantity
+
+
+def _options(r, m, qid, base: Options) -> Options:
+    from ..analysis import CONVENTIONS, DTYPE_BYTES
+
+    o = Options(**base.__dict__)
+    if "convention" in m:
+        c = m["convention"]
+        if c not in CONVENTIONS:
+            raise r.err(f"unknown convention {short_repr(c)}", _key_line(m, "convention"),
+                        f"use one of {', '.join(CONVENTIONS)} (see the README's counting conventions).", qid)
+        o.convention = c
+    if "dtype" in m:
+        if m["dtype"] not in DTYPE_BYTES:
+            raise r.err(f"unknown dtype {short_repr(m['dtype'])}", _key_line(m, "dtype"),
+                        f"use one of {', '.join(DTYPE_BYTES)}.", qid)
+        o.dtype = m["dtype"]
+    if "batch" in m:
+        b = m["batch"]
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise r.err(f"batch {short_repr(b)} must be a positive integer", _key_line(m, "batch"), "write `batch: 8`.", qid)
+        o.batch = b
+    if "layout" in m:
+        lay = str(m["layout"]).lower().replace("×", "").replace("x", "")
+        if lay not in LAYOUTS:
+            raise r.err(f"layout {short_repr(m['layout'])} must be chw or hwc", _key_line(m, "layout"),
+                        "write `layout: hwc` for H×W×C answers (Keras, most courses) or `chw` (torch).", qid)
+        o.layout = lay
+    if "include_input" in m:
+        if not isinstance(m["include_input"], bool):
+            raise r.err("`include_input` must be true or false", _key_line(m, "include_input"),
+                        "write `include_input: true` to count the input tensor.", qid)
+        o.include_input = m["include_input"]
+    if "optimizer" in m:
+        if m["optimizer"] not in OPTIMIZERS:
+            raise r.err(f"unknown optimizer {short_repr(m['optimizer'])}", _key_line(m, "optimizer"),
+                        f"use one of {', '.join(OPTIMIZERS)}.", qid)
+        o.optimizer = m["optimizer"]
+    return o
+
+
+def _shape_value(r, v, line, qid, what="input"):
+    if isinstance(v, str):
+        parts = [p for p in re.split(r"[,x×\s]+", v.strip("()[] ")) if p]
+        v = parts
+        try:
+            v = [int(p) for p in parts]
+        except ValueError:
+            v = None
+    if (not isinstance(v, list) or not v or len(v) > 4
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)):
+        raise r.err(f"`{what}` must be a shape of positive integers (channels first, no batch)", line,
+                    "write e.g. `input: [3, 224, 224]`.", qid)
+    return tuple(v)
+
+
+def _subject(r, m, qid, qline, base) -> Subject:
+    ops = _ops()
+    mains = [k for k in m if k in SUBJECT_KEYS or k in ops]
+    if len(mains) > 1:
+        raise r.err(f"the question names {len(mains)} subjects ({', '.join(mains)})", _key_line(m, mains[1]),
+                    "give exactly one of model, spec, layers or an inline op.", qid)
+    s = Subject(None)
+    if mains:
+        k = mains[0]
+        s.line = _key_line(m, k)
+        v = m[k]
+        if k == "model":
+            if not isinstance(v, str) or not v:
+                raise r.err("`model` must be a zoo model's name", s.line, "write e.g. `model: vgg16` (see `archcost zoo`).", qid)
+            s.kind, s.name = "model", v
+        elif k == "spec":
+            if not isinstance(v, str) or not v:
+                raise r.err("`spec` must be a path to a spec file", s.line,
+                            "write e.g. `spec: my_net.yaml` (relative to this answers file).", qid)
+            path = v if os.path.isabs(v) else os.path.join(base, v)
+            if not os.path.isfile(path):
+                raise r.err(f"no spec file {short_repr(v)} next to this answers file", s.line,
+                            f"paths are relative to the answers file's folder ({base}); for a zoo model use `model:`.", qid)
+            s.kind, s.name = "spec", path
+        elif k == "layers":
+            if not isinstance(v, list) or not v:
+                raise r.err("`layers` must be a list of layers in the spec language", s.line,
+                            "write e.g. `layers: [{conv2d: {out_channels: 16, kernel_size: 1}}, {relu: {}}]` "
+                            "with `input: [C, H, W]`.", qid)
+            if "input" not in m:
+                raise r.err("inline `layers` need `input:` (the shape entering the first layer)", s.line,
+                            "add e.g. `input: [192, 28, 28]` (channels first, no batch).", qid)
+            s.kind, s.name, s.value = "layers", "inline", v
+        else:
+            if v is None:
+                v = LocDict(line=s.line)
+            if not isinstance(v, dict):
+                raise r.err(f"the inline layer `{k}` takes a mapping of arguments", s.line,
+                            f"write e.g. `{k}: {{in: [3, 32, 32], ...}}`.", qid)
+            inp = v.get("in", v.get("input"))
+            if inp is None and "input" not in m:
+                raise r.err(f"the inline layer `{k}` needs its input shape", s.line,
+                            f"add `in: [C, H, W]` to its arguments, e.g. `{k}: {{in: [3, 32, 32], ...}}`.", qid)
+            if inp is not None:
+                s.input = _shape_value(r, inp, _key_line(v, "in" if "in" in v else "input") or s.line, qid, "in")
+            s.kind, s.name, s.value = "op", k, v
+    if "input" in m:
+        if s.kind == "op" and s.input is not None:
+            raise r.err("the input shape is given twice (`input:` and `in:`)", _key_line(m, "input"),
+                        "keep one of them.", qid)
+        s.input = _shape_value(r, m["input"], _key_line(m, "input"), qid)
+    if "set" in m:
+        if not isinstance(m["set"], dict) or s.kind not in ("model", "spec"):
+            raise r.err("`set` overrides a zoo model's or spec's parameters: a mapping, next to `model:` or `spec:`",
+                        _key_line(m, "set"), "write e.g. `set: {width: 0.5}`.", qid)
+        s.set = dict(m["set"])
+        s.set_line = _key_line(m, "set")
+    if "include" in m:
+        inc = m["include"]
+        inc = [inc] if isinstance(inc, str) else inc
+        if s.kind != "layers" or not isinstance(inc, list) or not all(isinstance(x, str) for x in inc):
+            raise r.err("`include` loads block libraries for inline `layers`", _key_line(m, "include"),
+                        "write e.g. `include: [classic]` next to `layers:`.", qid)
+        s.include = tuple(inc)
+    if "layer" in m:
+        lay = m["layer"]
+        lay = [lay] if isinstance(lay, (str, int)) and not isinstance(lay, bool) else lay
+        if not isinstance(lay, list) or not lay or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in lay):
+            raise r.err("`layer` must be a node id or name prefix (or a list of them)", _key_line(m, "layer"),
+                        "write e.g. `layer: inception3a` or `layer: [linear0, linear1]` (see `archcost table NAME`).", qid)
+        s.layer = tuple(str(x) for x in lay)
+        s.layer_line = _key_line(m, "layer")
+    if "ops" in m:
+        o = m["ops"]
+        o = [o] if isinstance(o, str) else o
+        from .subjects import FAMILIES
+
+        bad = [x for x in (o if isinstance(o, list) else [o]) if not isinstance(x, str) or (x not in _ops() and x not in FAMILIES)]
+        if not isinstance(o, list) or not o or bad:
+            raise r.err(f"`ops` must list op names or families, not {short_repr(bad[0] if bad else o)}",
+                        _key_line(m, "ops"),
+                        f"write e.g. `ops: [conv2d, linear]`; families: {', '.join(FAMILIES)}; ops: `archcost ops`.", qid)
+        s.ops = tuple(o)
+        s.ops_line = _key_line(m, "ops")
+    return s
+
+
+def _count_target(r, m, qid, qline):
+    op, block = m.get("op"), m.get("block")
+    if (op is None) == (block is None):
+        raise r.err("a count question needs `op:` (layers of an op) or `block:` (blocks of a kind)", qline,
+                    "write e.g. `op: conv2d` or `block: inception`.", qid)
+    if op is not None:
+        ops = [op] if isinstance(op, str) else op
+        from .subjects import FAMILIES
+
+        if not isinstance(ops, list) or not ops or not all(isinstance(x, str) and (x in _ops() or x in FAMILIES) for x in ops):
+            raise r.err(f"`op` must name ops or op families, not {short_repr(op)}", _key_line(m, "op"),
+                        f"write e.g. `op: conv2d`; families: {', '.join(FAMILIES)}.", qid)
+        return tuple(ops), None
+    if not isinstance(block, str) or not block:
+        raise r.err("`block` must name a block kind", _key_line(m, "block"), "write e.g. `block: inception`.", qid)
+    return None, block
+
+
+def _sides(r, merged, q, quantity, qid, qline, base, subject, options) -> dict:
+    keys = ("of", "to") if quantity == "ratio" else ("part", "whole")
+    wrong = [k for k in SIDE_KEYS if k in merged and k not in keys]
+    if wrong:
+        raise r.err(f"a {quantity} takes `{keys[0]}:` and `{keys[1]}:`, not `{wrong[0]}:`", _key_line(merged, wrong[0]),
+                    f"write `{keys[0]}: {{...}}` and `{keys[1]}: {{...}}`, each with a subject and a `quantity:`.", qid)
+    missing = [k for k in keys if k not in merged]
+    if missing:
+        raise r.err(f"a {quantity} needs two subjects or quantities: `{keys[0]}:` and `{keys[1]}:` "
+                    f"(`{missing[0]}:` is missing)", qline,
+                    f"write e.g. `{keys[0]}: {{spec: a.yaml, quantity: macs}}` and `{keys[1]}: {{spec: b.yaml, quantity: macs}}`; "
+                    "a side without a subject uses the question's.", qid)
+    out = {}
+    for k in keys:
+        v = merged[k]
+        line = _key_line(merged, k)
+        if not isinstance(v, dict):
+            raise r.err(f"`{k}` must be a mapping with a subject and a quantity", line,
+                        f"write `{k}: {{model: vgg16, quantity: params}}`.", qid)
+        allowed = (*SUBJECT_KEYS, *MODIFIER_KEYS, *OPTION_KEYS, "quantity", *COUNT_KEYS)
+        for kk in v:
+            if kk not in allowed and kk not in _ops():
+                raise r.err(f"unknown key {short_repr(kk)} in `{k}`", _key_line(v, kk) or line,
+                            f"keys allowed in a side: {', '.join(allowed)}, or an op name.", qid)
+        # a side with its own subject replaces the question's; otherwise it narrows it (layer, ops)
+        own = any(kk in SUBJECT_KEYS or kk in _ops() for kk in v)
+        sm = LocDict(line=getattr(v, "line", line))
+        if not own:
+            for kk, vv in merged.items():
+                if kk in SUBJECT_KEYS or kk in _ops() or kk in ("input", "set", "include"):
+                    sm[kk] = vv
+                    sm.key_lines[kk] = _key_line(merged, kk)
+        for kk, vv in v.items():
+            sm[kk] = vv
+            sm.key_lines[kk] = _key_line(v, kk) or line
+        if "quantity" not in v:
+            raise r.err(f"`{k}` needs `quantity:`", line, f"write e.g. `{k}: {{..., quantity: macs}}`.", qid)
+        q2 = _quantity(r, sm, qid, line)
+        if q2 in ("ratio", "fraction"):
+            raise r.err(f"`{k}` cannot itself be a {q2}", _key_line(sm, "quantity"), "give a plain quantity such as macs.", qid)
+        opts = _options(r, sm, qid, options)
+        subj = _subject(r, sm, qid, line, base)
+        if subj.kind is None:
+            raise r.err(f"`{k}` names no subject, and neither does the question", line,
+                        f"add a subject to `{k}` (e.g. `model: vgg16`) or to the question.", qid)
+        side = Side(k, subj, q2, opts, line)
+        if q2 == "count":
+            side.op, side.block = _count_target(r, sm, qid, line)
+        out[k] = side
+    return out

@@ -1,0 +1,167 @@
+"""Check an answers file: compute each question's quantity, grade the answer, name the mistake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import SpecError
+from ..ops import working as wk
+from .answers import Question, load_answers
+from .diagnose import Context, diagnose
+from .grade import Verdict, judge_number, judge_shape
+from .quantities import QUANTITIES, Value, evaluate, ratio
+from .subjects import build_subject
+
+
+@dataclass
+class Result:
+    question: Question
+    expected: Value
+    verdict: Verdict | None  # None: not answered
+    diagnoses: list = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "unanswered" if self.verdict is None else "right" if self.verdict.right else "wrong"
+
+    @property
+    def right(self) -> bool:
+        return self.status == "right"
+
+    @property
+    def score(self) -> float:
+        return self.question.points if self.right else 0.0
+
+
+@dataclass
+class Report:
+    file: str
+    title: str
+    results: list
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.question.points for r in self.results)
+
+    @property
+    def all_right(self) -> bool:
+        return all(r.right for r in self.results)
+
+
+def _located(e: SpecError, q: Question, line=None) -> SpecError:
+    if e.file is None:
+        if not e.message.startswith("question "):
+            e.message = f"question '{q.id}': {e.message}"
+        return e.located(file=q.file, line=line or q.line)
+    return e
+
+
+def evaluate_question(q: Question):
+    """(the question's Value, its Selection or None for ratio/fraction)."""
+    try:
+        if q.quantity in ("ratio", "fraction"):
+            keys = ("of", "to") if q.quantity == "ratio" else ("part", "whole")
+            vals = []
+            for k in keys:
+                side = q.sides[k]
+                try:
+                    sel = build_subject(side.subject, q.file)
+                    vals.append(evaluate(sel, side.quantity, side.options, op=side.op, block=side.block))
+                except SpecError as e:
+                    raise _located(e, q, side.line) from None
+            return ratio(vals[0], vals[1], q.quantity, keys), None
+        sel = build_subject(q.subject, q.file)
+        return evaluate(sel, q.quantity, q.options, op=q.op, block=q.block), sel
+    except SpecError as e:
+        raise _located(e, q) from None
+
+
+def judge(q: Question, expected: Value) -> Verdict:
+    """Grade the question's answer against the expected value (located SpecError if it is the wrong kind)."""
+    a = q.answer
+    kind = expected.kind
+    line = q.answer_line or q.line
+    if kind == "shape":
+        if a.kind == "number" and len(expected.value) == 1 and a.value.denominator == 1:
+            ok = a.value == expected.value[0]
+            return Verdict(ok, "exactly right" if ok else f"{a.raw} is not {expected.value[0]}")
+        if a.kind != "shape":
+            raise SpecError(f"question '{q.id}': the answer {a.raw!r} is a number, but {q.quantity} is a shape",
+                            file=q.file, line=line, fix="write the shape, e.g. 55x55x96 or (96, 55, 55).")
+        return judge_shape(a, expected.value, layout=q.options.layout, batch=q.options.batch)
+    if kind == "spatial":
+        if a.kind == "shape":
+            dims = a.value
+        elif a.kind == "number" and a.value.denominator == 1:
+            dims = (a.value,) * len(expected.value)
+        else:
+            raise SpecError(f"question '{q.id}': the answer {a.raw!r} is not a size", file=q.file, line=line,
+                            fix="write one number (the same in every dimension) or one per dimension, e.g. 11x11.")
+        ok = tuple(dims) == tuple(expected.value)
+        return Verdict(ok, "exactly right" if ok else f"{'×'.join(str(int(d)) for d in dims)} is not "
+                                                      f"{'×'.join(map(str, expected.value))}")
+    if a.kind == "shape":
+        raise SpecError(f"question '{q.id}': the answer {a.raw!r} is a shape, but {q.quantity} is a number",
+                        file=q.file, line=line, fix="write a number such as 120M, 1.2e8 or 61 MB.")
+    return judge_number(a, expected.value, q.tolerance)
+
+
+def check_question(q: Question) -> Result:
+    expected, sel = evaluate_question(q)
+    if q.answer is None:
+        return Result(q, expected, None)
+    verdict = judge(q, expected)
+    found = []
+    if not verdict.right:
+        found = diagnose(Context(q, sel, expected, q.answer, {"op": q.op, "block": q.block}))
+    return Result(q, expected, verdict, found)
+
+
+def check_file(path: str) -> Report:
+    """Check every question of an answers file (raises a located SpecError for a bad file)."""
+    af = load_answers(path)
+    return Report(af.file, af.title, [check_question(q) for q in af.questions])
+
+
+# ---------------------------------------------------------------------------- the expected value as text
+
+def expected_text(r: Result) -> str:
+    """The true value, plainly and, when the student answered, in the student's unit."""
+    from .grade import in_unit
+
+    v, q, a = r.expected.value, r.question, r.question.answer
+    if r.expected.kind == "shape":
+        if len(v) == 3 and q.options.layout == "hwc":
+            c, h, w = v
+            return f"{h}×{w}×{c} (H×W×C)"
+        return "×".join(map(str, v)) + (" (C×H×W)" if len(v) == 3 else "")
+    if r.expected.kind == "spatial":
+        return "×".join(map(str, v))
+    v = Fraction(v)
+    plain = wk.num(v.numerator) if v.denominator == 1 else wk.dec(v)
+    extra = []
+    if QUANTITIES[q.quantity].memory:
+        plain += " bytes"
+        binary = a.memory[1] if a is not None and a.memory else None
+        extra += [_sig(v, 1000, ("kB", "MB", "GB", "TB")) if binary is not False else "",
+                  _sig(v, 1024, ("KiB", "MiB", "GiB", "TiB")) if binary is not True else ""]
+    elif q.quantity == "fraction":
+        extra.append(f"{float(v):.2%}")
+    if a is not None and a.kind == "number" and a.unit and a.unit != "B":
+        extra.insert(0, in_unit(v, a))
+    extra = [x for x in dict.fromkeys(extra) if x and x != plain]
+    return plain + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _sig(v: Fraction, base: int, units) -> str:
+    """Bytes in the largest unit of ``base`` that fits, to 3 significant figures (``1.16 MB``)."""
+    x, unit = float(v), ""
+    for u in units:
+        if x >= base:
+            x, unit = x / base, u
+    return f"{x:.3g} {unit}" if unit else ""

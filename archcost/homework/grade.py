@@ -1,0 +1,206 @@
+"""Is an answer right?  The rounding-aware default tolerance, explicit tolerances, and the verdict text.
+
+The default rule (``tolerance: rounding``): an answer is right when the true value rounds to it at
+the precision the student wrote — ``12.4M`` for 12,443,648 is right (12.4M covers 12,350,000 to
+12,450,000), ``12M`` is right, ``13M`` is not.  Boundaries count as right (either way of breaking a
+tie).  A fraction ``p/q`` is right when it is the closest fraction with a denominator up to ``q``;
+a sum of fractions (``1/5 + 1/9``) and a shape must be exact.
+
+Other tolerances: ``exact`` (or ``0``), a relative one (``2%``, ``0.02``, ``{relative: 0.02}``) and an
+absolute one (``{absolute: 1000}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..errors import SpecError, short_repr
+from .parse import Answer, _plain
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    kind: str = "rounding"  # rounding | exact | relative | absolute
+    amount: Fraction = Fraction(0)
+
+    def text(self) -> str:
+        if self.kind == "relative":
+            return f"within {_plain(self.amount * 100)}%"
+        if self.kind == "absolute":
+            return f"within ±{_plain(self.amount)}"
+        return {"rounding": "rounded to the precision written", "exact": "exact"}[self.kind]
+
+
+ROUNDING = Tolerance()
+
+
+def parse_tolerance(value) -> Tolerance:
+    """``rounding`` | ``exact`` | 0 | ``2%`` | 0.02 | ``{relative: 0.02}`` | ``{absolute: 1000}``."""
+    fix = "write `tolerance: rounding` (the default), `exact`, `2%`, `0.02` or `{absolute: 1000}`."
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("rounding", "round", "default"):
+            return ROUNDING
+        if v in ("exact", "0", "0%"):
+            return Tolerance("exact")
+        if v.endswith("%"):
+            try:
+                amount = Fraction(v[:-1].strip()) / 100
+            except (ValueError, ZeroDivisionError):
+                raise SpecError(f"tolerance {short_repr(value)} is not a percentage", fix=fix) from None
+            return _relative(amount, value, fix)
+        raise SpecError(f"unknown tolerance {short_repr(value)}", fix=fix)
+    if isinstance(value, bool) or value is None:
+        raise SpecError(f"tolerance {short_repr(value)} is not a tolerance", fix=fix)
+    if isinstance(value, (int, float)):
+        if value == 0:
+            return Tolerance("exact")
+        return _relative(Fraction(str(value)), value, fix)
+    if isinstance(value, dict) and len(value) == 1:
+        (k, v), = value.items()
+        if k in ("relative", "absolute") and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+            amount = Fraction(str(v))
+            if k == "relative":
+                return _relative(amount, value, fix)
+            return Tolerance("absolute", amount) if amount else Tolerance("exact")
+    raise SpecError(f"tolerance {short_repr(value)} is not a tolerance", fix=fix)
+
+
+def _relative(amount: Fraction, raw, fix) -> Tolerance:
+    if amount < 0 or amount >= 1:
+        raise SpecError(f"relative tolerance {short_repr(raw)} must be at least 0 and below 100%", fix=fix)
+    return Tolerance("relative", amount) if amount else Tolerance("exact")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    right: bool
+    message: str
+
+
+def in_unit(value, answer: Answer | None) -> str:
+    """``value`` written the way the student wrote theirs: 12,443,648 as ``12.4M`` next to ``12.4M``."""
+    value = Fraction(value)
+    if answer is None or answer.kind != "number":
+        return _plain(value) if value.denominator == 1 else f"{float(value):.4g}"
+    v = value / answer.scale
+    step = answer.step / answer.scale if answer.step else None
+    if step is not None and step > 0:
+        rounded = round(v / step) * step
+        decimals = 0
+        while (step * 10 ** decimals).denominator != 1 and decimals < 12:
+            decimals += 1
+        body = f"{float(rounded):,.{decimals}f}" if decimals else f"{int(rounded):,}"
+    else:
+        body = f"{float(v):.4g}"
+    unit = answer.unit
+    if unit in ("B", "kB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"):
+        return f"{body} {unit}"
+    return body + unit
+
+
+def _interval(answer: Answer) -> tuple:
+    half = answer.step / 2
+    return answer.value - half, answer.value + half
+
+
+def _show(x: Fraction, answer: Answer) -> str:
+    """An interval end in the answer's own unit (``12.35M``, ``10.5%``, ``57.5 MiB``)."""
+    v = x / answer.scale
+    body = _plain(v) if (v * 10 ** 6).denominator == 1 else f"{float(v):.6g}"
+    unit = answer.unit
+    if unit in ("B", "kB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"):
+        return f"{body} {unit}"
+    if body.replace(",", "").isdigit() and not unit:
+        return body
+    return body + unit
+
+
+def judge_number(answer: Answer, true, tol: Tolerance = ROUNDING) -> Verdict:
+    """Compare a read answer (number, fraction or expression) with the exact true value."""
+    true = Fraction(true)
+    a = answer.value
+    if tol.kind == "exact" or answer.kind == "expression" or (tol.kind == "rounding" and answer.step is None
+                                                                and answer.kind == "number"):
+        ok = a == true
+        return Verdict(ok, "exactly right" if ok else f"{answer.raw} is not exactly {_exact(true)}")
+    if tol.kind == "relative":
+        off = abs(a - true) / abs(true) if true else abs(a)
+        ok = off <= tol.amount
+        return Verdict(ok, f"{'within' if ok else 'outside'} the {_plain(tol.amount * 100)}% tolerance "
+                           f"(off by {float(off * 100):.3g}%)")
+    if tol.kind == "absolute":
+        off = abs(a - true)
+        ok = off <= tol.amount
+        return Verdict(ok, f"{'within' if ok else 'outside'} the ±{_plain(tol.amount)} tolerance (off by {_plain(off)})")
+    if answer.kind == "fraction":
+        q = answer.value.denominator
+        best = true.limit_denominator(q)
+        ok = abs(true - a) <= abs(true - best)
+        if ok:
+            return Verdict(True, f"right: {answer.raw} is the closest fraction with a denominator up to {q} "
+                                 f"to {float(true):.4g}")
+        return Verdict(False, f"the closest fraction with a denominator up to {q} to {float(true):.4g} is "
+                              f"{best.numerator}/{best.denominator}, not {answer.raw}")
+    if answer.step == 1 and answer.scale == 1 and a.denominator == 1 and not answer.unit:
+        ok = a == true  # a whole number written out: exact
+        return Verdict(ok, "exactly right" if ok else f"{answer.raw} is not {_exact(true)}")
+    lo, hi = _interval(answer)
+    ok = lo <= true <= hi
+    covers = f"{answer.raw} covers {_show(lo, answer)} to {_show(hi, answer)}"
+    if ok:
+        exact = " (exactly)" if a == true else ""
+        return Verdict(True, f"right to {answer.precision_text()}{exact}: {covers}")
+    return Verdict(False, f"{covers}; at that precision the true value is {in_unit(true, answer)}")
+
+
+def _exact(x: Fraction) -> str:
+    return f"{x.numerator:,}" if x.denominator == 1 else f"{x.numerator}/{x.denominator} = {float(x):.6g}"
+
+
+def judge_shape(answer: Answer, expected: tuple, *, layout: str = "chw", batch: int = 1) -> Verdict:
+    """Compare a shape answer with the true shape (channels first, no batch).
+
+    A leading batch dimension (``None``, or equal to the batch) may be written; ``layout: hwc``
+    (or the student's own ``HWC``) reads a 3-D answer as H×W×C.
+    """
+    dims, note = normalise_shape(answer, expected, layout=layout, batch=batch)
+    if dims is None:
+        return Verdict(False, note)
+    ok = tuple(dims) == tuple(expected)
+    lay = answer.layout or layout
+    name = " (H×W×C)" if lay == "hwc" and len(expected) == 3 else " (C×H×W)" if len(expected) == 3 else ""
+    text = "exactly right" + name if ok else f"{shape_in(dims, lay)} is not {shape_in(expected, lay)}{name}"
+    return Verdict(ok, text + (f"; {note}" if note else ""))
+
+
+def shape_in(shape, layout: str) -> str:
+    """A channels-first shape written in ``layout`` (3-D shapes only are reordered)."""
+    shape = tuple(shape)
+    if layout == "hwc" and len(shape) == 3:
+        shape = (shape[1], shape[2], shape[0])
+    return _fmt(shape)
+
+
+def normalise_shape(answer: Answer, expected: tuple, *, layout: str = "chw", batch: int = 1):
+    """(dims channels-first without batch, note) or (None, why it cannot be compared)."""
+    dims = list(answer.value)
+    note = []
+    if len(dims) == len(expected) + 1 and (dims[0] is None or dims[0] == batch):
+        dims = dims[1:]
+        note.append("leading batch dimension dropped")
+    if None in dims:
+        return None, f"{answer.raw} has a batch placeholder but {len(dims)} dimensions"
+    lay = answer.layout or layout
+    if len(dims) == len(expected) == 3 and lay == "hwc":
+        dims = [dims[2], dims[0], dims[1]]
+        if answer.layout:
+            note.append("read as H×W×C, as you wrote")
+    if len(dims) != len(expected):
+        return None, f"{answer.raw} has {len(dims)} dimensions; the output has {len(expected)} ({_fmt(expected)})"
+    return tuple(dims), ", ".join(note)
+
+
+def _fmt(shape) -> str:
+    return "×".join(str(x) for x in shape)

@@ -1,0 +1,214 @@
+"""The quantities a question can ask for, each computed with its working.
+
+Every quantity is computed by the same analysis the tables use (the op registry's shapes, params
+and costs, summed per convention) and comes with the working that explains it
+(:mod:`archcost.analysis.explain`), so the number graded and the number explained are one.
+
+``receptive_field`` / ``effective_stride`` and ``training_bytes`` call
+``archcost.analysis.receptive`` and ``archcost.analysis.training``, imported when asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+from ..analysis import explain as ex
+from ..analysis.conventions import DTYPE_BYTES
+from ..errors import SpecError
+from ..ops import working as wk
+from ..ops.working import Working
+from .answers import Options
+from .subjects import Selection, matches_op
+
+
+@dataclass(frozen=True)
+class Quantity:
+    name: str
+    kind: str  # number | shape | spatial (one value per spatial dimension: receptive field, stride)
+    doc: str
+    fn: Callable
+    memory: bool = False  # measured in bytes (an answer's bare "B" means bytes)
+    additive: bool = False  # sums over layers (``ops`` and "only the last layer" apply)
+
+
+@dataclass
+class Value:
+    """A computed quantity: the exact value and its working."""
+
+    value: object  # int | Fraction | tuple
+    working: Working
+    kind: str
+
+
+def _sum(quantity):
+    def fn(sel: Selection, o: Options, **_):
+        w = ex.sum_working(sel.graph, sel.nodes, quantity, o.convention, dtype=o.dtype, batch=o.batch, label=sel.label)
+        return Value(w.value, w, "number")
+    return fn
+
+
+def activation_nodes(sel: Selection) -> list:
+    """The layers whose outputs an activation sum counts: all but views (their output is their input's
+    storage), unless a single layer is selected."""
+    from ..ops import OPS
+
+    if len(sel.nodes) == 1:
+        return list(sel.nodes)
+    return [n for n in sel.nodes if not OPS[n.op].view]
+
+
+def _activations(quantity):
+    def fn(sel: Selection, o: Options, include_input: bool | None = None, **_):
+        inc = o.include_input if include_input is None else include_input
+        nodes = activation_nodes(sel)
+        w = ex.sum_working(sel.graph, nodes, quantity, o.convention, dtype=o.dtype, batch=o.batch, label=sel.label,
+                           include_input=sel.region if inc else None)
+        views = len(sel.nodes) - len(nodes)
+        note = "; ".join(x for x in (w.note, "input included" if inc else "input not included",
+                                     f"{views} view{'s' if views != 1 else ''} (flatten, dropout, ...) share storage, "
+                                     "not counted" if views else "") if x)
+        w = Working(w.quantity, w.value, w.sides, w.unit, note, w.parts, w.label)
+        return Value(w.value, w, "number")
+    return fn
+
+
+def output_shape(sel: Selection, o: Options, **_):
+    node = sel.nodes[-1]
+    w = ex.node_working(sel.graph, node, "output_shape", o.convention)
+    if len(sel.nodes) > 1:
+        w = Working(w.quantity, w.value, w.sides, w.unit, f"the output of {node.id}, the last layer of {sel.label}",
+                    w.parts, w.label)
+    return Value(tuple(node.out_shape), w, "shape")
+
+
+def peak_activation_bytes(sel: Selection, o: Options, **_):
+    w = ex.peak_working(sel.graph, None if sel.whole else sel.nodes, dtype=o.dtype, batch=o.batch, label=sel.label)
+    return Value(w.value, w, "number")
+
+
+def depth(sel: Selection, o: Options, **_):
+    w = ex.depth_working(sel.graph, sel.nodes, label=sel.label)
+    return Value(w.value, w, "number")
+
+
+def count(sel: Selection, o: Options, op=None, block=None, **_):
+    if op:
+        hits = [n.id for n in sel.nodes if matches_op(n, op)]
+        what = f"layers of op {', '.join(op)}"
+    else:
+        ids = {n.id for n in sel.nodes}
+        hits = [p for p, kind in sel.graph.groups.items()
+                if kind == block and any(i == p or i.startswith(p + ".") for i in ids)]
+        if not hits:  # blocks named after their kind (inception3a, ...), when the spec names its calls
+            hits = sorted({n.id.split(".")[0] for n in sel.nodes if n.id.split(".")[0].startswith(block)},
+                          key=[n.id.split(".")[0] for n in sel.nodes].index)
+        what = f"blocks of kind {block}"
+    shown = ", ".join(hits[:12]) + (", ..." if len(hits) > 12 else "")
+    w = Working("count", len(hits), (wk.num(len(hits)),), note=f"{what}: {shown}" if hits else f"no {what}",
+                label=sel.label)
+    return Value(len(hits), w, "number")
+
+
+def training_bytes(sel: Selection, o: Options, **_):
+    _whole(sel, "training_bytes")
+    try:
+        from ..analysis.training import training_memory
+    except ImportError:
+        raise SpecError("training_bytes needs archcost.analysis.training, which this archcost does not have",
+                        fix="install an archcost with the training-memory estimate (`archcost memory`).") from None
+    t = training_memory(sel.graph, batch=o.batch, dtype=o.dtype, optimizer=o.optimizer)
+    parts = [Working(k, getattr(t, f"{k}_bytes"), (wk.num(getattr(t, f"{k}_bytes")),), "bytes", label=k.replace("_", " "))
+             for k in ("weight", "gradient", "optimizer", "saved_activation")]
+    w = Working("training_bytes", t.total_bytes, (" + ".join(p.sides[0] for p in parts), wk.num(t.total_bytes))
+                if sum(p.value for p in parts) == t.total_bytes else (wk.num(t.total_bytes),), "bytes",
+                f"weights, gradients, {o.optimizer} state and activations saved for backward; batch {o.batch}, {o.dtype}",
+                tuple(parts), sel.label)
+    return Value(t.total_bytes, w, "number")
+
+
+def _rf(attr):
+    def fn(sel: Selection, o: Options, **_):
+        try:
+            from ..analysis.receptive import receptive_fields
+        except ImportError:
+            raise SpecError(f"{attr.replace('size', 'receptive_field')} needs archcost.analysis.receptive, which this "
+                            "archcost does not have", fix="install an archcost with receptive fields.") from None
+        node = sel.nodes[-1]
+        rf = receptive_fields(sel.graph).get(node.id)
+        name = "receptive_field" if attr == "size" else "effective_stride"
+        if rf is None:
+            raise SpecError(f"the output of {node.id} has no finite receptive field (a global pool or a fully "
+                            "connected layer sees the whole input)",
+                            fix="ask about a convolution or pooling layer (`layer:`) before the global pooling.")
+        value = tuple(getattr(rf, attr))
+        text = "×".join(str(x) for x in value)
+        note = (f"of one output unit of {node.id}, in input pixels; effective stride {'×'.join(map(str, rf.stride))}, "
+                f"offset {', '.join(f'{x:g}' for x in rf.offset)}") if attr == "size" else \
+            f"input pixels between neighbouring outputs of {node.id}; receptive field {'×'.join(map(str, rf.size))}"
+        return Value(value, Working(name, value, (text,), note=note, label=node.id), "spatial")
+    return fn
+
+
+def _whole(sel: Selection, what: str):
+    if not sel.whole:
+        raise SpecError(f"{what} is a whole-network quantity; it cannot be asked of a layer or a subset of layers",
+                        fix="remove `layer:`/`ops:` from the question.")
+
+
+def ratio(a: Value, b: Value, kind: str, labels=("of", "to")) -> Value:
+    if not isinstance(a.value, (int, Fraction)) or not isinstance(b.value, (int, Fraction)):
+        raise SpecError(f"a {kind} needs two numbers, not shapes", fix="compare numeric quantities such as macs or params.")
+    if b.value == 0:
+        raise SpecError(f"the {kind}'s `{labels[1]}` side is 0", fix="choose a quantity that is not zero there.")
+    v = Fraction(a.value) / Fraction(b.value)
+    sides = (f"{wk.num(a.value)} / {wk.num(b.value)}", wk.num(v) if v.denominator == 1 else "≈" + wk.dec(v))
+    note = f"{float(v):.2%} of the whole" if kind == "fraction" else f"{labels[0]} ÷ {labels[1]}"
+    return Value(v, Working(kind, v, sides, note=note, parts=(a.working, b.working)), "number")
+
+
+QUANTITIES = {q.name: q for q in [
+    Quantity("output_shape", "shape", "the output shape (of a layer, or of the last layer of a block/model)",
+             output_shape),
+    Quantity("params", "number", "parameters (weights + biases; under `keras`, batch-norm moving statistics too)",
+             _sum("params"), additive=True),
+    Quantity("trainable_params", "number", "parameters that are trained", _sum("trainable_params"), additive=True),
+    Quantity("non_trainable_params", "number", "parameters that are not trained (frozen layers; under `keras`, "
+             "batch-norm moving mean and variance)", _sum("non_trainable_params"), additive=True),
+    Quantity("macs", "number", "multiply-accumulates, as the convention counts them", _sum("macs"), additive=True),
+    Quantity("flops", "number", "floating-point operations (2 × MACs, or every op's under `full`)", _sum("flops"),
+             additive=True),
+    Quantity("activation_elems", "number", "output elements (a layer's; summed over a block or model's layers)",
+             _activations("activation_elems"), additive=True),
+    Quantity("activation_bytes", "number", "output bytes (a layer's; summed over a block or model's layers)",
+             _activations("activation_bytes"), memory=True, additive=True),
+    Quantity("weight_bytes", "number", "parameter bytes", _sum("weight_bytes"), memory=True, additive=True),
+    Quantity("peak_activation_bytes", "number", "the most activation bytes alive at one time (liveness)",
+             peak_activation_bytes, memory=True),
+    Quantity("training_bytes", "number", "training memory: weights, gradients, optimizer state, saved activations",
+             training_bytes, memory=True),
+    Quantity("receptive_field", "spatial", "receptive field size of one output unit, in input pixels", _rf("size")),
+    Quantity("effective_stride", "spatial", "input pixels between neighbouring output units", _rf("stride")),
+    Quantity("depth", "number", "weight layers (convolutions, fully connected) on the longest path", depth),
+    Quantity("count", "number", "how many layers of an op (`op:`) or blocks of a kind (`block:`)", count),
+    Quantity("ratio", "number", "`of` ÷ `to`: two subjects or quantities", None),
+    Quantity("fraction", "number", "`part` ÷ `whole` (answer as 0.89 or 89%)", None),
+]}
+
+
+def evaluate(sel: Selection, quantity: str, o: Options, **kw) -> Value:
+    """Compute ``quantity`` of the selection with its working."""
+    q = QUANTITIES[quantity]
+    if q.fn is None:
+        raise SpecError(f"{quantity} is computed from two sides", fix="use evaluate_question for ratio and fraction.")
+    v = q.fn(sel, o, **kw)
+    if sel.notes and v.working is not None:
+        w = v.working
+        v.working = Working(w.quantity, w.value, w.sides, w.unit, "; ".join(x for x in (w.note, *sel.notes) if x),
+                            w.parts, w.label)
+    return v
+
+
+def bytes_per(o: Options) -> int:
+    return DTYPE_BYTES[o.dtype]
