@@ -53,7 +53,7 @@ def node_working(graph: Graph, node, quantity: str, convention: str = "default",
     op = OPS[node.op]
     ins = list(node.in_shapes)
     p = op.params(node.attrs, ins)
-    params, trainable, buffers = conv.params(p)
+    params, trainable, buffers = conv.params(p, node.op)
     label = node.id
     if quantity == "output_shape":
         return _relabel(ex["output_shape"], label)
@@ -67,7 +67,7 @@ def node_working(graph: Graph, node, quantity: str, convention: str = "default",
         return _relabel(w, label)
     if quantity in ("macs", "flops"):
         c = op.costs(node.attrs, ins, node.out_shape)
-        w = _macs_working(ex, c, conv, node.op) if quantity == "macs" else _flops_working(ex, c, conv, node.op)
+        w = _macs_working(ex, c, conv, node, p) if quantity == "macs" else _flops_working(ex, c, conv, node, p)
     elif quantity in ("activation_elems", "activation_bytes"):
         view = " (a view: it shares its input's storage)" if op.view else ""
         w = wk.product("activation_elems", [(node.out_shape, "elements")], note=f"the output of {node.op}{view}")
@@ -113,8 +113,9 @@ def _params_working(quantity, ex, p, conv, opname, params, trainable, buffers) -
     return w
 
 
-def _macs_working(ex, c, conv, opname) -> Working:
-    value = conv.macs(c)
+def _macs_working(ex, c, conv, node, p) -> Working:
+    opname = node.op
+    value = conv.macs(c, node, p)
     if not value:
         return zero("macs", f"the {conv.name} convention counts no MACs for {opname}")
     for key in (conv.name, "macs", "fvcore"):
@@ -124,9 +125,10 @@ def _macs_working(ex, c, conv, opname) -> Working:
     return Working("macs", value, (wk.num(value),), "MACs", f"as the {conv.name} convention counts {opname}")
 
 
-def _flops_working(ex, c, conv, opname) -> Working:
-    value = conv.flops(c)
-    macs = _macs_working(ex, c, conv, opname)
+def _flops_working(ex, c, conv, node, p) -> Working:
+    opname = node.op
+    value = conv.flops(c, node, p)
+    macs = _macs_working(ex, c, conv, node, p)
     if not value:
         return zero("flops", f"the {conv.name} convention counts no FLOPs for {opname}")
     two = wk.scaled(macs, 2, "FLOPs per MAC", quantity="flops", unit="FLOPs", note="a multiply and an add per MAC")
