@@ -162,3 +162,20 @@ def test_shell_completion_offers_zoo_names_and_spec_files():
     assert r.output.split() == [f"{ROOT}/specs/homework/alexnet_conv.answers.yaml",
                                 f"{ROOT}/specs/homework/alexnet_conv1.yaml"], r.output
     assert "--install-completion" in run("--help").output
+
+
+@pytest.mark.parametrize("args", [
+    ["table", "lenet5", "-f", "json"], ["table", "lenet5", "--depth", "1", "-f", "markdown"],
+    ["table", "nope"], ["table", "lenet5", "--bogus"], ["zoo", "--family", "classic", "-f", "csv"],
+    ["conventions", "lenet5", "-f", "json"], ["memory", "lenet5", "-f", "json"],
+])
+def test_entry_point_builds_one_command_with_the_same_result(args):
+    """`archcost CMD` (main(): typer builds only CMD) prints exactly what the full app prints."""
+    import subprocess
+    import sys
+
+    full = runner.invoke(app, args, env={"COLUMNS": "120"}, prog_name="archcost")
+    p = subprocess.run([sys.executable, "-m", "archcost", *args], capture_output=True, text=True, cwd=ROOT,
+                       env={**__import__("os").environ, "COLUMNS": "120"}, timeout=120)
+    assert p.returncode == full.exit_code, (p.stdout[-500:], p.stderr[-500:], full.output[-500:])
+    assert (p.stdout + p.stderr).strip() == full.output.strip()

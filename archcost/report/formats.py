@@ -12,7 +12,19 @@ from . import units
 
 
 def to_json(analysis, indent: int = 2) -> str:
-    return json.dumps(analysis.to_dict(), indent=indent)
+    """The JSON contract as text: indented, with one layer per line.
+
+    One line per layer reads better than twenty, and keeps json's C encoder in use (``indent``
+    sends json to its pure-Python encoder: ~30 ms for a zoo model's layers).
+    """
+    d = analysis.to_dict()
+    layers = d.pop("layers")
+    text = json.dumps(d, indent=indent)
+    pad = " " * indent
+    rows = f",\n{pad}{pad}".join(json.dumps(row) for row in layers)
+    body = f'{pad}"layers": [\n{pad}{pad}{rows}\n{pad}]' if layers else f'{pad}"layers": []'
+    head, sep, tail = text.rpartition(f',\n{pad}"totals": ')  # layers go before the totals, as in to_dict
+    return f"{head},\n{body}{sep}{tail}" if sep else text
 
 
 def cell_text(value) -> str:
