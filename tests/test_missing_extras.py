@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = [
     (["table", "lenet5", "--verify"], "torch", "torch"),
     (["table", "lenet5", "--verify"], "fvcore", "torch"),
+    (["profile", "lenet5"], "torch", "torch"),
+    (["profile", "--zoo", "--compare"], "torch", "torch"),
+    (["calibrate"], "torch", "torch"),
+    (["calibrate", "--device", "cuda"], "torch", "torch"),
 ]
 
 

@@ -17,3 +17,4 @@ def main():
 
 
 __all__ = ["app", "main", "Format"]
+from . import latency  # noqa: F401,E402  (registers profile, calibrate)

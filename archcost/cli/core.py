@@ -21,6 +21,7 @@ def table(
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="lower to torch and check shapes, params and MACs against torch and fvcore")] = False,
+    device_profile: Annotated[Optional[str], typer.Option("--device-profile", help="add predicted_ms per layer from a device profile (name or file; see `archcost calibrate`)")] = None,
 ):
     """Per-layer shapes, params, MACs, FLOPs and memory of a network."""
     from ..api import analyze, build
@@ -31,7 +32,8 @@ def table(
 
             need("torch", "--verify")
         sets = overrides(set_)
-        a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets)
+        a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets,
+                    device_profile=device_profile)
         if depth is not None:
             a = a.collapse(depth)
     except SpecError as err:

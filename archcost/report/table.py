@@ -24,10 +24,10 @@ _COLUMNS = [
 
 
 def _extra_columns(analysis) -> list:
-    """Optional columns (Analysis.add_column) shown after the core ones, dropped first when narrow."""
+    """Optional columns (Analysis.add_column) shown after the core ones; asked for, so kept before FLOPs and weights."""
     from .formats import cell_text
 
-    return [(name, lambda r, k=name: cell_text((r.extra or {}).get(k)), lambda t, k=name: cell_text(t.get(k)), 2)
+    return [(name, lambda r, k=name: cell_text((r.extra or {}).get(k)), lambda t, k=name: cell_text(t.get(k)), 1)
             for name in analysis.columns]
 
 
