@@ -16,7 +16,8 @@ Prediction per node (a roofline with a per-op overhead)::
     t = one + max(compute, memory) + node   compute = Σ coef × feature (the class's fitted model)
                                             memory  = weight bytes × read s/B at the model's working set
                                                     + activation bytes × s/B at the layer's working set
-                                            node    = the model's own cost per node (loop, freeing tensors)
+                                            node    = the model's own cost per node (its loop)
+                                                    + output bytes × the cost of freeing a byte
 
 ``memory`` is the part the micro-benchmarks cannot see: inside a model, a layer's weights
 were last touched a whole forward pass ago, so they come from wherever the model's working
@@ -184,6 +185,7 @@ class DeviceProfile:
         self.classes = {k: dict(v["terms"]) for k, v in data["classes"].items()}
         ov = data["overhead"]
         self.node_s = float(ov["node_s"])
+        self.free_s_per_byte = float(ov.get("free_s_per_byte", 0.0))
         self.forward_s = float(ov["forward_s"])
         self.memory_roof = data.get("memory_roof", True)
 
@@ -346,7 +348,8 @@ def predict_graph(graph, profile, *, batch: int = 1, dtype: str = "float32") -> 
     """Predicted seconds per node (graph order), the per-node classes, and the whole forward pass.
 
     Each node's time is what it costs inside the model: its own work as a per-layer profiler
-    sees it, plus the model's cost around it (the forward loop, freeing tensors: ``overhead.node_s``).
+    sees it, plus the model's cost around it (the forward loop: ``overhead.node_s``; freeing its
+    output later: ``overhead.free_s_per_byte`` × output bytes).
     The whole pass adds the per-call cost ``overhead.forward_s``.
     """
     prof = load_profile(profile)
@@ -358,7 +361,8 @@ def predict_graph(graph, profile, *, batch: int = 1, dtype: str = "float32") -> 
     per_node, classes = [], []
     for n in graph.nodes:
         s, cls = prof.node_seconds(n, batch, eb, ws)
-        per_node.append(max(0.0, s + prof.node_s))
+        freed = 0.0 if cls == "view" else batch * prod(n.out_shape) * eb * prof.free_s_per_byte
+        per_node.append(max(0.0, s + prof.node_s + freed))
         classes.append(cls)
     return per_node, classes, sum(per_node) + prof.forward_s
 
@@ -411,7 +415,7 @@ def reference_rates(profile) -> list:
         g = build_graph(load_spec("<reference>", text=_json.dumps(spec)))
         n = g.nodes[-1]
         secs, cls = prof.node_seconds(n, 1, eb, model_working_set(g, 1, eb) * 50)  # as if in a mid-sized model
-        secs += prof.node_s
+        secs = max(secs + prof.node_s, 1e-9)
         c = node_counts(n, 1)
         if unit == "flops":
             rate = f"{2 * c['macs'] / secs / 1e9:.1f} GFLOP/s"

@@ -483,8 +483,10 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
        gets a correction (a factor on its isolated model, plus per call and per output element);
        every other class gets its group's shared correction (per call, per byte out and in).
        Every correction is folded into the class's terms, so the predictor stays one sum.
-    3. ``overhead.node_s``: what the networks' whole forward passes took beyond their nodes' times
-       (the model's loop and tensor frees, outside any layer), per node; ``forward_s`` per call.
+    3. ``overhead``: what the networks' whole forward passes took beyond their layers' times (the
+       model's loop, and freeing tensors, outside any layer): per node (``node_s``, may be negative
+       when the per-layer hooks cost more than the loop) and per byte of output freed
+       (``free_s_per_byte``); ``forward_s`` per call, from a chain of identity nodes.
     """
     eb = L.ELEM_BYTES[dtype]
     bwr = raw["bandwidth_raw"]
@@ -561,16 +563,21 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
         "shared_network_correction": {g: dict(zip(("one_s", "s_per_out_byte", "s_per_in_byte"), v))
                                       for g, v in shared.items()},
     }
-    # the model's own cost per node, from whole passes of the synthetic networks
-    prof = L.DeviceProfile({**profile, "name": "fit", "device": "-", "device_name": "-", "threads": 1})
-    gaps = []
+    # the model's own time outside its layers (its loop; freeing tensors, which costs more the larger they
+    # are), from whole passes of the synthetic networks: whole − Σ layers ≈ nodes × node_s + bytes × free_s_per_byte
+    X, y, w = [], [], []
     for net in raw.get("networks", []):
-        g = _net_graph(net)
-        rows = sum(prof.seconds(n.cls, n.counts, eb, net["working_set_bytes"])[0] for n in g)
-        gaps.append((net["whole_s"] - rows) / max(1, net["nodes"]))
+        hooked = sum(l["median_s"] for l in net["layers"])
+        out_bytes = sum(l["counts"]["out"] * eb for l in net["layers"] if l["class"] != "view")
+        X.append([float(net["nodes"]), float(out_bytes)])
+        y.append(net["whole_s"] - hooked)
+        w.append(1.0 / net["whole_s"])
     ch = raw["chain"]
     per_node = (ch["large_s"] - ch["small_s"]) / (ch["n_large"] - ch["n_small"])
-    profile["overhead"] = {"node_s": statistics.median(gaps) if gaps else max(0.0, per_node),
+    node_s, free_s = fit.ols(X, y, w) if len(X) >= 3 else (max(0.0, per_node), 0.0)
+    if free_s < 0:  # freeing cannot give time back: refit with the per-node term alone
+        node_s, free_s = fit.ols([[x[0]] for x in X], y, w)[0], 0.0
+    profile["overhead"] = {"node_s": node_s, "free_s_per_byte": free_s,
                            "forward_s": max(0.0, ch["small_s"] - ch["n_small"] * per_node),
                            "chain_node_s": per_node}
     mac_rows = [s for s in raw["benchmarks"] if s["class"] in L.COMPUTE_CLASSES]

@@ -99,5 +99,18 @@ def robust_nnls(rows: list, y: list, *, cut: float = 4.0) -> tuple:
     return c, (statistics.median(rel) if rel else 0.0), len(keep)
 
 
+def ols(rows: list, y: list, weights: list | None = None) -> list:
+    """Ordinary (optionally weighted) least squares, coefficients of any sign (few terms)."""
+    w = weights or [1.0] * len(y)
+    k = len(rows[0])
+    cols = [[r[j] * wi for r, wi in zip(rows, w)] for j in range(k)]
+    scale = [math.sqrt(sum(v * v for v in c) / len(c)) or 1.0 for c in cols]
+    cols = [[v / s for v in c] for c, s in zip(cols, scale)]
+    x = _lstsq(cols, [yi * wi for yi, wi in zip(y, w)], 1e-12)
+    if x is None:
+        return [0.0] * k
+    return [xi / s for xi, s in zip(x, scale)]
+
+
 def predict(coefs: list, row: list) -> float:
     return sum(c * x for c, x in zip(coefs, row))

@@ -119,8 +119,8 @@ def _block(net, rng, kind, cin, cout, s, act) -> int:
             net.add(*layers)
         return cout
     if kind == "bottleneck":
-        mid = max(8, cout // rng.choice([2, 4]))
-        g = rng.choice([1, 1, 8, 32]) if mid % 32 == 0 else 1
+        mid = max(32, cout // rng.choice([2, 4]) // 32 * 32)
+        g = rng.choice([1, 1, 8, 32, 32, 16])
         layers = _cba(mid, "relu") + _cba(mid, "relu", k=3, s=s, groups=g) + [_conv(cout), {"batchnorm2d": {}}]
         if rng.random() < 0.15:
             layers.append({"scale": {"value": 0.2}})
