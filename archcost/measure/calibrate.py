@@ -405,8 +405,9 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
         bench_raw = []
         for b in benches:
             q1, med, q3 = _quartiles(b.samples)
-            bench_raw.append({**b.describe(), "counts": L.node_counts(b.node, batch), "median_s": med,
-                              "iqr_s": q3 - q1, "repeats": len(b.samples), "number": b.block.number})
+            bench_raw.append({**b.describe(), "counts": L.node_counts(b.node, batch), "median_s": med, "q1_s": q1,
+                              "iqr_s": q3 - q1, "repeats": len(b.samples), "number": b.block.number,
+                              "samples_s": b.samples})
         del benches
 
         # 3. synthetic networks: per-layer times inside a network, and whole forward passes
@@ -419,11 +420,12 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
                           on_round=lambda r, n: report("synthetic networks", r, max(r, n or min_rounds)))
             for p, res in zip(preps, results):
                 layers = [{"name": n.id, "class": L.node_class(n), "op": n.op, "counts": L.node_counts(n, batch),
-                           "median_s": row["hooked_ms"] / 1e3, "iqr_s": row["iqr_ms"] / 1e3}
+                           "median_s": row["hooked_ms"] / 1e3, "q1_s": row["q1_ms"] / 1e3, "iqr_s": row["iqr_ms"] / 1e3}
                           for n, row in zip(p.graph.nodes, res["layers"])]
                 net_raw.append({"name": p.name, "nodes": len(p.graph.nodes),
                                 "working_set_bytes": L.model_working_set(p.graph, batch, L.ELEM_BYTES[dtype]),
                                 "whole_s": res["measured_ms"]["median"] / 1e3, "whole_iqr_s": res["measured_ms"]["iqr"] / 1e3,
+                                "whole_samples_s": [x / 1e3 for x in res["samples_ms"]],
                                 "layers": layers})
             del preps
 
@@ -473,7 +475,7 @@ def _curve(raw_curve, call_s):
     return ws, _monotone([max((t - call_s) / w, 1e-13) for w, t in zip(ws, raw_curve["median_s"])])
 
 
-def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
+def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1, statistic: str = "median") -> dict:
     """Fit the cost models of a profile from raw calibration measurements (pure Python).
 
     1. Per class, a model on the isolated micro-benchmarks (NNLS, relative error).
@@ -489,6 +491,16 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
        (``free_s_per_byte``); ``forward_s`` per call, from a chain of identity nodes.
     """
     eb = L.ELEM_BYTES[dtype]
+    key = {"median": "median_s", "q1": "q1_s"}[statistic]
+
+    def t_of(rec):
+        return rec.get(key, rec["median_s"])
+
+    def whole_of(net):
+        if statistic == "q1" and net.get("whole_samples_s"):
+            return _quartiles(net["whole_samples_s"])[0]
+        return net["whole_s"]
+
     bwr = raw["bandwidth_raw"]
     ws, spb = _curve(bwr, bwr["call_s"])
     bandwidth = L.Bandwidth(ws, spb)
@@ -503,7 +515,7 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
         rows = [s for s in raw["benchmarks"] if s["class"] == cls]
         terms = L.terms_of(cls)
         X = [[L.features(cls, s["counts"], eb, bandwidth)[t] for t in terms] for s in rows]
-        coefs, err, kept = fitted(X, [s["median_s"] for s in rows])
+        coefs, err, kept = fitted(X, [t_of(s) for s in rows])
         iso[cls] = dict(zip(terms, coefs))
         classes[cls] = {"terms": dict(iso[cls]), "isolated_terms": dict(iso[cls]), "samples": len(rows),
                         "kept": kept, "fit_median_rel_error": err}
@@ -517,8 +529,8 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
         f = L.features(c, counts, eb, bandwidth)
         return sum(iso[c].get(t, 0.0) * v for t, v in f.items())
 
-    samples = [(l["class"], l["counts"], l["median_s"]) for net in raw.get("networks", []) for l in net["layers"]
-               if l["median_s"] > 0]
+    samples = [(l["class"], l["counts"], t_of(l)) for net in raw.get("networks", []) for l in net["layers"]
+               if t_of(l) > 0]
     # shared corrections per group: Σ p × [1, out bytes, in bytes] on top of the isolated model
     shared = {}
     for g in ("compute", "memory"):
@@ -535,8 +547,8 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
         g = _group(cls)
         entry["network_samples"] = len(cs)
         if g == "memory" and len(cs) >= NET_MIN_SAMPLES[g] and "in" in terms:
-            direct = [t for t in terms if t != "io"]  # raw counts: in-network bandwidth is what it is
-            co, err, _ = fitted([[1.0 if t == "one" else float(c[t]) for t in direct] for _, c, _ in cs],
+            direct = list(terms)  # raw counts, and "io": the time a copy of its bytes takes (cache or memory)
+            co, err, _ = fitted([[L.features(cls, c, eb, bandwidth)[t] for t in direct] for _, c, _ in cs],
                                 [t for _, _, t in cs])
             entry["terms"] = {t: 0.0 for t in terms} | dict(zip(direct, co))
             entry["network_fit"] = {"kind": "direct", "median_rel_error": err}
@@ -567,11 +579,11 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
     # are), from whole passes of the synthetic networks: whole − Σ layers ≈ nodes × node_s + bytes × free_s_per_byte
     X, y, w = [], [], []
     for net in raw.get("networks", []):
-        hooked = sum(l["median_s"] for l in net["layers"])
+        hooked = sum(t_of(l) for l in net["layers"])
         out_bytes = sum(l["counts"]["out"] * eb for l in net["layers"] if l["class"] != "view")
         X.append([float(net["nodes"]), float(out_bytes)])
-        y.append(net["whole_s"] - hooked)
-        w.append(1.0 / net["whole_s"])
+        y.append(whole_of(net) - hooked)
+        w.append(1.0 / whole_of(net))
     ch = raw["chain"]
     per_node = (ch["large_s"] - ch["small_s"]) / (ch["n_large"] - ch["n_small"])
     node_s, free_s = fit.ols(X, y, w) if len(X) >= 3 else (max(0.0, per_node), 0.0)
@@ -581,7 +593,8 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
                            "forward_s": max(0.0, ch["small_s"] - ch["n_small"] * per_node),
                            "chain_node_s": per_node}
     mac_rows = [s for s in raw["benchmarks"] if s["class"] in L.COMPUTE_CLASSES]
-    profile["macs_baseline"] = {"s_per_mac": sum(s["median_s"] for s in mac_rows)
+    profile["statistic"] = statistic
+    profile["macs_baseline"] = {"s_per_mac": sum(t_of(s) for s in mac_rows)
                                 / max(1, sum(s["counts"]["macs"] for s in mac_rows)),
                                 "samples": len(mac_rows),
                                 "note": "Σ time / Σ MACs over the conv and linear micro-benchmarks"}

@@ -244,7 +244,8 @@ def _layer_rows(p: Prepared, lt: LayerTimer) -> list:
         s = lt.samples[n.id]
         q1, med, q3 = quartiles(s)
         rows.append({"name": n.id, "op": n.op, "macs": node_counts(n, p.batch)["macs"], "measured_ms": med * 1e3,
-                     "hooked_ms": med * 1e3, "iqr_ms": (q3 - q1) * 1e3, "min_ms": min(s) * 1e3, "repeats": len(s),
+                     "hooked_ms": med * 1e3, "iqr_ms": (q3 - q1) * 1e3, "q1_ms": q1 * 1e3, "min_ms": min(s) * 1e3,
+                     "repeats": len(s),
                      "noisy": len(s) < 3 or (q3 - q1) > NOISY_REL_IQR_LAYER * med,
                      "predicted_ms": None, "error_pct": None})
     return rows

@@ -56,10 +56,10 @@ class _Net:
 def network(seed: int, max_resolution: int | None = None) -> tuple:
     """(layers, input shape) of one random synthetic CNN."""
     rng = random.Random(seed)
-    res = rng.choice([64, 96, 112, 128, 160, 192, 224, 256])
+    res = rng.choice([64, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448])
     if max_resolution:
         res = min(res, max_resolution)
-    c = _ch(rng, 16, 64)
+    c = _ch(rng, 16, 64) if res <= 256 else _ch(rng, 8, 32)  # large images (activations beyond the cache), thin
     act = rng.choice(ACTS)
     net = _Net(rng)
     net.add(*_cba(c, act, k=rng.choice([3, 3, 5, 7]), s=2))
@@ -70,7 +70,7 @@ def network(seed: int, max_resolution: int | None = None) -> tuple:
     h = res // (4 if net.layers[-1].get("max_pool2d") else 2)
     stages = rng.randint(3, 5)
     for st in range(stages):
-        cout = min(1024, int(c * rng.uniform(1.3, 2.2)))
+        cout = min(1024 if res <= 256 else 192, int(c * rng.uniform(1.3, 2.2)))
         blocks = rng.randint(1, 3)
         for b in range(blocks):
             s = 2 if (b == 0 and st > 0 and h > 4) else 1
@@ -167,12 +167,20 @@ def _block(net, rng, kind, cin, cout, s, act) -> int:
     return c
 
 
+MAX_MACS = 2.5e9  # keep each network's forward pass short (a second of calibration at most)
+
+
 def graph(seed: int, max_resolution: int | None = None):
-    """The graph IR of synthetic network ``seed``."""
+    """The graph IR of synthetic network ``seed`` (redrawn, deterministically, while it is too heavy)."""
     import json
 
+    from ..analysis.engine import analyze_graph
     from ..language import build_graph, load_spec
 
-    layers, shape = network(seed, max_resolution)
-    spec = {"name": f"synthetic{seed}", "input": shape, "layers": layers}
-    return build_graph(load_spec(f"<synthetic network {seed}>", text=json.dumps(spec)))
+    for attempt in range(20):
+        layers, shape = network(seed + 1_000_003 * attempt, max_resolution)
+        spec = {"name": f"synthetic{seed}", "input": shape, "layers": layers}
+        g = build_graph(load_spec(f"<synthetic network {seed}>", text=json.dumps(spec)))
+        if analyze_graph(g).totals["macs"] <= MAX_MACS:
+            break
+    return g
