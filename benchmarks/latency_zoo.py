@@ -4,10 +4,11 @@
 
 1. ``archcost calibrate`` N times, each a separate process with its own seed (synthetic
    micro-benchmarks and synthetic networks only: the calibration never sees a zoo model);
-2. ``archcost profile --zoo --per-layer`` once: every zoo model at batch 1, float32, fixed
-   threads, interleaved within memory-sized chunks, resumable (rerun to continue);
-3. variants the calibration never saw either: other resolutions and widths;
-4. predictions of every model with every calibration run's profile (pure Python), against the
+2. every zoo model at batch 1, float32, fixed threads, per layer too, with the variants the
+   calibration never saw either (other resolutions and widths) each next to its zoo model:
+   one resumable run (``archcost.measure.zoo.run_zoo``, what ``archcost profile --zoo`` runs),
+   interleaved within memory-sized chunks, so a variant and its model share the machine's state;
+3. predictions of every model with every calibration run's profile (pure Python), against the
    same measurements: median |error|, share within ±10% / ±20%, Spearman(predicted, measured),
    next to the MACs-only baseline (one ms-per-MAC constant fitted to the same synthetic
    benchmarks) and Spearman(MACs, measured); per op class, where the time goes and the error.
@@ -100,33 +101,36 @@ def main():
                + (["--quick"] if a.quick else []), log)
         profiles.append(load_profile(str(path)))
 
-    # 2. the zoo (resumable: rerun the script to continue an interrupted run)
+    # 2. the zoo and the variants in one run (resumable: rerun the script to continue an interrupted run).
+    # Each variant sits next to its zoo model, so the two are measured interleaved in the same chunk: the
+    # machine's speed drifts by 10-30% over minutes, and a variant measured in another phase would show it.
     stem = str(ROOT / Z.default_stem("cpu", a.threads, 1, "float32"))
     if a.family:
         stem += f"-{a.family}"
-    zoo_args = py + ["profile", "--zoo", "--threads", str(a.threads), "--repeat", str(a.repeat), "--out", stem,
-                     "--device-profile", str(cal_dir / f"cpu-{a.threads}t-run1-{today}.json"), "--format", "markdown"]
-    if not a.no_per_layer:
-        zoo_args.append("--per-layer")
-    if a.family:
-        zoo_args += ["--family", a.family]
-    sh(zoo_args + [], log)
-    results = Z.read_log(Path(stem + ".partial.jsonl"))
-
-    # 3. variants
+    zoo_jobs = Z.zoo_jobs(a.family)
+    variant_jobs = [Z.Job(s, input=i, overrides=o) for s, i, o in (VARIANTS[:2] if a.quick else VARIANTS)]
+    jobs = []
+    for j in zoo_jobs:
+        jobs.append(j)
+        jobs += [v for v in variant_jobs if v.spec == j.spec]
+    jobs += [v for v in variant_jobs if v not in jobs]
     t0 = time.perf_counter()
-    jobs = [Z.Job(s, input=i, overrides=o) for s, i, o in (VARIANTS[:2] if a.quick else VARIANTS)]
-    vstem = stem.replace("latency-cpu", "latency-cpu-variants") + ("-quick" if a.quick else "")
-    variants = Z.run_zoo(jobs, log=vstem + ".partial.jsonl", threads=a.threads, repeat=a.repeat,
-                         progress=lambda d, t, n: print(f"  variants {d}/{t} {n[-70:]}", flush=True))
-    log.append({"command": f"variants ({len(jobs)} models)", "seconds": round(time.perf_counter() - t0, 1)})
+    everything = Z.run_zoo(jobs, log=stem + ".partial.jsonl", threads=a.threads, repeat=a.repeat,
+                           per_layer=not a.no_per_layer,
+                           progress=lambda d, t, n: print(f"  measured {d}/{t} {n[-90:]}", flush=True))
+    log.append({"command": f"measure {len(zoo_jobs)} zoo models and {len(variant_jobs)} variants "
+                           f"({'with' if not a.no_per_layer else 'without'} per-layer times, {a.repeat} rounds)",
+                "seconds": round(time.perf_counter() - t0, 1)})
+    zoo_labels = {j.label for j in zoo_jobs}
+    results = [r for r in everything if r["label"] in zoo_labels]
+    variants = [r for r in everything if r["label"] not in zoo_labels]
     load["end"] = load_average()
 
     # 4. predictions with every calibration, against the same measurements
     runs = []
     for prof in profiles:
         rep = Z.build_report(results, prof, include_layers=True)
-        vrep = Z.build_report(variants, prof)
+        vrep = Z.build_report(variants, prof) if variants else {"summary": {}, "models": []}
         wall = summarize([{**m, "measured_ms": {**m["measured_ms"], "median": m["measured_ms"]["wall_median"]}}
                           for m in rep["models"]])
         runs.append({"profile": prof.name, "duration_s": prof.data.get("duration_s"),

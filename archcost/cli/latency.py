@@ -197,6 +197,7 @@ def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_laye
                                                                           note=note[-60:]))
     report = Z.build_report(results, prof)
     js, md = Z.write_report(report, stem)
+    title = f"zoo latency on {info['device']} ({info['device_name']}), {info['threads']} thread(s), batch {batch}, {dtype}"
     if format == Format.json:
         import json
 
@@ -204,12 +205,7 @@ def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_laye
     elif format == Format.markdown:
         out(open(md, encoding="utf-8").read())
     else:
-        from rich.console import Console
-
-        from ..report.latency import models_table
-
-        Console().print(models_table(report["models"], report["summary"],
-                                     f"zoo latency on {info['device']} ({info['device_name']}), {info['threads']} thread(s)"))
+        _print_many(report["models"], format, title)
     sys.stderr.write(f"wrote {js} and {md} (resume log {log})\n")
 
 

@@ -14,7 +14,6 @@ table`` names them.
 from __future__ import annotations
 
 import datetime as _dt
-import statistics
 import time
 from dataclasses import dataclass, field
 
@@ -293,6 +292,3 @@ def profile(spec, *, input=None, overrides=None, batch=1, dtype="float32", devic
         add_prediction(res, p, device_profile)
     return res
 
-
-def median_of(xs):
-    return statistics.median(xs) if xs else None

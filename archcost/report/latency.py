@@ -22,11 +22,12 @@ def ms(x, noisy: bool = False) -> str:
 
 
 def _sig(x: float, digits: int) -> str:
+    """``digits`` significant digits; large numbers in full with thousands separators."""
     if x == 0:
         return "0"
     if abs(x) >= 10 ** digits:
         return f"{x:,.0f}"
-    return f"{x:.{digits}g}" if abs(x) >= 1 else f"{x:.{digits}g}"
+    return f"{x:.{digits}g}"
 
 
 def pct(x, noisy: bool = False) -> str:
