@@ -57,7 +57,7 @@ def sh(args, log):
     print("$", " ".join(args), flush=True)
     subprocess.run(args, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     dt_s = time.perf_counter() - t0
-    log.append({"command": " ".join(args[2:]), "seconds": round(dt_s, 1)})
+    log.append({"command": " ".join(args[2:]).replace(str(ROOT) + "/", ""), "seconds": round(dt_s, 1)})
     return dt_s
 
 
@@ -251,6 +251,14 @@ def markdown(ref, ms, pct) -> str:
                  f"{_r((min(m['error_pct_runs']), max(m['error_pct_runs'])), '{:+.0f}')}% | {pct(m['macs_baseline_error_pct'])} |")
     L += ["", "## Steps", ""] + [f"- `{s['command']}`: {s['seconds'] / 60:.1f} min" for s in ref["steps"]]
     return "\n".join(L) + "\n"
+
+
+def rewrite(path: str):
+    """Re-render the Markdown of an existing reference JSON (after a change to the layout only)."""
+    from archcost.report.latency import ms, pct
+
+    ref = json.loads(Path(path).read_text())
+    Path(path).with_suffix(".md").write_text(markdown(ref, ms, pct))
 
 
 if __name__ == "__main__":
