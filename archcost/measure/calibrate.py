@@ -279,26 +279,19 @@ def build(items: list, *, batch: int, torch_device, torch_dtype, cuda: bool) -> 
     return benches
 
 
-def _copy_benches(torch_device, torch_dtype, cuda, sizes):
+def _bandwidth_benches(torch_device, torch_dtype, cuda, sizes, kind: str):
+    """(bytes moved, Block) per buffer size: ``copy`` (read + write: ``dst.copy_(src)``) or ``read`` (``src.sum()``)."""
     import torch
 
     out = []
     elem = torch.empty((), dtype=torch_dtype).element_size()
     for size in [64] + sizes:
         src = torch.empty(max(1, size // elem), device=torch_device, dtype=torch_dtype).uniform_(-1, 1)
-        dst = torch.empty_like(src)
-        out.append((2 * size, Block(lambda d=dst, s=src: d.copy_(s), cuda=cuda)))
-    return out
-
-
-def _read_benches(torch_device, torch_dtype, cuda, sizes):
-    import torch
-
-    out = []
-    elem = torch.empty((), dtype=torch_dtype).element_size()
-    for size in [64] + sizes:
-        src = torch.empty(max(1, size // elem), device=torch_device, dtype=torch_dtype).uniform_(-1, 1)
-        out.append((size, Block(lambda s=src: s.sum(), cuda=cuda)))
+        if kind == "copy":
+            dst = torch.empty_like(src)
+            out.append((2 * size, Block(lambda d=dst, s=src: d.copy_(s), cuda=cuda)))
+        else:
+            out.append((size, Block(lambda s=src: s.sum(), cuda=cuda)))
     return out
 
 
@@ -362,8 +355,8 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
         report("building benchmarks", len(items), len(items))
 
         # 1. bandwidth: copies (read + write) and sums (read only), from 64 B (the call alone) to 256 MiB
-        copies = _copy_benches(tdev, tdtype, cuda, sizes)
-        reads = _read_benches(tdev, tdtype, cuda, sizes)
+        copies = _bandwidth_benches(tdev, tdtype, cuda, sizes, "copy")
+        reads = _bandwidth_benches(tdev, tdtype, cuda, sizes, "read")
         for _, b in copies + reads:
             b.fn()
             b.size_to(0.002)
