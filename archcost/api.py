@@ -55,16 +55,23 @@ def build(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None =
 
 
 def analyze(spec: Union[str, Spec, Graph], *, input=None, convention: str = "default", dtype: str = "float32",
-            batch: int = 1, overrides: dict | None = None) -> Analysis:
+            batch: int = 1, overrides: dict | None = None, device_profile=None) -> Analysis:
     """Analyse a spec analytically (no torch): per-layer rows and totals.
 
     ``spec`` is a zoo name (``"mobilenetv2"``), an alias (``"mobilenet_v2"``), a
     path to a YAML file, a loaded :class:`Spec` or a :class:`Graph`.  ``input``
     overrides the spec's input shape (without batch), e.g. ``(3, 160, 160)``.
+    ``device_profile`` (a saved profile's name, a path, or a loaded profile; see
+    ``archcost calibrate``) adds a ``predicted_ms`` column and ``totals["predicted_ms"]``.
     """
     graph = build(spec, input=input, overrides=overrides)
     meta = dict(graph.meta)
-    return analyze_graph(graph, convention=convention, dtype=dtype, batch=batch, meta=meta)
+    a = analyze_graph(graph, convention=convention, dtype=dtype, batch=batch, meta=meta)
+    if device_profile is not None:
+        from .analysis.latency import add_predictions
+
+        add_predictions(a, device_profile)
+    return a
 
 
 def compare_conventions(spec: Union[str, Spec, Graph], *, input=None, batch: int = 1, overrides: dict | None = None,

@@ -27,6 +27,10 @@ CASES = [
     (["plot", "accuracy-vs-macs", "resnet18", "--png", "reports/never.png"], "kaleido", "plot"),
     (["report", "lenet5", "-o", "reports/never.html"], "plotly", "plot"),
     (["report", "lenet5", "-o", "reports/never.html"], "pandas", "plot"),
+    (["profile", "lenet5"], "torch", "torch"),
+    (["profile", "--zoo", "--compare"], "torch", "torch"),
+    (["calibrate"], "torch", "torch"),
+    (["calibrate", "--device", "cuda"], "torch", "torch"),
 ]
 
 

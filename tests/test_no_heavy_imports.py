@@ -49,6 +49,12 @@ for args in (["check", "specs/homework/inception_5x5.answers.yaml", "-f", "json"
               "--compare", "depthwise-separable"]):
     res = CliRunner().invoke(app, args)
     assert res.exit_code in (0, 1), (args, res.output)
+res = CliRunner().invoke(app, ["table", "mobilenetv2", "--device-profile", sys.argv[1], "--format", "json"])
+assert res.exit_code == 0 and '"predicted_ms"' in res.output, res.output
+res = CliRunner().invoke(app, ["table", "mobilenetv2", "--device-profile", sys.argv[1], "--depth", "1"])
+assert res.exit_code == 0, res.output
+archcost.analyze("lenet5", device_profile=sys.argv[1])
+import archcost.measure.results
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """ % (HEAVY,)
 
@@ -56,5 +62,11 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 def test_analytic_path_imports_no_heavy_modules():
     root = __import__("pathlib").Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, cwd=root)
+def test_analytic_path_imports_no_heavy_modules(tmp_path):
+    from latency_util import toy_profile
+
+    prof = tmp_path / "profile.json"  # the prediction path (table --device-profile FILE) is torch-free too
+    prof.write_text(json.dumps(toy_profile()))
+    out = subprocess.run([sys.executable, "-c", CODE, str(prof)], capture_output=True, text=True, check=True)
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == [], f"analytic path imported {loaded}"

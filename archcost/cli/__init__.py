@@ -12,6 +12,7 @@ from ._app import Format, app, fail, overrides, out  # noqa: F401
 from . import core  # noqa: F401,E402  (table, zoo, ops)
 from . import conventions  # noqa: F401,E402  (conventions)
 from . import homework  # noqa: F401,E402  (check, explain, calc)
+from . import latency  # noqa: F401,E402  (profile, calibrate)
 from . import memory  # noqa: F401,E402  (memory)
 from . import plots  # noqa: F401,E402  (plot, compare, report)
 

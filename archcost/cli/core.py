@@ -22,6 +22,7 @@ def table(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="lower to torch and check shapes, params and MACs against torch and fvcore")] = False,
     receptive_field: Annotated[bool, typer.Option("--receptive-field", help="add receptive-field columns: rf (size), rf_stride, rf_offset (H×W, input pixels)")] = False,
+    device_profile: Annotated[Optional[str], typer.Option("--device-profile", help="add predicted_ms per layer from a device profile (name or file; see `archcost calibrate`)")] = None,
 ):
     """Per-layer shapes, params, MACs, FLOPs and memory of a network."""
     from ..api import analyze, build
@@ -42,7 +43,8 @@ def table(
             if verify:
                 _verify(build(spec, input=input, overrides=sets), batch)
             return
-        a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets)
+        a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets,
+                    device_profile=device_profile)
         if receptive_field:
             from ..analysis.receptive import add_receptive_field_columns
 

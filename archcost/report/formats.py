@@ -71,6 +71,9 @@ def header_lines(analysis) -> list:
         f"total: {t['params']:,} params, {t['macs']:,} MACs, {t['flops']:,} FLOPs, "
         f"weights {units.nbytes(t['weight_bytes'])}, peak activations {units.nbytes(t['peak_activation_bytes'])}",
     ]
+    if t.get("predicted_ms") is not None:
+        lines.append(f"predicted latency: {t['predicted_ms']:.4g} ms per forward pass (device profile "
+                     f"{analysis.meta.get('device_profile', '?')})")
     paper, acc = analysis.meta.get("paper"), analysis.meta.get("accuracy")
     if paper:
         where = paper.get("arxiv") and f"arXiv {paper['arxiv']}" or paper.get("venue") or ""

@@ -1,0 +1,426 @@
+"""Latency prediction from a device profile, in pure Python (no torch, no numpy).
+
+A *device profile* (written by ``archcost calibrate``, see :mod:`archcost.measure.calibrate`)
+holds, for one device, thread count, dtype and torch version:
+
+- ``bandwidth``: a copy benchmark's seconds per byte moved, at working sets from a few KiB
+  (in cache) to hundreds of MiB (main memory);
+- ``classes``: per op class, a fitted cost model ``time = Σ coefficient × feature`` over a
+  few counts of the layer (MACs, elements in, out, weights, im2col volume, window work,
+  or the time a copy of its bytes would take) — fitted by non-negative least squares on
+  synthetic micro-benchmarks only;
+- ``overhead``: the framework's cost per node inside a lowered model and per forward call.
+
+Prediction per node (a roofline with a per-op overhead)::
+
+    t = one + max(compute, memory) + node   compute = Σ coef × feature (the class's fitted model)
+                                            memory  = weight bytes × read s/B at the model's working set
+                                                    + activation bytes × s/B at the layer's working set
+                                            node    = the model's own cost per node (its loop)
+                                                    + output bytes × the cost of freeing a byte
+
+``memory`` is the part the micro-benchmarks cannot see: inside a model, a layer's weights
+were last touched a whole forward pass ago, so they come from wherever the model's working
+set (all weights + all activations) fits — cache for a tiny model, main memory for VGG.
+Element-wise classes (norms, activations, adds, pooling, concat) are fitted against the
+copy curve itself, so their time already is their memory time.
+
+Rows get ``predicted_ms``; totals get their sum plus the per-call overhead (``forward_s``, µs).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from math import prod
+from pathlib import Path
+
+from ..errors import SpecError
+
+PROFILE_FORMAT = "archcost-device-profile"
+PROFILE_VERSION = 1
+
+# feature names of each fitted class (the order is the order of the fitted coefficients)
+CONV_TERMS = ("one", "macs", "in", "out", "weights", "im2col")
+GEMM_TERMS = ("one", "macs", "in", "out", "weights")
+ELTWISE_TERMS = ("one", "in", "out", "io")
+POOL_TERMS = ("one", "in", "out", "window", "io")
+
+VIEW_OPS = {"flatten", "identity", "dropout", "slice"}
+ACT_OPS = {"relu", "relu6", "leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh", "softmax"}
+NORM_OPS = {"batchnorm1d", "batchnorm2d", "layernorm", "groupnorm", "instancenorm1d", "instancenorm2d"}
+# op -> class for everything that is not a convolution or linear layer
+OP_CLASS = {
+    **{op: "view" for op in VIEW_OPS},
+    **{op: op for op in ACT_OPS},
+    "batchnorm1d": "batchnorm", "batchnorm2d": "batchnorm",
+    "layernorm": "layernorm", "groupnorm": "groupnorm", "instancenorm1d": "instancenorm", "instancenorm2d": "instancenorm",
+    "add": "add", "multiply": "multiply", "scale": "scale", "concat": "concat", "channel_shuffle": "channel_shuffle",
+    "zeropad1d": "zeropad", "zeropad2d": "zeropad",
+    "max_pool1d": "max_pool", "max_pool2d": "max_pool", "avg_pool1d": "avg_pool", "avg_pool2d": "avg_pool",
+    "adaptive_avg_pool1d": "adaptive_avg_pool", "adaptive_avg_pool2d": "adaptive_avg_pool",
+    "global_avg_pool1d": "adaptive_avg_pool", "global_avg_pool2d": "adaptive_avg_pool",
+    "adaptive_max_pool1d": "adaptive_max_pool", "adaptive_max_pool2d": "adaptive_max_pool",
+    "local_response_norm": "local_response_norm",
+}
+POOL_CLASSES = {"max_pool", "avg_pool", "local_response_norm"}
+COMPUTE_CLASSES = {"conv", "conv1x1", "depthwise", "grouped", "linear"}
+FALLBACK = "eltwise"  # an op the profile has no class for costs what copying its bytes costs
+
+
+def terms_of(cls: str) -> tuple:
+    if cls in ("conv", "grouped"):
+        return CONV_TERMS
+    if cls in COMPUTE_CLASSES:
+        return GEMM_TERMS
+    if cls in POOL_CLASSES:
+        return POOL_TERMS
+    if cls == "view":
+        return ("one",)
+    return ELTWISE_TERMS
+
+
+def node_class(node) -> str:
+    """The cost class of a graph node: conv, conv1x1, depthwise, grouped, linear, or per op (relu, batchnorm, ...)."""
+    op = node.op
+    if op in ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"):
+        a = node.attrs
+        g, cin = a["groups"], a["in_channels"]
+        if g > 1 and g == cin:
+            return "depthwise"
+        if g > 1:
+            return "grouped"
+        pointwise = all(k == 1 for k in a["kernel_size"]) and all(s == 1 for s in a["stride"]) and \
+            all(lo == 0 and hi == 0 for lo, hi in a.get("pads", ())) and not op.startswith("conv_transpose")
+        return "conv1x1" if pointwise else "conv"
+    if op == "linear":
+        return "linear"
+    return OP_CLASS.get(op, FALLBACK)
+
+
+def node_counts(node, batch: int) -> dict:
+    """Counts of one node at ``batch`` that the cost models use (elements, not bytes)."""
+    in_elems = batch * sum(prod(s) for s in node.in_shapes)
+    out_elems = batch * prod(node.out_shape)
+    c = {"in": in_elems, "out": out_elems, "weights": 0, "macs": 0, "im2col": 0, "window": 0}
+    op, a = node.op, node.attrs
+    if op.startswith("conv"):
+        k = prod(a["kernel_size"])
+        cin_g = a["in_channels"] // a["groups"]
+        cout = a["out_channels"]
+        c["weights"] = cout * cin_g * k + (cout if a["bias"] else 0)
+        if op.startswith("conv_transpose"):
+            c["macs"] = in_elems * (cout // a["groups"]) * k
+            c["im2col"] = c["macs"] // max(1, cout // a["groups"])
+        else:
+            positions = out_elems // cout
+            c["macs"] = out_elems * cin_g * k
+            c["im2col"] = positions * a["in_channels"] * k  # the unfolded input a GEMM-based conv builds
+    elif op == "linear":
+        f_in = node.in_shapes[0][-1]
+        c["weights"] = a["out_features"] * f_in + (a["out_features"] if a["bias"] else 0)
+        c["macs"] = in_elems * a["out_features"]
+    elif op.startswith("batchnorm") or op in ("layernorm", "groupnorm") or op.startswith("instancenorm"):
+        c["weights"] = 4 * node.in_shapes[0][0] if op.startswith("batchnorm") else 0
+    elif op.startswith(("max_pool", "avg_pool")):
+        c["window"] = out_elems * prod(a["kernel_size"])
+    elif op == "local_response_norm":
+        c["window"] = in_elems * a["size"]
+    return c
+
+
+class Bandwidth:
+    """Seconds per byte moved as a function of working-set bytes (log-log interpolation of the copy benchmark)."""
+
+    def __init__(self, ws_bytes: list, s_per_byte: list):
+        pts = sorted(zip(ws_bytes, s_per_byte))
+        self.x = [math.log(max(w, 1.0)) for w, _ in pts]
+        self.y = [math.log(max(s, 1e-18)) for _, s in pts]
+
+    def __call__(self, ws: float) -> float:
+        x, y = self.x, self.y
+        lw = math.log(max(ws, 1.0))
+        if lw <= x[0]:
+            return math.exp(y[0])
+        if lw >= x[-1]:
+            return math.exp(y[-1])
+        lo, hi = 0, len(x) - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if x[mid] <= lw:
+                lo = mid
+            else:
+                hi = mid
+        f = (lw - x[lo]) / (x[hi] - x[lo]) if x[hi] > x[lo] else 0.0
+        return math.exp(y[lo] + f * (y[hi] - y[lo]))
+
+    @property
+    def main_memory(self) -> float:
+        """s/B at the largest working set measured (main memory)."""
+        return math.exp(self.y[-1])
+
+
+def features(cls: str, counts: dict, elem_bytes: int, bw: Bandwidth) -> dict:
+    """The feature values of a node for its class's cost model (``one`` = 1, counts, ``io`` in seconds)."""
+    io_bytes = (counts["in"] + counts["out"]) * elem_bytes
+    f = {"one": 1.0, "macs": counts["macs"], "in": counts["in"], "out": counts["out"], "weights": counts["weights"],
+         "im2col": counts["im2col"], "window": counts["window"], "io": io_bytes * bw(io_bytes)}
+    return {t: float(f[t]) for t in terms_of(cls)}
+
+
+class DeviceProfile:
+    """A loaded, validated device profile (see the module docstring and the README's "Latency")."""
+
+    def __init__(self, data: dict, source: str = "<profile>"):
+        self.data = data
+        self.source = source
+        _validate(data, source)
+        self.name = data["name"]
+        self.dtype = data["dtype"]
+        bw = data["bandwidth"]
+        self.bandwidth = Bandwidth(bw["ws_bytes"], bw["s_per_byte"])
+        self.read_bandwidth = Bandwidth(bw.get("read_ws_bytes", bw["ws_bytes"]),
+                                        bw.get("read_s_per_byte", bw["s_per_byte"]))
+        self.classes = {k: dict(v["terms"]) for k, v in data["classes"].items()}
+        ov = data["overhead"]
+        self.node_s = float(ov["node_s"])
+        self.free_s_per_byte = float(ov.get("free_s_per_byte", 0.0))
+        self.forward_s = float(ov["forward_s"])
+        self.memory_roof = data.get("memory_roof", True)
+
+    def __repr__(self) -> str:
+        return f"DeviceProfile({self.name!r}, {self.data['device_name']!r}, {self.data['threads']} threads)"
+
+    def class_terms(self, cls: str) -> tuple:
+        """(class actually used, its coefficients): unknown classes fall back to the copy-like ``eltwise``."""
+        if cls in self.classes:
+            return cls, self.classes[cls]
+        if cls in COMPUTE_CLASSES and "conv" in self.classes:
+            return "conv", self.classes["conv"]
+        return FALLBACK, self.classes.get(FALLBACK, {"one": 0.0, "io": 1.0})
+
+    def node_seconds(self, node, batch: int, elem_bytes: int, model_ws: float) -> tuple:
+        """(seconds, class used) of one node as a per-layer profiler sees it, inside a model whose
+        working set is ``model_ws`` bytes (the model's own per-node cost, ``node_s``, comes on top)."""
+        return self.seconds(node_class(node), node_counts(node, batch), elem_bytes, model_ws)
+
+    def seconds(self, cls: str, counts: dict, elem_bytes: int, model_ws: float) -> tuple:
+        """(seconds, class used) for a node of class ``cls`` with ``counts`` (see :func:`node_counts`)."""
+        cls, coefs = self.class_terms(cls)
+        f = features(cls, counts, elem_bytes, self.bandwidth)
+        one = coefs.get("one", 0.0)
+        compute = sum(coefs.get(t, 0.0) * v for t, v in f.items() if t != "one")
+        if self.memory_roof and cls in COMPUTE_CLASSES:
+            act = (counts["in"] + counts["out"]) * elem_bytes
+            memory = counts["weights"] * elem_bytes * self.read_bandwidth(model_ws) + act * self.bandwidth(act)
+            compute = max(compute, memory)
+        return one + compute, cls
+
+
+def _validate(d, source):
+    def bad(msg, key=None, fix="re-run `archcost calibrate`, or give the path of a profile it wrote."):
+        raise SpecError(f"device profile: {msg}", file=source, line=_line_of(source, key) if key else 1, fix=fix)
+
+    if not isinstance(d, dict):
+        bad("the file must hold a JSON object")
+    if d.get("format") != PROFILE_FORMAT:
+        bad(f"'format' must be {PROFILE_FORMAT!r} (this is not a device profile)", "format")
+    if d.get("version") != PROFILE_VERSION:
+        bad(f"'version' {d.get('version')!r} is not supported (this archcost reads version {PROFILE_VERSION})", "version")
+    for key, kind in (("name", str), ("device", str), ("device_name", str), ("dtype", str), ("threads", int),
+                      ("bandwidth", dict), ("classes", dict), ("overhead", dict)):
+        if not isinstance(d.get(key), kind) or isinstance(d.get(key), bool):
+            bad(f"'{key}' is missing or not a {kind.__name__}", key if key in d else None)
+    bw = d["bandwidth"]
+    ws, spb = bw.get("ws_bytes"), bw.get("s_per_byte")
+    if not (isinstance(ws, list) and isinstance(spb, list) and len(ws) == len(spb) >= 1
+            and all(_num(x) and x > 0 for x in ws + spb)):
+        bad("'bandwidth' needs equal-length lists 'ws_bytes' and 's_per_byte' of positive numbers", "bandwidth")
+    for cls, v in d["classes"].items():
+        terms = v.get("terms") if isinstance(v, dict) else None
+        if not isinstance(terms, dict) or not all(_num(x) and x >= 0 for x in terms.values()):
+            bad(f"class '{cls}' needs 'terms': an object of non-negative numbers", cls)
+        unknown = set(terms) - set(terms_of(cls))
+        if unknown:
+            bad(f"class '{cls}' has unknown terms {sorted(unknown)} (expected {list(terms_of(cls))})", cls)
+    for key in ("node_s", "forward_s"):
+        if not _num(d["overhead"].get(key)):
+            bad(f"'overhead.{key}' must be a number", key if key in d["overhead"] else "overhead")
+
+
+def _num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _line_of(source: str, key) -> int | None:
+    """The first line of ``source`` that mentions ``"key"`` (JSON gives no positions for keys)."""
+    if key is None:
+        return None
+    try:
+        with open(source, encoding="utf-8", errors="replace") as f:
+            for i, line in enumerate(f, 1):
+                if f'"{key}"' in line:
+                    return i
+    except OSError:
+        pass
+    return None
+
+
+# --- where profiles live ---------------------------------------------------------------------
+
+def profiles_dir() -> Path:
+    """``$ARCHCOST_CACHE_DIR/profiles`` if set, else the user cache directory (platformdirs) + ``profiles``."""
+    base = os.environ.get("ARCHCOST_CACHE_DIR")
+    if not base:
+        import platformdirs  # lazily: only a named profile needs it
+
+        base = platformdirs.user_cache_dir("archcost")
+    return Path(base) / "profiles"
+
+
+def list_profiles() -> list:
+    """Saved profiles, newest first: [(stem, path)]."""
+    d = profiles_dir()
+    if not d.is_dir():
+        return []
+    files = sorted(d.glob("*.json"), key=lambda p: p.name, reverse=True)  # names end in a sortable timestamp
+    return [(p.stem, p) for p in files]
+
+
+def resolve_profile(name_or_path: str) -> Path:
+    """A profile file: an existing path, else the newest saved profile whose name is or starts with NAME."""
+    p = Path(name_or_path).expanduser()
+    if p.suffix == ".json" or os.sep in name_or_path or p.is_file():
+        if not p.is_file():
+            raise SpecError(f"device profile file '{name_or_path}' does not exist",
+                            fix="give the path `archcost calibrate --out` wrote, or a saved profile's name "
+                                "(`archcost calibrate --list`).")
+        return p
+    saved = list_profiles()
+    for stem, path in saved:
+        if stem == name_or_path or stem.startswith(name_or_path + "-"):
+            return path
+    names = ", ".join(stem for stem, _ in saved[:5]) or "none yet"
+    raise SpecError(f"no saved device profile named '{name_or_path}' in {profiles_dir()}",
+                    fix=f"run `archcost calibrate` first, or use one of: {names}.")
+
+
+def load_profile(name_or_path) -> DeviceProfile:
+    """Load and validate a device profile: a :class:`DeviceProfile`, a dict, a path, or a saved name."""
+    if isinstance(name_or_path, DeviceProfile):
+        return name_or_path
+    if isinstance(name_or_path, dict):
+        return DeviceProfile(name_or_path)
+    path = resolve_profile(str(name_or_path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(f"cannot read device profile: {err}", file=str(path), fix="check the file.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SpecError(f"device profile is not valid JSON: {err.msg} (column {err.colno})", file=str(path),
+                        line=err.lineno, fix="re-run `archcost calibrate` to write a fresh profile.") from None
+    return DeviceProfile(data, str(path))
+
+
+# --- prediction ----------------------------------------------------------------------------------
+
+ELEM_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+
+
+def model_working_set(graph, batch: int, elem_bytes: int) -> float:
+    """Bytes one forward pass touches: every weight and buffer, and every non-view output."""
+    from ..ops import OPS
+
+    total = 0
+    for n in graph.nodes:
+        op = OPS[n.op]
+        p = op.params(n.attrs, list(n.in_shapes))
+        total += (p.weight + p.bias + p.buffers) * elem_bytes
+        if not op.view:
+            total += batch * prod(n.out_shape) * elem_bytes
+    return float(total)
+
+
+def predict_graph(graph, profile, *, batch: int = 1, dtype: str = "float32") -> tuple:
+    """Predicted seconds per node (graph order), the per-node classes, and the whole forward pass.
+
+    Each node's time is what it costs inside the model: its own work as a per-layer profiler
+    sees it, plus the model's cost around it (the forward loop: ``overhead.node_s``; freeing its
+    output later: ``overhead.free_s_per_byte`` × output bytes).
+    The whole pass adds the per-call cost ``overhead.forward_s``.
+    """
+    prof = load_profile(profile)
+    if dtype != prof.dtype:
+        raise SpecError(f"device profile '{prof.name}' was calibrated for {prof.dtype}, not {dtype}",
+                        file=prof.source, fix=f"run `archcost calibrate --dtype {dtype}`, or predict for --dtype {prof.dtype}.")
+    eb = ELEM_BYTES[dtype]
+    ws = model_working_set(graph, batch, eb)
+    per_node, classes = [], []
+    for n in graph.nodes:
+        s, cls = prof.node_seconds(n, batch, eb, ws)
+        freed = 0.0 if cls == "view" else batch * prod(n.out_shape) * eb * prof.free_s_per_byte
+        per_node.append(max(0.0, s + prof.node_s + freed))
+        classes.append(cls)
+    return per_node, classes, sum(per_node) + prof.forward_s
+
+
+def add_predictions(analysis, profile) -> "object":
+    """Add ``predicted_ms`` to every row of an (uncollapsed) Analysis and to its totals; returns it."""
+    prof = load_profile(profile)
+    per_node, _, total = predict_graph(analysis.graph, prof, batch=analysis.batch, dtype=analysis.dtype)
+    analysis.meta["device_profile"] = prof.name
+    rows = analysis.rows
+    if len(rows) != len(per_node) or any(r.name != n.id for r, n in zip(rows, analysis.graph.nodes)):
+        raise ValueError("add_predictions needs the analysis' own rows (predict before collapse)")
+    return analysis.add_column("predicted_ms", [s * 1e3 for s in per_node], total=total * 1e3, collapse="sum")
+
+
+def macs_baseline_ms(macs: int, profile) -> float:
+    """The MACs-only baseline: one ms-per-MAC constant from the same synthetic benchmarks."""
+    prof = load_profile(profile)
+    return macs * prof.data["macs_baseline"]["s_per_mac"] * 1e3
+
+
+# reference layers for a profile's summary: (what, layer, input shape, rate unit)
+REFERENCE_LAYERS = [
+    ("dense 3×3 conv 64→64 at 56×56", {"conv2d": {"out_channels": 64, "kernel_size": 3, "padding": 1}}, [64, 56, 56], "flops"),
+    ("dense 3×3 conv 256→256 at 14×14", {"conv2d": {"out_channels": 256, "kernel_size": 3, "padding": 1}}, [256, 14, 14], "flops"),
+    ("1×1 conv 256→64 at 56×56", {"conv2d": {"out_channels": 64, "kernel_size": 1}}, [256, 56, 56], "flops"),
+    ("depthwise 3×3 conv 144 at 56×56", {"conv2d": {"out_channels": 144, "kernel_size": 3, "padding": 1, "groups": 144}},
+     [144, 56, 56], "flops"),
+    ("grouped 3×3 conv 128→128, 32 groups, at 56×56",
+     {"conv2d": {"out_channels": 128, "kernel_size": 3, "padding": 1, "groups": 32}}, [128, 56, 56], "flops"),
+    ("linear 4096→4096 (batch 1)", {"linear": {"out_features": 4096}}, [4096], "bytes"),
+    ("batch-norm 64×112×112", {"batchnorm2d": {}}, [64, 112, 112], "bytes"),
+    ("relu 64×112×112", {"relu": {}}, [64, 112, 112], "bytes"),
+    ("max-pool 3×3/2 64×112×112", {"max_pool2d": {"kernel_size": 3, "stride": 2, "padding": 1}}, [64, 112, 112], "bytes"),
+    ("relu 16×8×8 (a tiny op: its cost is the call)", {"relu": {}}, [16, 8, 8], "bytes"),
+]
+
+
+def reference_rates(profile) -> list:
+    """What a profile predicts for a few reference layers (inside a model): time and achieved rate."""
+    import json as _json
+
+    from ..language import build_graph, load_spec
+
+    prof = load_profile(profile)
+    eb = ELEM_BYTES[prof.dtype]
+    out = []
+    for what, layer, shape, unit in REFERENCE_LAYERS:
+        spec = {"name": "reference", "input": shape, "layers": [layer]}
+        g = build_graph(load_spec("<reference>", text=_json.dumps(spec)))
+        n = g.nodes[-1]
+        secs, cls = prof.node_seconds(n, 1, eb, model_working_set(g, 1, eb) * 50)  # as if in a mid-sized model
+        secs = max(secs + prof.node_s, 1e-9)
+        c = node_counts(n, 1)
+        if unit == "flops":
+            rate = f"{2 * c['macs'] / secs / 1e9:.1f} GFLOP/s"
+        else:
+            moved = (c["in"] + c["out"] + c["weights"]) * eb
+            rate = f"{moved / secs / 1e9:.1f} GB/s"
+        out.append({"what": what, "class": cls, "predicted_ms": secs * 1e3, "rate": rate})
+    return out
