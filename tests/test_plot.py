@@ -16,7 +16,7 @@ import pytest
 import archcost
 from archcost.errors import SpecError
 from archcost.plot.data import accuracy_chart, layer_kind, layers_chart
-from archcost.report.latency import load_latency_report, supports_prediction
+from archcost.report.latency import load_latency_report
 from archcost.report.models import pareto_front
 
 pytest.importorskip("plotly")
@@ -199,44 +199,43 @@ def test_bad_latency_report_is_a_located_error(tmp_path, content, text):
     assert str(p) in str(e.value)
 
 
-def _fake_predicting_analyze(monkeypatch):
-    """Stand-in for issue 12's contract: analyze(..., device_profile=) adds totals["predicted_ms"] and a
-    predicted_ms row column.  Here: 1 ms per GMAC plus 0.01 ms per layer, so the sums can be checked."""
-    import archcost.api
+@pytest.fixture
+def toy_profile_file(tmp_path):
+    from latency_util import toy_profile
 
-    real = archcost.api.analyze
-
-    def analyze(spec, *, device_profile=None, **kw):
-        a = real(spec, **kw)
-        if device_profile is not None:
-            vals = [r.macs / 1e9 + 0.01 for r in a.rows]
-            a.add_column("predicted_ms", vals, total=sum(vals))
-        return a
-
-    monkeypatch.setattr(archcost.api, "analyze", analyze)
+    p = tmp_path / "toy.json"
+    p.write_text(json.dumps(toy_profile()))
+    return str(p)
 
 
-def test_predicted_latency_path_against_the_contract(monkeypatch):
-    _fake_predicting_analyze(monkeypatch)
-    assert supports_prediction()
-    chart = accuracy_chart(["resnet50", "mobilenetv2"], metric="latency", device_profile="fake-cpu")
+def test_predicted_latency_plots_and_compare_use_the_real_predictor(toy_profile_file):
+    """accuracy-vs-latency, layers --metric predicted_ms and compare all show analyze(device_profile=)'s figures."""
+    chart = accuracy_chart(["resnet50", "mobilenetv2"], metric="latency", device_profile=toy_profile_file)
     by = {p.label: p for p in chart.points}
-    a = archcost.analyze("mobilenetv2")
-    assert by["mobilenetv2"].x == pytest.approx(a.totals["macs"] / 1e9 + 0.01 * a.totals["layers"])
-    assert "predicted from device profile fake-cpu" in chart.x_title
-    lc = layers_chart("mobilenetv2", metric="predicted_ms", depth=1, device_profile="fake-cpu")
-    assert sum(sum(v) for v in lc.values["predicted_ms"].values()) == pytest.approx(by["mobilenetv2"].x)
+    for name in ("resnet50", "mobilenetv2"):
+        want = archcost.analyze(name, device_profile=toy_profile_file).totals["predicted_ms"]
+        assert by[name].x == pytest.approx(want)
+    assert "predicted" in chart.x_title
+    lc = layers_chart("mobilenetv2", metric="predicted_ms", depth=1, device_profile=toy_profile_file)
+    rows = archcost.analyze("mobilenetv2", device_profile=toy_profile_file).rows
+    assert sum(sum(v) for v in lc.values["predicted_ms"].values()) == pytest.approx(
+        sum(r.extra["predicted_ms"] for r in rows))
     from archcost.report.compare import compare_rows
 
-    res = compare_rows(["resnet50", "mobilenetv2"], device_profile="fake-cpu")
+    res = compare_rows(["resnet50", "mobilenetv2"], device_profile=toy_profile_file)
     assert res["models"][1]["predicted_ms"] == pytest.approx(by["mobilenetv2"].x)
     assert res["models"][1]["ratios"]["predicted_ms"] == pytest.approx(by["mobilenetv2"].x / by["resnet50"].x)
 
 
-@pytest.mark.skipif(supports_prediction(), reason="this archcost predicts latency (the latency feature is merged)")
-def test_device_profile_before_the_latency_feature_is_a_clear_error():
-    with pytest.raises(SpecError, match="cannot predict latency yet"):
-        accuracy_chart(["resnet18"], metric="latency", device_profile="x")
+def test_measured_latency_from_the_committed_reference_report():
+    """The zoo report that `archcost profile --zoo` wrote is plotted as measured, model by model."""
+    from archcost.measure.results import load_latency
+
+    ref = Path(__file__).resolve().parent.parent / "reports" / "latency-cpu-reference.json"
+    chart = accuracy_chart(["resnet50", "mobilenetv2", "vgg16"], metric="latency", latency=str(ref))
+    measured = load_latency(str(ref))
+    assert {p.label: p.x for p in chart.points} == pytest.approx({n: measured[n] for n in ("resnet50", "mobilenetv2", "vgg16")})
+    assert "measured" in chart.x_title
 
 
 def test_predicted_ms_metric_needs_a_profile():

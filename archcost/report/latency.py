@@ -18,7 +18,6 @@ Pure Python.  Two sources, each named wherever a latency is shown:
 from __future__ import annotations
 
 import glob
-import inspect
 import json
 import os
 from dataclasses import dataclass, field
@@ -28,23 +27,12 @@ from ..errors import SpecError
 REPORT_GLOB = "latency-*.json"
 
 
-def supports_prediction() -> bool:
-    """Whether this archcost predicts latency (``analyze(..., device_profile=)`` exists)."""
-    from ..api import analyze
-
-    return "device_profile" in inspect.signature(analyze).parameters
-
-
 def analyze_maybe_predicted(name, *, device_profile=None, **kw):
     """``archcost.analyze(name, **kw)``, with ``predicted_ms`` when ``device_profile`` is given."""
     from ..api import analyze
 
     if device_profile is None:
         return analyze(name, **kw)
-    if not supports_prediction():
-        raise SpecError(f"--device-profile {device_profile}: this archcost cannot predict latency yet "
-                        "(analyze has no device_profile)",
-                        fix="install an archcost with `archcost calibrate`, or use measured times: --latency FILE.json.")
     a = analyze(name, device_profile=device_profile, **kw)
     if "predicted_ms" not in a.totals:
         raise SpecError(f"--device-profile {device_profile}: the analysis of {a.model} has no predicted_ms",
