@@ -90,3 +90,21 @@ def _reference_depth(text):
     indent = max((len(line) - len(line.lstrip(" ")) + len(yamlload._INDICATORS.match(line.lstrip(" ")).group())
                   for line in text.splitlines() if line.strip()), default=0)
     return max_depth + indent
+
+
+@pytest.mark.parametrize("text", [
+    "base: &b {k: 1, j: 2}\nd:\n  <<: *b\n  k: 3\n",                       # an own key overrides a merged one
+    "a: &a {k: 1}\nb: &b {k: 2}\nd:\n  <<: [*a, *b]\n  j: 0\n",           # the first merge source wins
+    "base: &b {k: 1}\nd:\n  k: 3\n  <<: *b\n",                             # own key before the merge
+])
+def test_merge_keys_follow_yaml(text):
+    expect = yaml.safe_load(text)
+    for load in (yamlload._fast_load, slow):
+        assert load(text) == expect
+
+
+def test_an_own_key_twice_is_still_a_duplicate():
+    with pytest.raises(SpecError, match="duplicate key 'k'"):
+        yamlload._fast_load("base: &b {j: 1}\nd:\n  <<: *b\n  k: 3\n  k: 4\n")
+    with pytest.raises(SpecError, match="duplicate key 'k'"):
+        slow("base: &b {j: 1}\nd:\n  <<: *b\n  k: 3\n  k: 4\n")

@@ -180,22 +180,26 @@ def _fast_load(text: str):
                 value = loader.construct_object(node, deep=True)  # !!set, !!omap, unknown tags: PyYAML decides
                 built[key] = value
                 return value
-            if any(k.tag == _MERGE_TAG for k, _ in node.value):
-                loader.flatten_mapping(node)
+            merged = _flatten(loader, node) if any(k.tag == _MERGE_TAG for k, _ in node.value) else 0
+            overridable: set = set()  # keys set by merged pairs, which the mapping's own may override
             out = LocDict(line=node.start_mark.line + 1)
             built[key] = out
             key_lines = out.key_lines
-            for key_node, value_node in node.value:
+            for i, (key_node, value_node) in enumerate(node.value):
                 k = build(key_node)
                 try:
                     hash(k)
                 except TypeError:
                     raise SpecError("a mapping key must be a plain value, not a list or mapping",
                                     line=key_node.start_mark.line + 1, fix="use a simple name as the key.") from None
-                if k in out:
+                if k in out and not (i < merged or k in overridable):
                     raise SpecError(f"duplicate key '{k}'", line=key_node.start_mark.line + 1,
                                     fix="each key may appear once per mapping; to add two layers, make them two "
                                         "list items.")
+                if i < merged:
+                    overridable.add(k)
+                else:
+                    overridable.discard(k)
                 out[k] = build(value_node)
                 key_lines[k] = key_node.start_mark.line + 1
             return out
@@ -265,10 +269,22 @@ def _check_expansion(root):
     size(root)
 
 
+def _flatten(loader, node) -> int:
+    """Apply YAML merge keys (``<<: *base``); return how many leading pairs came from merges.
+
+    PyYAML puts the merged pairs first, the mapping's own after them; a later pair overrides an
+    earlier merged one, as YAML's merge-key rule says, so only a repeated *own* key is a mistake.
+    """
+    own = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
+    loader.flatten_mapping(node)
+    return len(node.value) - own
+
+
 def _construct_mapping(loader, node):
     out = LocDict(line=node.start_mark.line + 1)
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
+    merged = _flatten(loader, node)
+    overridable: set = set()  # keys set by merged pairs, which the mapping's own may override
+    for i, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
@@ -278,12 +294,16 @@ def _construct_mapping(loader, node):
                 line=key_node.start_mark.line + 1,
                 fix="use a simple name as the key.",
             ) from None
-        if key in out:
+        if key in out and not (i < merged or key in overridable):
             raise SpecError(
                 f"duplicate key '{key}'",
                 line=key_node.start_mark.line + 1,
                 fix="each key may appear once per mapping; to add two layers, make them two list items.",
             )
+        if i < merged:
+            overridable.add(key)
+        else:
+            overridable.discard(key)
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
     return out
