@@ -26,8 +26,8 @@ from archcost.ops import OPS
 from archcost.ops.working import Working, evaluate_side, verify
 from strategies import draw_case, networks
 
-FAST = 8  # per op in the quick run; the slow run draws ARCHCOST_EXPLAIN_EXAMPLES (default 100)
-EXAMPLES = int(os.environ.get("ARCHCOST_EXPLAIN_EXAMPLES", 100))
+FAST = 8  # per op in the quick run; the slow run draws ARCHCOST_EXPLAIN_EXAMPLES (default 50)
+EXAMPLES = int(os.environ.get("ARCHCOST_EXPLAIN_EXAMPLES", 50))
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])
 UNARY = sorted(name for name, op in OPS.items() if op.arity == 1)
