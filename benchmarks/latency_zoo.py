@@ -83,7 +83,7 @@ def main():
     from archcost.analysis.latency import load_profile, reference_rates
     from archcost.measure import zoo as Z
     from archcost.measure.results import by_class, summarize
-    from archcost.report.latency import ms, pct
+    from archcost.report.profile import ms, pct
 
     start = time.perf_counter()
     today = dt.date.today().isoformat()
@@ -255,7 +255,7 @@ def markdown(ref, ms, pct) -> str:
 
 def rewrite(path: str):
     """Re-render the Markdown of an existing reference JSON (after a change to the layout only)."""
-    from archcost.report.latency import ms, pct
+    from archcost.report.profile import ms, pct
 
     ref = json.loads(Path(path).read_text())
     Path(path).with_suffix(".md").write_text(markdown(ref, ms, pct))
