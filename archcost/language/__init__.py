@@ -16,13 +16,22 @@ from .model import BlockLibrary, SpecModel, validate
 from .yamlload import load_yaml_file, load_yaml_text
 
 
+@functools.lru_cache(maxsize=1)
 def specs_dir() -> Path:
-    """The zoo directory: the repo's specs/ (source checkout) or the installed copy."""
+    """The zoo directory: the repo's specs/ (source checkout) or the installed copy.
+
+    Found once per process (the package does not move while it runs): resolving it was most of a
+    cached ``analyze`` call."""
     here = Path(__file__).resolve().parent.parent
     for cand in (here.parent / "specs", here / "_specs"):
         if cand.is_dir():
             return cand
     return here.parent / "specs"
+
+
+@functools.lru_cache(maxsize=1)
+def _specs_prefix() -> str:
+    return os.path.join(str(specs_dir()), "")
 
 
 @dataclass
@@ -158,9 +167,9 @@ def resolve(name_or_path: str) -> tuple[str, str | None]:
             raise SpecError("no such spec file", file=name_or_path,
                             fix="check the path, or give a zoo name (run `archcost zoo`).")
         return name_or_path, None
-    direct = specs_dir() / f"{name_or_path}.yaml"
-    if direct.is_file():
-        return str(direct), name_or_path
+    direct = f"{_specs_prefix()}{name_or_path}.yaml"  # plain strings: this runs on every analyze() call
+    if os.path.isfile(direct):
+        return direct, name_or_path
     idx = zoo_index()
     key = name_or_path.lower().replace("-", "_")
     for k in (name_or_path, key):
