@@ -108,8 +108,16 @@ def test_saved_profile_by_name(tmp_path, monkeypatch):
         (d / f"{p['name']}.json").write_text(json.dumps(p))
     assert L.load_profile("cpu-1t").name == new["name"]  # a prefix picks the newest
     assert L.load_profile(old["name"]).name == old["name"]
-    with pytest.raises(SpecError, match="no saved device profile named 'cuda'"):
+    with pytest.raises(SpecError, match="no saved device profile named 'cuda'") as err:
         L.load_profile("cuda")
+    assert "cpu-1t-toy-torch0-20260202T000000" in str(err.value)  # the saved ones are named
+
+
+def test_no_saved_profile_says_to_calibrate(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHCOST_CACHE_DIR", str(tmp_path))
+    with pytest.raises(SpecError, match="holds none yet") as err:
+        L.load_profile("cpu-1t")
+    assert "archcost calibrate" in str(err.value)
 
 
 @pytest.mark.parametrize("mutate,fragment,key", [

@@ -301,9 +301,14 @@ def resolve_profile(name_or_path: str) -> Path:
     for stem, path in saved:
         if stem == name_or_path or stem.startswith(name_or_path + "-"):
             return path
-    names = ", ".join(stem for stem, _ in saved[:5]) or "none yet"
+    if not saved:
+        raise SpecError(f"no saved device profile named '{name_or_path}': {profiles_dir()} holds none yet",
+                        fix="run `archcost calibrate` first (about 2 minutes; it saves one there), or pass the "
+                            "path of a profile file.")
+    names = ", ".join(stem for stem, _ in saved[:5])
     raise SpecError(f"no saved device profile named '{name_or_path}' in {profiles_dir()}",
-                    fix=f"run `archcost calibrate` first, or use one of: {names}.")
+                    fix=f"use a saved one ({names}; `archcost calibrate --list` lists all) or run "
+                        "`archcost calibrate` for this device.")
 
 
 def load_profile(name_or_path) -> DeviceProfile:
