@@ -61,13 +61,6 @@ def sh(args, log):
     return dt_s
 
 
-def load_average():
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calibrations", type=int, default=3)
@@ -82,6 +75,7 @@ def main():
 
     from archcost.analysis.latency import load_profile, reference_rates
     from archcost.measure import zoo as Z
+    from archcost.measure.device import load_average
     from archcost.measure.results import by_class, summarize
     from archcost.report.profile import ms, pct
 

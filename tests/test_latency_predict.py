@@ -113,6 +113,18 @@ def test_saved_profile_by_name(tmp_path, monkeypatch):
     assert "cpu-1t-toy-torch0-20260202T000000" in str(err.value)  # the saved ones are named
 
 
+def test_a_profile_file_is_read_again_only_when_it_changes(tmp_path):
+    path = tmp_path / "p.json"
+    prof = toy_profile("cpu-1t-toy-torch0-20260101T000000")
+    path.write_text(json.dumps(prof))
+    first = L.load_profile(str(path))
+    assert L.load_profile(str(path)) is first  # plots and reports predict model after model with one file
+    prof["overhead"]["forward_s"] = 0.5
+    path.write_text(json.dumps(prof, indent=2))
+    again = L.load_profile(str(path))
+    assert again is not first and again.forward_s == 0.5
+
+
 def test_no_saved_profile_says_to_calibrate(tmp_path, monkeypatch):
     monkeypatch.setenv("ARCHCOST_CACHE_DIR", str(tmp_path))
     with pytest.raises(SpecError, match="holds none yet") as err:

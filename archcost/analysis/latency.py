@@ -37,6 +37,7 @@ from math import prod
 from pathlib import Path
 
 from ..errors import SpecError
+from .conventions import DTYPE_BYTES
 
 PROFILE_FORMAT = "archcost-device-profile"
 PROFILE_VERSION = 1
@@ -154,11 +155,6 @@ class Bandwidth:
                 hi = mid
         f = (lw - x[lo]) / (x[hi] - x[lo]) if x[hi] > x[lo] else 0.0
         return math.exp(y[lo] + f * (y[hi] - y[lo]))
-
-    @property
-    def main_memory(self) -> float:
-        """s/B at the largest working set measured (main memory)."""
-        return math.exp(self.y[-1])
 
 
 def features(cls: str, counts: dict, elem_bytes: int, bw: Bandwidth) -> dict:
@@ -319,6 +315,27 @@ def load_profile(name_or_path) -> DeviceProfile:
         return DeviceProfile(name_or_path)
     path = resolve_profile(str(name_or_path))
     try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None  # reported by the read below
+    if key is not None and key in _PROFILE_CACHE:
+        return _PROFILE_CACHE[key]
+    prof = _read_profile(path)
+    if key is not None:
+        _PROFILE_CACHE.clear()  # one profile in use at a time; keep the newest
+        _PROFILE_CACHE[key] = prof
+    return prof
+
+
+# A saved profile carries its raw calibration data (~1.5 MB): parsing and validating it takes far longer
+# than a prediction, and plots, compare and reports predict one model after another with the same file.
+# Keyed by the file's version, like the graph cache in archcost.api; a DeviceProfile is never mutated.
+_PROFILE_CACHE: dict = {}
+
+
+def _read_profile(path) -> DeviceProfile:
+    try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(f"cannot read device profile: {err}", file=str(path), fix="check the file.") from None
@@ -331,8 +348,6 @@ def load_profile(name_or_path) -> DeviceProfile:
 
 
 # --- prediction ----------------------------------------------------------------------------------
-
-ELEM_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
 
 def model_working_set(graph, batch: int, elem_bytes: int) -> float:
@@ -361,7 +376,7 @@ def predict_graph(graph, profile, *, batch: int = 1, dtype: str = "float32") -> 
     if dtype != prof.dtype:
         raise SpecError(f"device profile '{prof.name}' was calibrated for {prof.dtype}, not {dtype}",
                         file=prof.source, fix=f"run `archcost calibrate --dtype {dtype}`, or predict for --dtype {prof.dtype}.")
-    eb = ELEM_BYTES[dtype]
+    eb = DTYPE_BYTES[dtype]
     ws = model_working_set(graph, batch, eb)
     per_node, classes = [], []
     for n in graph.nodes:
@@ -413,7 +428,7 @@ def reference_rates(profile) -> list:
     from ..language import build_graph, load_spec
 
     prof = load_profile(profile)
-    eb = ELEM_BYTES[prof.dtype]
+    eb = DTYPE_BYTES[prof.dtype]
     out = []
     for what, layer, shape, unit in REFERENCE_LAYERS:
         spec = {"name": "reference", "input": shape, "layers": [layer]}

@@ -69,7 +69,6 @@ from math import prod
 
 from ..errors import SpecError
 from ..ir import INPUT, Graph
-from ..ops import OPS
 from .conventions import DTYPE_BYTES
 
 #: optimizer -> state tensors per trainable parameter (torch.optim defaults)

@@ -146,7 +146,7 @@ def _print_one(r, format):
         from rich.console import Console
 
         console = Console()
-        console.print(R.profile_table(r, width=console.width))
+        console.print(R.profile_table(r))
 
 
 def _print_many(results, format, title):

@@ -33,10 +33,11 @@ import time
 from dataclasses import dataclass
 
 from ..analysis import latency as L
+from ..analysis.conventions import DTYPE_BYTES
 from ..errors import SpecError
 from . import fit
-from .device import load_average, setup, slug
-from .timer import Block
+from .device import cpu_count, load_average, setup, slug
+from .timer import Block, quartiles
 
 BANDWIDTH_SIZES = [2 ** k for k in range(12, 29)]  # bytes per buffer: 4 KiB … 256 MiB
 ELEMENTWISE_OPS = ["batchnorm2d", "relu", "relu6", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh",
@@ -334,7 +335,7 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
     from . import synthetic
     from .profile import resolve_clock, prepare, run
 
-    if dtype not in L.ELEM_BYTES or dtype in ("int8", "float64"):
+    if dtype not in DTYPE_BYTES or dtype in ("int8", "float64"):
         raise SpecError(f"cannot calibrate for dtype {dtype!r}", fix="use --dtype float32, float16 or bfloat16.")
     t_start = time.perf_counter()
     info = setup(device, threads)
@@ -397,7 +398,7 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
         report("micro-benchmarks", rounds, rounds)
         bench_raw = []
         for b in benches:
-            q1, med, q3 = _quartiles(b.samples)
+            q1, med, q3 = quartiles(b.samples)
             bench_raw.append({**b.describe(), "counts": L.node_counts(b.node, batch), "median_s": med, "q1_s": q1,
                               "iqr_s": q3 - q1, "repeats": len(b.samples), "number": b.block.number,
                               "samples_s": b.samples})
@@ -416,7 +417,7 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
                            "median_s": row["hooked_ms"] / 1e3, "q1_s": row["q1_ms"] / 1e3, "iqr_s": row["iqr_ms"] / 1e3}
                           for n, row in zip(p.graph.nodes, res["layers"])]
                 net_raw.append({"name": p.name, "nodes": len(p.graph.nodes),
-                                "working_set_bytes": L.model_working_set(p.graph, batch, L.ELEM_BYTES[dtype]),
+                                "working_set_bytes": L.model_working_set(p.graph, batch, DTYPE_BYTES[dtype]),
                                 "whole_s": res["measured_ms"]["median"] / 1e3, "whole_iqr_s": res["measured_ms"]["iqr"] / 1e3,
                                 "whole_samples_s": [x / 1e3 for x in res["samples_ms"]],
                                 "layers": layers})
@@ -436,7 +437,7 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
         "torch": torch.__version__, "date": now.isoformat(), "seed": seed,
         "clock": clock, "cudnn_benchmark": info.get("cudnn_benchmark"),
         "duration_s": round(time.perf_counter() - t_start, 1), "rounds": rounds,
-        "host": {"cpu_count": _cpu_count(), "load_average_before": load_before, "load_average_after": load_average()},
+        "host": {"cpu_count": cpu_count(), "load_average_before": load_before, "load_average_after": load_average()},
     })
     profile.update(raw)
     return profile
@@ -468,7 +469,7 @@ def _curve(raw_curve, call_s):
     return ws, _monotone([max((t - call_s) / w, 1e-13) for w, t in zip(ws, raw_curve["median_s"])])
 
 
-def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1, statistic: str = "median") -> dict:
+def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
     """Fit the cost models of a profile from raw calibration measurements (pure Python).
 
     1. Per class, a model on the isolated micro-benchmarks (NNLS, relative error).
@@ -483,24 +484,15 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1, statistic:
        when the per-layer hooks cost more than the loop) and per byte of output freed
        (``free_s_per_byte``); ``forward_s`` per call, from a chain of identity nodes.
     """
-    eb = L.ELEM_BYTES[dtype]
-    key = {"median": "median_s", "q1": "q1_s"}[statistic]
+    eb = DTYPE_BYTES[dtype]
 
-    def t_of(rec):
-        return rec.get(key, rec["median_s"])
-
-    def whole_of(net):
-        if statistic == "q1" and net.get("whole_samples_s"):
-            return _quartiles(net["whole_samples_s"])[0]
-        return net["whole_s"]
+    def t_of(rec):  # every fit is to medians (profile["statistic"])
+        return rec["median_s"]
 
     bwr = raw["bandwidth_raw"]
     ws, spb = _curve(bwr, bwr["call_s"])
     bandwidth = L.Bandwidth(ws, spb)
     rws, rspb = _curve(bwr["read"], bwr["read_call_s"]) if "read" in bwr else (ws, spb)
-
-    def fitted(rows_x, y, **kw):
-        return fit.robust_nnls(rows_x, y, **kw)
 
     iso = {}
     classes = {}
@@ -508,7 +500,7 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1, statistic:
         rows = [s for s in raw["benchmarks"] if s["class"] == cls]
         terms = L.terms_of(cls)
         X = [[L.features(cls, s["counts"], eb, bandwidth)[t] for t in terms] for s in rows]
-        coefs, err, kept = fitted(X, [t_of(s) for s in rows])
+        coefs, err, kept = fit.robust_nnls(X, [t_of(s) for s in rows])
         iso[cls] = dict(zip(terms, coefs))
         classes[cls] = {"terms": dict(iso[cls]), "isolated_terms": dict(iso[cls]), "samples": len(rows),
                         "kept": kept, "fit_median_rel_error": err}
@@ -541,12 +533,13 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1, statistic:
         entry["network_samples"] = len(cs)
         if g == "memory" and len(cs) >= NET_MIN_SAMPLES[g] and "in" in terms:
             direct = list(terms)  # raw counts, and "io": the time a copy of its bytes takes (cache or memory)
-            co, err, _ = fitted([[L.features(cls, c, eb, bandwidth)[t] for t in direct] for _, c, _ in cs],
-                                [t for _, _, t in cs])
+            co, err, _ = fit.robust_nnls([[L.features(cls, c, eb, bandwidth)[t] for t in direct] for _, c, _ in cs],
+                                         [t for _, _, t in cs])
             entry["terms"] = {t: 0.0 for t in terms} | dict(zip(direct, co))
             entry["network_fit"] = {"kind": "direct", "median_rel_error": err}
         elif g == "compute" and len(cs) >= NET_MIN_SAMPLES[g]:
-            co, err, _ = fitted([[iso_seconds(cls, c), 1.0, c["out"]] for _, c, _ in cs], [t for _, _, t in cs])
+            co, err, _ = fit.robust_nnls([[iso_seconds(cls, c), 1.0, c["out"]] for _, c, _ in cs],
+                                         [t for _, _, t in cs])
             entry["terms"] = {t: v * co[0] for t, v in terms.items()}
             entry["terms"]["one"] = entry["terms"].get("one", 0.0) + co[1]
             entry["terms"]["out"] = entry["terms"].get("out", 0.0) + co[2]
@@ -575,8 +568,8 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1, statistic:
         hooked = sum(t_of(l) for l in net["layers"])
         out_bytes = sum(l["counts"]["out"] * eb for l in net["layers"] if l["class"] != "view")
         X.append([float(net["nodes"]), float(out_bytes)])
-        y.append(whole_of(net) - hooked)
-        w.append(1.0 / whole_of(net))
+        y.append(net["whole_s"] - hooked)
+        w.append(1.0 / net["whole_s"])
     ch = raw["chain"]
     per_node = (ch["large_s"] - ch["small_s"]) / (ch["n_large"] - ch["n_small"])
     node_s, free_s = fit.ols(X, y, w) if len(X) >= 3 else (max(0.0, per_node), 0.0)
@@ -586,25 +579,12 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1, statistic:
                            "forward_s": max(0.0, ch["small_s"] - ch["n_small"] * per_node),
                            "chain_node_s": per_node}
     mac_rows = [s for s in raw["benchmarks"] if s["class"] in L.COMPUTE_CLASSES]
-    profile["statistic"] = statistic
+    profile["statistic"] = "median"
     profile["macs_baseline"] = {"s_per_mac": sum(t_of(s) for s in mac_rows)
                                 / max(1, sum(s["counts"]["macs"] for s in mac_rows)),
                                 "samples": len(mac_rows),
                                 "note": "Σ time / Σ MACs over the conv and linear micro-benchmarks"}
     return profile
-
-
-class _FakeNode:
-    """Enough of an IR node for the predictor: its class and counts were stored at calibration."""
-
-    __slots__ = ("cls", "counts")
-
-    def __init__(self, cls, counts):
-        self.cls, self.counts = cls, counts
-
-
-def _net_graph(net):
-    return [_FakeNode(l["class"], l["counts"]) for l in net["layers"]]
 
 
 def _monotone(spb: list) -> list:
@@ -616,18 +596,6 @@ def _monotone(spb: list) -> list:
         cur = min(cur, v)
         out.append(cur)
     return out[::-1]
-
-
-def _quartiles(xs):
-    from .timer import quartiles
-
-    return quartiles(xs)
-
-
-def _cpu_count():
-    from .device import cpu_count
-
-    return cpu_count()
 
 
 def save(profile: dict, out: str | None = None) -> str:

@@ -218,7 +218,7 @@ def layers_chart(spec, *, metric: str = "macs", depth: int | None = None, input=
     ``metrics`` (the report) computes several at once; the first is shown.  ``predicted_ms`` needs
     ``device_profile``.
     """
-    from ..report.latency import analyze_maybe_predicted
+    from ..api import analyze
 
     metrics = list(metrics or [metric])
     for m in metrics:
@@ -229,8 +229,7 @@ def layers_chart(spec, *, metric: str = "macs", depth: int | None = None, input=
                         "(made by `archcost calibrate`).")
     if depth is not None and depth < 1:
         raise SpecError(f"--depth must be at least 1, got {depth}", fix="use --depth 1 for top-level blocks.")
-    a = analyze_maybe_predicted(spec, input=input, overrides=overrides, convention=convention,
-                                device_profile=device_profile)
+    a = analyze(spec, input=input, overrides=overrides, convention=convention, device_profile=device_profile)
     nodes = a.graph.by_id()
     labels, index = [], {}
     for r in a.rows:

@@ -93,7 +93,7 @@ def report_html(names, *, input=None, overrides: dict | None = None, convention:
     from ..report.compare import compare_rows
     from ..report.formats import header_lines
     from ..report.html import TABLE_CSS, TABLE_JS, analysis_table_html, compare_html
-    from ..report.latency import analyze_maybe_predicted
+    from ..api import analyze
     from .data import accuracy_chart, layers_chart
     from .export import figure_html
     from .figures import accuracy_figure, layers_figure
@@ -130,8 +130,7 @@ def report_html(names, *, input=None, overrides: dict | None = None, convention:
         chart("latency", latency=latency, device_profile=device_profile, latency_dir=None)
     analyses = []
     for name in names:
-        a = analyze_maybe_predicted(name, input=input, overrides=overrides, convention=convention,
-                                    device_profile=device_profile)
+        a = analyze(name, input=input, overrides=overrides, convention=convention, device_profile=device_profile)
         analyses.append(a)
         metrics = LAYER_CHART_METRICS + (["predicted_ms"] if device_profile is not None else [])
         lc = layers_chart(name, depth=1, input=input, overrides=overrides, convention=convention,

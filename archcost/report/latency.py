@@ -27,19 +27,6 @@ from ..errors import SpecError
 REPORT_GLOB = "latency-*.json"
 
 
-def analyze_maybe_predicted(name, *, device_profile=None, **kw):
-    """``archcost.analyze(name, **kw)``, with ``predicted_ms`` when ``device_profile`` is given."""
-    from ..api import analyze
-
-    if device_profile is None:
-        return analyze(name, **kw)
-    a = analyze(name, device_profile=device_profile, **kw)
-    if "predicted_ms" not in a.totals:
-        raise SpecError(f"--device-profile {device_profile}: the analysis of {a.model} has no predicted_ms",
-                        fix="check the device profile (run `archcost calibrate`).")
-    return a
-
-
 def profile_label(device_profile) -> str:
     """How a device profile is named on an axis: its file name, or its name."""
     text = str(device_profile)

@@ -64,10 +64,10 @@ def summarize(name: str, *, input=None, overrides: dict | None = None, conventio
 
     With ``device_profile`` the analysis carries ``predicted_ms`` (see :mod:`archcost.report.latency`).
     """
-    from .latency import analyze_maybe_predicted
+    from ..api import analyze
 
-    a = analyze_maybe_predicted(name, input=input, overrides=overrides, convention=convention, dtype=dtype,
-                                batch=batch, device_profile=device_profile)
+    a = analyze(name, input=input, overrides=overrides, convention=convention, dtype=dtype, batch=batch,
+                device_profile=device_profile)
     acc = a.meta.get("accuracy")
     return ModelSummary(name=a.model, requested=name, family=spec_family(a.graph.file),
                         title=a.meta.get("title") or a.model, file=a.graph.file, input_shape=list(a.graph.input_shape),

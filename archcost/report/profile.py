@@ -77,7 +77,7 @@ def _layer_cells(row: dict) -> list:
 LAYER_HEAD = ["layer", "op", "class", "MACs", "measured ms", "IQR", "predicted ms", "error", "flag"]
 
 
-def profile_table(r: dict, width: int = 200):
+def profile_table(r: dict):
     """The rich table of one model's profile."""
     from rich.table import Table
 
