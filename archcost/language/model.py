@@ -101,6 +101,10 @@ _MISSING_FIX = {"name": "add `name: my_net`.", "input": "add e.g. `input: [3, 22
                 "layers": "add `layers:` with a list of layers."}
 
 
+# how to write each literal choice a field takes (see FIELDS)
+_CHOICE_FIX = {("none", "auto"): "use `residual: auto` to add the block's input when shapes match, or `none`."}
+
+
 class _Invalid(Exception):
     def __init__(self, message, loc, fix=None):
         super().__init__(message)
@@ -194,7 +198,8 @@ def _check(kind, v, loc):
     if isinstance(kind, tuple):  # a literal choice
         if v in kind and isinstance(v, str):
             return v
-        raise _Invalid(f"'{_where(loc)}' must be {' or '.join(repr(c) for c in kind)} (got {short_repr(v)})", loc)
+        raise _Invalid(f"'{_where(loc)}' must be {' or '.join(repr(c) for c in kind)} (got {short_repr(v)})", loc,
+                       _CHOICE_FIX.get(kind))
     if isinstance(kind, set):  # {Record}: a mapping of names to records
         (cls,) = kind
         return {k: _record(cls, x, (*loc, k)) for k, x in _check_dict(v, loc).items()}
@@ -254,8 +259,5 @@ def validate(model_cls, raw, file: str):
     try:
         return _record(model_cls, raw, ())
     except _Invalid as e:
-        fix = e.fix
-        if e.loc and e.loc[-1] == "residual":
-            fix = "use `residual: auto` to add the block's input when shapes match, or `none`."
         raise SpecError(e.message, file=file, line=line_of(raw, e.loc),
-                        fix=fix or "see the spec reference in the README.") from None
+                        fix=e.fix or "see the spec reference in the README.") from None
