@@ -167,13 +167,8 @@ def _fast_load(text: str):
                 built[key] = value
                 return value
             if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-                out = LocList(line=node.start_mark.line + 1)
-                built[key] = out
-                lines = out.item_lines
-                for child in node.value:
-                    out.append(build(child))
-                    lines.append(child.start_mark.line + 1)
-                return out
+                out = built[key] = LocList(line=node.start_mark.line + 1)
+                return _fill_sequence(out, node, build)
             if not isinstance(node, yaml.MappingNode) or node.tag not in constructors or \
                     constructors[node.tag] is not _construct_mapping:
                 _check_expansion(node)  # before PyYAML's constructors walk it
@@ -181,28 +176,8 @@ def _fast_load(text: str):
                 built[key] = value
                 return value
             merged = _flatten(loader, node) if any(k.tag == _MERGE_TAG for k, _ in node.value) else 0
-            overridable: set = set()  # keys set by merged pairs, which the mapping's own may override
-            out = LocDict(line=node.start_mark.line + 1)
-            built[key] = out
-            key_lines = out.key_lines
-            for i, (key_node, value_node) in enumerate(node.value):
-                k = build(key_node)
-                try:
-                    hash(k)
-                except TypeError:
-                    raise SpecError("a mapping key must be a plain value, not a list or mapping",
-                                    line=key_node.start_mark.line + 1, fix="use a simple name as the key.") from None
-                if k in out and not (i < merged or k in overridable):
-                    raise SpecError(f"duplicate key '{k}'", line=key_node.start_mark.line + 1,
-                                    fix="each key may appear once per mapping; to add two layers, make them two "
-                                        "list items.")
-                if i < merged:
-                    overridable.add(k)
-                else:
-                    overridable.discard(k)
-                out[k] = build(value_node)
-                key_lines[k] = key_node.start_mark.line + 1
-            return out
+            out = built[key] = LocDict(line=node.start_mark.line + 1)
+            return _fill_mapping(out, node, merged, build)
 
         value = build(node)
         if loader._aliases:
@@ -280,41 +255,47 @@ def _flatten(loader, node) -> int:
     return len(node.value) - own
 
 
-def _construct_mapping(loader, node):
-    out = LocDict(line=node.start_mark.line + 1)
-    merged = _flatten(loader, node)
+def _fill_mapping(out: LocDict, node, merged: int, value_of) -> LocDict:
+    """Fill ``out`` from a (flattened) mapping node, building each key and value with ``value_of``;
+    the first ``merged`` pairs came from merge keys (see :func:`_flatten`).  Both loaders use it."""
     overridable: set = set()  # keys set by merged pairs, which the mapping's own may override
+    key_lines = out.key_lines
     for i, (key_node, value_node) in enumerate(node.value):
-        key = loader.construct_object(key_node, deep=True)
+        key = value_of(key_node)
         try:
             hash(key)
         except TypeError:
-            raise SpecError(
-                "a mapping key must be a plain value, not a list or mapping",
-                line=key_node.start_mark.line + 1,
-                fix="use a simple name as the key.",
-            ) from None
+            raise SpecError("a mapping key must be a plain value, not a list or mapping",
+                            line=key_node.start_mark.line + 1, fix="use a simple name as the key.") from None
         if key in out and not (i < merged or key in overridable):
-            raise SpecError(
-                f"duplicate key '{key}'",
-                line=key_node.start_mark.line + 1,
-                fix="each key may appear once per mapping; to add two layers, make them two list items.",
-            )
+            raise SpecError(f"duplicate key '{key}'", line=key_node.start_mark.line + 1,
+                            fix="each key may appear once per mapping; to add two layers, make them two list items.")
         if i < merged:
             overridable.add(key)
         else:
             overridable.discard(key)
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = key_node.start_mark.line + 1
+        out[key] = value_of(value_node)
+        key_lines[key] = key_node.start_mark.line + 1
     return out
+
+
+def _fill_sequence(out: LocList, node, value_of) -> LocList:
+    lines = out.item_lines
+    for child in node.value:
+        out.append(value_of(child))
+        lines.append(child.start_mark.line + 1)
+    return out
+
+
+def _construct_mapping(loader, node):
+    merged = _flatten(loader, node)
+    return _fill_mapping(LocDict(line=node.start_mark.line + 1), node, merged,
+                         lambda n: loader.construct_object(n, deep=True))
 
 
 def _construct_sequence(loader, node):
-    out = LocList(line=node.start_mark.line + 1)
-    for child in node.value:
-        out.append(loader.construct_object(child, deep=True))
-        out.item_lines.append(child.start_mark.line + 1)
-    return out
+    return _fill_sequence(LocList(line=node.start_mark.line + 1), node,
+                          lambda n: loader.construct_object(n, deep=True))
 
 
 for _cls in (_Loader, _FastLoader):
