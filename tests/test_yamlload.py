@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import pytest
 import yaml
 
@@ -79,6 +81,16 @@ def test_nesting_depth_bound_is_unchanged_for_the_zoo():
         assert yamlload._nesting_depth(text) >= _reference_depth(text) - 0, path
 
 
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\x85", "\u2028", "\u2029"])
+def test_nesting_depth_bound_sees_every_yaml_line_break(brk):
+    text = brk.join(["a:", "  b:", "    - - c: [{d: 2}]", ""])
+    assert yaml.safe_load(text.replace(brk, "\n")) == yaml.safe_load(text)  # PyYAML breaks lines there too
+    assert yamlload._nesting_depth(text) == _reference_depth(text) == 10
+
+
+_INDICATORS = re.compile(r"(?:[-?:][ \t]+)*")
+
+
 def _reference_depth(text):
     depth = max_depth = 0
     for ch in text:
@@ -87,7 +99,7 @@ def _reference_depth(text):
             max_depth = max(max_depth, depth)
         elif ch in "]}":
             depth -= 1
-    indent = max((len(line) - len(line.lstrip(" ")) + len(yamlload._INDICATORS.match(line.lstrip(" ")).group())
+    indent = max((len(line) - len(line.lstrip(" ")) + len(_INDICATORS.match(line.lstrip(" ")).group())
                   for line in text.splitlines() if line.strip()), default=0)
     return max_depth + indent
 

@@ -52,11 +52,9 @@ class LocList(list):
         return self.line
 
 
-_INDICATORS = re.compile(r"(?:[-?:][ \t]+)*")
-
-
 _BRACKETS = re.compile(r"[\[\]{}]")
-_LEADS = re.compile(r"^( *)((?:[-?:][ \t]+)*)(?=[^ \n])", re.M)
+# a line's leading spaces and block indicators; lines end at any YAML line break (\n, \r, NEL, LS, PS)
+_LEADS = re.compile(r"(?:^|(?<=[\r\x85\u2028\u2029]))( *)((?:[-?:][ \t]+)*)(?=[^ \r\n\x85\u2028\u2029])", re.M)
 
 
 def _nesting_depth(text: str) -> int:
@@ -71,11 +69,7 @@ def _nesting_depth(text: str) -> int:
         else:
             depth -= 1
     # an upper bound: one level per leading space, plus compact nesting on one line (`- - - x`, `? ? x`)
-    if "\r" in text:  # old Mac line ends: `^` would not see those lines
-        indent = max((len(line) - len(line.lstrip(" ")) + len(_INDICATORS.match(line.lstrip(" ")).group())
-                      for line in text.splitlines() if line.strip()), default=0)
-    else:
-        indent = max((len(a) + len(b) for a, b in _LEADS.findall(text)), default=0)
+    indent = max((len(a) + len(b) for a, b in _LEADS.findall(text)), default=0)
     return max_depth + indent
 
 
