@@ -123,9 +123,6 @@ def peak_activation_elems(graph: Graph) -> int:
     return cached
 
 
-_VIEW = {}  # op name -> is a view (filled lazily from the registry)
-
-
 def _peak_activation_elems(graph: Graph) -> int:
     """Peak number of live activation elements (batch 1) over an inference pass.
 
@@ -138,10 +135,7 @@ def _peak_activation_elems(graph: Graph) -> int:
     base = {INPUT: INPUT}  # tensor id -> id of the storage it lives in
     last = {INPUT: -1}  # storage id -> index of its last use
     sizes = []  # per node: elements it allocates (0 for a view)
-    for i, n in enumerate(nodes):
-        view = _VIEW.get(n.op)
-        if view is None:
-            view = _VIEW[n.op] = OPS[n.op].view
+    for i, (n, (_, _, out_elems, view, _)) in enumerate(zip(nodes, node_costs(graph))):
         for src in n.inputs:
             last[base[src]] = i
         if view:
@@ -150,7 +144,7 @@ def _peak_activation_elems(graph: Graph) -> int:
         else:
             base[n.id] = n.id
             last[n.id] = i
-            sizes.append(prod(n.out_shape))
+            sizes.append(out_elems)
     last[base[graph.output]] = len(nodes)
     size_of = {n.id: sz for n, sz in zip(nodes, sizes) if sz}
     size_of[INPUT] = prod(graph.input_shape)

@@ -20,10 +20,6 @@ from ..ops import working as wk
 from ..ops.working import Working
 from .conventions import CONVENTIONS, DTYPE_BYTES, EXTRA_FLOPS
 
-# per-layer quantities that add up over a block or model
-ADDITIVE = ("params", "trainable_params", "non_trainable_params", "buffers", "macs", "flops", "activation_elems",
-            "activation_bytes", "weight_bytes")
-NODE_QUANTITIES = ("output_shape",) + ADDITIVE
 WEIGHT_FAMILIES = ("conv", "linear")  # the layers papers count in a network's depth
 
 

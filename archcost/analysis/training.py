@@ -245,16 +245,12 @@ SAVES = {
     "dropout": _dropout, "multiply": _multiply,
 }
 
-# ops whose output shares its input's storage in train mode (views, and in-place activations)
-_VIEWS = ("flatten", "identity", "slice")
-
-
-def _aliases(n) -> bool:
-    if n.op in _VIEWS:
-        return True
+def _aliases(n, view: bool) -> bool:
+    """Whether a node's output shares its input's storage in train mode: views (``OpDef.view``), except
+    a training dropout, which makes a new tensor unless p = 0; and in-place activations."""
     if n.op == "dropout":
         return n.attrs["p"] == 0  # torch returns the input itself
-    return bool(n.attrs.get("inplace"))
+    return view or bool(n.attrs.get("inplace"))
 
 
 class _Model:
@@ -269,12 +265,12 @@ class _Model:
         seen: set = set()
         self.saved: dict = {}
         self.params = self.trainable = self.running = self.counters = 0
-        for n, (p, *_rest) in zip(graph.nodes, node_costs(graph)):
+        for n, (p, _, _, view, _) in zip(graph.nodes, node_costs(graph)):
             self.params += p.weight + p.bias
             self.trainable += p.trainable
             self.running += p.running_stats
             self.counters += p.buffers - p.running_stats
-            if _aliases(n):
+            if _aliases(n, view):
                 base[n.id] = base[n.inputs[0]]
             else:
                 base[n.id] = n.id

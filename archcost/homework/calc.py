@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from ..errors import SpecError, short_repr
 from ..ops import OPS
+from ..ops.base import fmt_shape
 from ..ops import working as wk
 from ..ops.working import Working
 from .answers import Options, Subject
@@ -117,7 +118,7 @@ def calc(opname: str, shape: tuple, args: dict, options: Options | None = None, 
     sel = build_subject(_subject(opname, shape, args), "archcost calc")
     notes, sel.notes = sel.notes, []  # printed once, not under every quantity
     out = {q: evaluate(sel, q, o).working for q in quantities}
-    title = f"{opname} on {'×'.join(map(str, shape))}" + (
+    title = f"{opname} on {fmt_shape(shape)}" + (
         " (" + ", ".join(f"{k}={v}" for k, v in args.items()) + ")" if args else "")
     return Calc(title, out, notes)
 
@@ -176,7 +177,7 @@ def calc_text(c: Calc, depth: int | None = None) -> str:
 
 def separable_text(s: Separable) -> str:
     def row(name, d):
-        return f"  {name:<22} MACs {d['macs'].value:>14,}   params {d['params'].value:>12,}   output {wk.shape_text(d['output_shape'].value)}"
+        return f"  {name:<22} MACs {d['macs'].value:>14,}   params {d['params'].value:>12,}   output {fmt_shape(d['output_shape'].value)}"
     total = {q: s.depthwise[q].value + s.pointwise[q].value for q in ("macs", "params")}
     lines = ["standard vs depthwise-separable convolution", row("standard", s.standard),
              row("depthwise k×k", s.depthwise), row("pointwise 1×1", s.pointwise),

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from ..errors import SpecError
 from ..ops import working as wk
+from ..ops.base import fmt_shape
 from .answers import Question, load_answers
 from .diagnose import Context, diagnose
 from .grade import Verdict, judge_number, judge_shape
@@ -104,7 +105,7 @@ def judge(q: Question, expected: Value) -> Verdict:
                             fix="write one number (the same in every dimension) or one per dimension, e.g. 11x11.")
         ok = tuple(dims) == tuple(expected.value)
         return Verdict(ok, "exactly right" if ok else f"{'×'.join(str(int(d)) for d in dims)} is not "
-                                                      f"{'×'.join(map(str, expected.value))}")
+                                                      f"{fmt_shape(expected.value)}")
     if a.kind == "shape":
         raise SpecError(f"question '{q.id}': the answer {a.raw!r} is a shape, but {q.quantity} is a number",
                         file=q.file, line=line, fix="write a number such as 120M, 1.2e8 or 61 MB.")
@@ -139,9 +140,9 @@ def expected_text(r: Result) -> str:
         if len(v) == 3 and q.options.layout == "hwc":
             c, h, w = v
             return f"{h}×{w}×{c} (H×W×C)"
-        return "×".join(map(str, v)) + (" (C×H×W)" if len(v) == 3 else "")
+        return fmt_shape(v) + (" (C×H×W)" if len(v) == 3 else "")
     if r.expected.kind == "spatial":
-        return "×".join(map(str, v))
+        return fmt_shape(v)
     v = Fraction(v)
     plain = wk.num(v.numerator) if v.denominator == 1 else wk.dec(v)
     extra = []

@@ -20,6 +20,7 @@ from fractions import Fraction
 from ..analysis import CONVENTIONS, DTYPE_BYTES
 from ..errors import ArchcostError
 from ..ops import working as wk
+from ..ops.base import fmt_shape
 from . import transforms as tf
 from .answers import Options, Question
 from .grade import judge_number, judge_shape, shape_in
@@ -85,7 +86,7 @@ class Context:
 
 def show(v) -> str:
     if isinstance(v, tuple):
-        return "×".join(str(x) for x in v)
+        return fmt_shape(v)
     if isinstance(v, Fraction) and v.denominator != 1:
         return wk.dec(v)
     return wk.num(v)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import SpecError, short_repr
+from ..ops.base import fmt_shape
 from .parse import Answer, _plain
 
 
@@ -180,7 +181,7 @@ def shape_in(shape, layout: str) -> str:
     shape = tuple(shape)
     if layout == "hwc" and len(shape) == 3:
         shape = (shape[1], shape[2], shape[0])
-    return _fmt(shape)
+    return fmt_shape(shape)
 
 
 def normalise_shape(answer: Answer, expected: tuple, *, layout: str = "chw", batch: int = 1):
@@ -198,9 +199,7 @@ def normalise_shape(answer: Answer, expected: tuple, *, layout: str = "chw", bat
         if answer.layout:
             note.append("read as H×W×C, as you wrote")
     if len(dims) != len(expected):
-        return None, f"{answer.raw} has {len(dims)} dimensions; the output has {len(expected)} ({_fmt(expected)})"
+        return None, f"{answer.raw} has {len(dims)} dimensions; the output has {len(expected)} ({fmt_shape(expected)})"
     return tuple(dims), ", ".join(note)
 
 
-def _fmt(shape) -> str:
-    return "×".join(str(x) for x in shape)

@@ -17,6 +17,7 @@ from typing import Callable
 from ..analysis import explain as ex
 from ..analysis.conventions import DTYPE_BYTES
 from ..errors import SpecError
+from ..ops.base import fmt_shape
 from ..ops import working as wk
 from ..ops.working import Working
 from .answers import Options
@@ -143,10 +144,10 @@ def _rf(attr):
                             "connected layer sees the whole input)",
                             fix="ask about a convolution or pooling layer (`layer:`) before the global pooling.")
         value = tuple(getattr(rf, attr))
-        text = "×".join(str(x) for x in value)
-        note = (f"of one output unit of {node.id}, in input pixels; effective stride {'×'.join(map(str, rf.stride))}, "
+        text = fmt_shape(value)
+        note = (f"of one output unit of {node.id}, in input pixels; effective stride {fmt_shape(rf.stride)}, "
                 f"offset {', '.join(f'{x:g}' for x in rf.offset)}") if attr == "size" else \
-            f"input pixels between neighbouring outputs of {node.id}; receptive field {'×'.join(map(str, rf.size))}"
+            f"input pixels between neighbouring outputs of {node.id}; receptive field {fmt_shape(rf.size)}"
         return Value(value, Working(name, value, (text,), note=note, label=node.id), "spatial")
     return fn
 

@@ -19,6 +19,7 @@ import html
 import json
 from .. import __version__
 from ..ops.working import json_value
+from ..ops.base import fmt_shape
 from .check import Report, Result, expected_text
 
 MARK = {"right": "✓", "wrong": "✗", "unanswered": "·"}
@@ -36,13 +37,13 @@ def _describe(s) -> str:
     import os
 
     if s.kind == "op":
-        base = f"{s.name} on {'×'.join(map(str, s.input))}"
+        base = f"{s.name} on {fmt_shape(s.input)}"
     elif s.kind == "layers":
-        base = f"inline layers on {'×'.join(map(str, s.input))}"
+        base = f"inline layers on {fmt_shape(s.input)}"
     elif s.kind == "spec":
         base = os.path.basename(s.name)
     else:
-        base = s.name + (f" at {'×'.join(map(str, s.input))}" if s.input else "")
+        base = s.name + (f" at {fmt_shape(s.input)}" if s.input else "")
     if s.set:
         base += " (" + ", ".join(f"{k}={v}" for k, v in s.set.items()) + ")"
     if s.layer:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import SpecError, short_repr
 from ..ir import Graph
 from ..language.yamlload import LocDict, LocList
+from ..ops.base import fmt_shape
 from .answers import Subject
 
 FAMILIES = ("conv", "linear", "norm", "pool", "act", "merge", "other")
@@ -69,9 +70,9 @@ def build_subject(s: Subject, file: str) -> Selection:
                     flat = 1
                     for d in s.input:
                         flat *= d
-                    notes.append(f"a fully connected layer on a {'×'.join(map(str, s.input))} feature map: "
+                    notes.append(f"a fully connected layer on a {fmt_shape(s.input)} feature map: "
                                  f"flatten to {flat:,} features, then linear")
-                label = f"{s.name} on {'×'.join(map(str, s.input))}"
+                label = f"{s.name} on {fmt_shape(s.input)}"
             else:
                 layers = s.value
                 label = "inline layers"

@@ -23,6 +23,8 @@ from fractions import Fraction
 from math import prod
 from typing import Any
 
+from .base import fmt_shape
+
 
 def num(x) -> str:
     """An integer with thousands separators; a Fraction as an integer or a short decimal."""
@@ -63,10 +65,6 @@ def json_value(v):
     return v
 
 
-def shape_text(shape) -> str:
-    return "×".join(str(s) for s in shape)
-
-
 @dataclass(frozen=True)
 class Working:
     """How one value was obtained.
@@ -96,7 +94,7 @@ class Working:
             for side in self.sides[1:]:  # a side starting with ≈ is a rounded value
                 eq += f" ≈ {side[1:].lstrip()}" if side.startswith("≈") else f" = {side}"
         elif isinstance(self.value, tuple):
-            eq = shape_text(self.value)
+            eq = fmt_shape(self.value)
         else:
             eq = num(self.value)
         text = f"{self.label}: {eq}" if self.label else eq
@@ -317,7 +315,7 @@ def window_size(label: str, n: int, k: int, s: int, lo: int, hi: int, d: int, va
 
 def shape_working(out, parts=(), note: str = "") -> Working:
     """An output shape: the shape itself, with one part per computed dimension."""
-    return Working("output_shape", tuple(out), (shape_text(out),), note=note, parts=tuple(parts))
+    return Working("output_shape", tuple(out), (fmt_shape(out),), note=note, parts=tuple(parts))
 
 
 def same(label: str, value: int, note: str) -> Working:
