@@ -111,22 +111,14 @@ def calc(
     with torch's names (--out-channels 96 --kernel-size 11 --stride 4 --no-bias)."""
     import json
 
-    from ..homework.answers import Options
+    from ..homework.answers import checked_options
     from ..homework.calc import (COMPARISONS, calc as run_calc, calc_text, depthwise_separable, parse_op_args,
                                  parse_shape, separable_dict, separable_text)
 
     try:
-        from ..analysis import CONVENTIONS, DTYPE_BYTES
-
-        if convention not in CONVENTIONS:
-            raise SpecError(f"unknown convention '{convention}'", fix=f"use one of {', '.join(CONVENTIONS)}.")
-        if dtype not in DTYPE_BYTES:
-            raise SpecError(f"unknown dtype '{dtype}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.")
-        if batch < 1:
-            raise SpecError(f"--batch must be at least 1, got {batch}", fix="use --batch 1 or more.")
+        o = checked_options(convention, dtype, batch)
         shape = parse_shape(in_)
         args = parse_op_args(op, list(ctx.args))
-        o = Options(convention=convention, dtype=dtype, batch=batch)
         if compare is not None:
             if compare not in COMPARISONS:
                 raise SpecError(f"unknown comparison '{compare}'", fix=f"use --compare {' or '.join(COMPARISONS)}.")

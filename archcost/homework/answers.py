@@ -19,12 +19,14 @@ files: keys are only ever added.  Documented, with examples, in the README ("Hom
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
 
 from ..errors import SpecError, short_repr
 from ..language.yamlload import LocDict, LocList, load_yaml_file
+from ..ops import OPS
 from .grade import ROUNDING, Tolerance, parse_tolerance
 from .parse import Answer, parse_answer
 
@@ -70,6 +72,19 @@ class Options:
     optimizer: str = "adam"
 
 
+def checked_options(convention: str = "default", dtype: str = "float32", batch: int = 1) -> Options:
+    """Options given on the command line (`explain`, `calc`), each checked: a one-line error naming it."""
+    from ..analysis import CONVENTIONS, DTYPE_BYTES
+
+    if convention not in CONVENTIONS:
+        raise SpecError(f"unknown convention '{convention}'", fix=f"use one of {', '.join(CONVENTIONS)}.")
+    if dtype not in DTYPE_BYTES:
+        raise SpecError(f"unknown dtype '{dtype}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.")
+    if not isinstance(batch, int) or batch < 1:
+        raise SpecError(f"--batch must be at least 1, got {batch}", fix="use --batch 1 or more.")
+    return Options(convention=convention, dtype=dtype, batch=batch)
+
+
 @dataclass
 class Side:
     """One side of a ratio or fraction: a subject and a quantity."""
@@ -85,14 +100,12 @@ class Side:
 
 @dataclass
 class Question:
-    index: int
     id: str
     text: str
     quantity: str
     subject: Subject
     options: Options
     answer: Answer | None
-    answer_raw: object
     points: float
     tolerance: Tolerance
     line: int | None
@@ -116,18 +129,20 @@ def _quantities():
     return QUANTITIES
 
 
-def _ops():
-    from ..ops import OPS
-
-    return OPS
-
-
 class _Reader:
     """Validation helpers bound to one file; every error names file:line and a fix."""
 
-    def __init__(self, file: str, text_lines: list):
+    def __init__(self, file: str):
         self.file = file
-        self.lines = text_lines
+
+    @functools.cached_property
+    def lines(self) -> list:
+        """The file's lines, read only when a scalar's text is needed (see :meth:`raw_scalar`)."""
+        try:
+            with open(self.file, encoding="utf-8") as fh:
+                return fh.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return []
 
     def err(self, msg, line, fix, qid=None):
         where = f"question '{qid}': " if qid is not None else ""
@@ -144,12 +159,7 @@ class _Reader:
 def load_answers(path: str) -> AnswersFile:
     """Read and validate an answers file; raise a located SpecError for any problem."""
     raw = load_yaml_file(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-    except (OSError, UnicodeDecodeError):
-        lines = []
-    r = _Reader(path, lines)
+    r = _Reader(path)
     if not isinstance(raw, LocDict):
         what = "empty" if raw is None else "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
         raise r.err(f"the answers file is {what}, not a mapping with `questions:`", 1,
@@ -170,7 +180,7 @@ def load_answers(path: str) -> AnswersFile:
         raise r.err("`defaults` must be a mapping of question keys", raw.key_line("defaults"),
                     "write e.g. `defaults: {model: vgg16, convention: default}`.")
     for k in defaults:
-        if k in ("id", "text", "answer") or (k not in QUESTION_KEYS and k not in _ops()):
+        if k in ("id", "text", "answer") or (k not in QUESTION_KEYS and k not in OPS):
             raise r.err(f"`defaults` cannot set {short_repr(k)}", _key_line(defaults, k),
                         "defaults may set the subject, quantity, options, points and tolerance; "
                         "id, text and answer belong to each question.")
@@ -204,7 +214,7 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
     if not isinstance(qid, (str, int)) or isinstance(qid, bool) or not str(qid).strip():
         raise r.err(f"question {index + 1}: `id` must be a short name", _key_line(q, "id"), "write e.g. `id: 1a`.")
     qid = str(qid)
-    ops = _ops()
+    ops = OPS
     for k in q:
         if k not in QUESTION_KEYS and k not in ops:
             close = difflib.get_close_matches(str(k), list(QUESTION_KEYS) + list(ops), n=2)
@@ -218,7 +228,7 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
     quantity = _quantity(r, merged, qid, qline)
     options = _options(r, merged, qid, Options())
     subject = _subject(r, merged, qid, qline, base)
-    question = Question(index, qid, str(text), quantity, subject, options, None, None, 1.0, ROUNDING, qline, r.file)
+    question = Question(qid, str(text), quantity, subject, options, None, 1.0, ROUNDING, qline, r.file)
     points = merged.get("points", 1)
     if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
         raise r.err(f"points {short_repr(points)} must be a number at least 0", _key_line(merged, "points"),
@@ -247,7 +257,6 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
                     "`conv2d: {in: [3, 32, 32], out_channels: 8, kernel_size: 3}`, or `layers: [...]` with `input:`; "
                     "or put the subject in `defaults:`.", qid)
     if "answer" in q and q["answer"] is not None:
-        question.answer_raw = q["answer"]
         question.answer_line = _key_line(q, "answer")
         value = q["answer"]
         if isinstance(value, float):
@@ -263,10 +272,10 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
 def _merge(defaults, q):
     """The question's keys over the file's defaults (a subject in the question replaces the default's)."""
     out = LocDict(line=getattr(q, "line", None))
-    subject_given = any(k in q for k in SUBJECT_KEYS) or any(k in _ops() for k in q)
+    subject_given = any(k in q for k in SUBJECT_KEYS) or any(k in OPS for k in q)
     for src in (defaults, q):
         for k, v in src.items():
-            if src is q or not (subject_given and (k in SUBJECT_KEYS or k in _ops()
+            if src is q or not (subject_given and (k in SUBJECT_KEYS or k in OPS
                                                    or k in ("input", "set", "layer", "include"))):
                 out[k] = v
                 out.key_lines[k] = _key_line(src, k)
@@ -340,7 +349,7 @@ def _shape_value(r, v, line, qid, what="input"):
 
 
 def _subject(r, m, qid, qline, base) -> Subject:
-    ops = _ops()
+    ops = OPS
     mains = [k for k in m if k in SUBJECT_KEYS or k in ops]
     if len(mains) > 1:
         raise r.err(f"the question names {len(mains)} subjects ({', '.join(mains)})", _key_line(m, mains[1]),
@@ -416,7 +425,7 @@ def _subject(r, m, qid, qline, base) -> Subject:
         o = [o] if isinstance(o, str) else o
         from .subjects import FAMILIES
 
-        bad = [x for x in (o if isinstance(o, list) else [o]) if not isinstance(x, str) or (x not in _ops() and x not in FAMILIES)]
+        bad = [x for x in (o if isinstance(o, list) else [o]) if not isinstance(x, str) or (x not in OPS and x not in FAMILIES)]
         if not isinstance(o, list) or not o or bad:
             raise r.err(f"`ops` must list op names or families, not {short_repr(bad[0] if bad else o)}",
                         _key_line(m, "ops"),
@@ -435,7 +444,7 @@ def _count_target(r, m, qid, qline):
         ops = [op] if isinstance(op, str) else op
         from .subjects import FAMILIES
 
-        if not isinstance(ops, list) or not ops or not all(isinstance(x, str) and (x in _ops() or x in FAMILIES) for x in ops):
+        if not isinstance(ops, list) or not ops or not all(isinstance(x, str) and (x in OPS or x in FAMILIES) for x in ops):
             raise r.err(f"`op` must name ops or op families, not {short_repr(op)}", _key_line(m, "op"),
                         f"write e.g. `op: conv2d`; families: {', '.join(FAMILIES)}.", qid)
         return tuple(ops), None
@@ -465,15 +474,15 @@ def _sides(r, merged, q, quantity, qid, qline, base, subject, options) -> dict:
                         f"write `{k}: {{model: vgg16, quantity: params}}`.", qid)
         allowed = (*SUBJECT_KEYS, *MODIFIER_KEYS, *OPTION_KEYS, "quantity", *COUNT_KEYS)
         for kk in v:
-            if kk not in allowed and kk not in _ops():
+            if kk not in allowed and kk not in OPS:
                 raise r.err(f"unknown key {short_repr(kk)} in `{k}`", _key_line(v, kk) or line,
                             f"keys allowed in a side: {', '.join(allowed)}, or an op name.", qid)
         # a side with its own subject replaces the question's; otherwise it narrows it (layer, ops)
-        own = any(kk in SUBJECT_KEYS or kk in _ops() for kk in v)
+        own = any(kk in SUBJECT_KEYS or kk in OPS for kk in v)
         sm = LocDict(line=getattr(v, "line", line))
         if not own:
             for kk, vv in merged.items():
-                if kk in SUBJECT_KEYS or kk in _ops() or kk in ("input", "set", "include"):
+                if kk in SUBJECT_KEYS or kk in OPS or kk in ("input", "set", "include"):
                     sm[kk] = vv
                     sm.key_lines[kk] = _key_line(merged, kk)
         for kk, vv in v.items():

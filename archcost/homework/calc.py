@@ -166,12 +166,12 @@ def depthwise_separable(shape: tuple, args: dict, options: Options | None = None
     return Separable(std.workings, dw.workings, pw.workings, ratios, formula)
 
 
-def calc_text(c: Calc, depth: int | None = None) -> str:
+def calc_text(c: Calc) -> str:
     lines = [c.title]
     lines += [f"  note: {n}" for n in c.notes]
     for q, w in c.workings.items():
         lines.append(f"  {q}:")
-        lines += ["    " + x for x in w.lines(depth)]
+        lines += ["    " + x for x in w.lines()]
     return "\n".join(lines) + "\n"
 
 

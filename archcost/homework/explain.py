@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import SpecError
-from .answers import Options, Subject
+from .answers import Subject, checked_options
 from .quantities import QUANTITIES, evaluate
 from .subjects import build_subject, matches_op, select_layers
 
@@ -27,15 +27,9 @@ class Explained:
 def explain_spec(spec: str, *, layers=None, quantities=None, input=None, overrides=None, convention="default",
                  dtype="float32", batch=1, ops=None) -> Explained:
     """Workings of ``quantities`` for a zoo model or spec file, or for some of its layers / blocks."""
-    from ..analysis import CONVENTIONS, DTYPE_BYTES
     from ..api import _parse_input
 
-    if convention not in CONVENTIONS:
-        raise SpecError(f"unknown convention '{convention}'", fix=f"use one of {', '.join(CONVENTIONS)}.")
-    if dtype not in DTYPE_BYTES:
-        raise SpecError(f"unknown dtype '{dtype}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.")
-    if not isinstance(batch, int) or batch < 1:
-        raise SpecError(f"--batch must be at least 1, got {batch}", fix="use --batch 1 or more.")
+    o = checked_options(convention, dtype, batch)
     for q in quantities or ():
         if q not in QUANTITIES or q in NOT_HERE:
             known = [k for k in QUANTITIES if k not in NOT_HERE]
@@ -61,7 +55,6 @@ def explain_spec(spec: str, *, layers=None, quantities=None, input=None, overrid
         sel.label += f" [{', '.join(ops)}]"
         if not sel.nodes:
             raise SpecError(f"no layer there is one of {', '.join(ops)}", fix="check --ops against `archcost table`.")
-    o = Options(convention=convention, dtype=dtype, batch=batch)
     wanted = quantities or (MODEL_DEFAULT if sel.whole else PART_DEFAULT)
     workings = [(q, evaluate(sel, q, o).working) for q in wanted]
     return Explained(sel.label, convention, workings)

@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Callable
 
 from ..analysis import explain as ex
-from ..analysis.conventions import DTYPE_BYTES
 from ..errors import SpecError
 from ..ops.base import fmt_shape
 from ..ops import working as wk
@@ -210,6 +209,3 @@ def evaluate(sel: Selection, quantity: str, o: Options, **kw) -> Value:
                             w.parts, w.label)
     return v
 
-
-def bytes_per(o: Options) -> int:
-    return DTYPE_BYTES[o.dtype]
