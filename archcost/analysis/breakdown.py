@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Graph
-from .conventions import CONVENTIONS
+from .conventions import CONVENTIONS, EXTRA_FLOPS
 from .engine import analyze_graph, node_costs
-from .peers import CATEGORIES, OP_CATEGORY
+from .peers import CATEGORIES, CATEGORY_LABELS, OP_CATEGORY
 
 # which category each of the `full` preset's extra FLOPs falls in (norm and pool split by op)
 _EXTRA = {"bias_flops": "bias", "act_flops": "act", "eltwise_flops": "eltwise"}
@@ -57,8 +57,6 @@ class Comparison:
         return [c for c in CATEGORIES if c in used]
 
     def to_dict(self) -> dict:
-        from .peers import CATEGORY_LABELS
-
         return {"model": self.model, "input_shape": self.input_shape, "batch": self.batch,
                 "categories": dict(CATEGORY_LABELS), "conventions": [p.to_dict() for p in self.presets]}
 
@@ -77,7 +75,7 @@ def _extra_flops(graph: Graph) -> dict:
     out: dict = {}
     for n, (_, _, _, _, c) in zip(graph.nodes, node_costs(graph)):
         for key, v in c.items():
-            if not v or key not in ("bias_flops", "norm_flops", "act_flops", "pool_flops", "eltwise_flops"):
+            if not v or key not in EXTRA_FLOPS:
                 continue
             cat = _EXTRA.get(key) or OP_CATEGORY[n.op]  # norm_flops / pool_flops: the op's own category
             out[cat] = out.get(cat, 0) + v

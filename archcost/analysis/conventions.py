@@ -47,41 +47,35 @@ class Convention:
     counter: str = "default"  # default (conv/linear MACs) | fvcore (the cost dict's "fvcore") | a key of PEERS
     peer: str | None = None  # the tool and version it reproduces, stamped in JSON as "convention_peer"
 
-    def breakdown(self, c: dict, node=None, p=None, form: str = "module") -> dict:
-        """This node's MACs by category (zeros left out); ``node`` (op, attrs, shapes) is needed for peers."""
+    def breakdown(self, c: dict, node, p) -> dict:
+        """This node's MACs by category (zeros left out): ``c`` its cost dict, ``p`` its Params."""
         if self.counter == "default":
             return {"macs": c["macs"]} if c.get("macs") else {}
         if self.counter == "fvcore":
             v = c.get("fvcore", 0)
-            return {OP_CATEGORY[node.op] if node is not None else "macs": v} if v else {}
-        if node is None:
-            raise TypeError(f"the {self.name} convention counts per node: pass the node")
-        if p is None:
-            from ..ops import OPS
+            return {OP_CATEGORY[node.op]: v} if v else {}
+        return PEERS[self.counter].count(node.op, node.attrs, list(node.in_shapes), node.out_shape, c, p)
 
-            p = OPS[node.op].params(node.attrs, list(node.in_shapes))
-        return PEERS[self.counter].count(node.op, node.attrs, list(node.in_shapes), node.out_shape, c, p, form)
-
-    def macs(self, c: dict, node=None, p=None) -> int:
+    def macs(self, c: dict, node, p) -> int:
         if self.counter == "default":
             return c.get("macs", 0)
         if self.counter == "fvcore":
             return c.get("fvcore", 0)
         return sum(self.breakdown(c, node, p).values())
 
-    def flops(self, c: dict, node=None, p=None) -> int:
+    def flops(self, c: dict, node, p) -> int:
         m = self.macs(c, node, p)
         if self.name == "full":
             return 2 * m + sum(c.get(k, 0) for k in EXTRA_FLOPS)
         return 2 * m
 
-    def params(self, p, op: str | None = None) -> tuple:
+    def params(self, p, op: str) -> tuple:
         """(params, trainable params, buffers) of one op's :class:`Params` under this convention."""
         if self.params_rule == "keras":
             return p.weight + p.bias + p.running_stats, p.trainable, p.buffers - p.running_stats
         if self.params_rule == "trainable":  # ptflops: sum of p.numel() for p with requires_grad
             return p.trainable, p.trainable, p.buffers
-        if self.params_rule == "thop" and op is not None and not thop_counts_params(op):
+        if self.params_rule == "thop" and not thop_counts_params(op):
             return 0, p.trainable, p.buffers
         return p.weight + p.bias, p.trainable, p.buffers
 
