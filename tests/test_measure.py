@@ -21,7 +21,7 @@ from archcost.measure import calibrate as C  # noqa: E402
 from archcost.measure import profile as P  # noqa: E402
 from archcost.measure import zoo as Z  # noqa: E402
 from archcost.measure.results import load_latency  # noqa: E402
-from archcost.measure.timer import Measurement, measure  # noqa: E402
+from archcost.measure.timer import Block, Measurement, measure, rounds  # noqa: E402
 from latency_util import toy_profile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,19 @@ def test_measure_blocks_of_calls():
     assert len(m.samples) == 4 and m.number >= 1 and all(s > 0 for s in m.samples)
     # warm-up, the calls that sized the block (1 to 4), then 4 blocks of `number` calls
     assert 2 + 1 + 4 * m.number <= len(calls) <= 2 + 4 + 4 * m.number
+
+
+def test_rounds_interleave_blocks_with_untimed_calls_around_each():
+    """The one timing loop: A B A B (never A A B B), before/after each sample, stop rules (no timing asserted)."""
+    log = []
+    blocks = [Block(lambda k=k: log.append(k)) for k in "AB"]
+    samples = rounds(blocks, repeat=3, before=lambda i: log.append(f"<{i}"), after=lambda i: log.append(f">{i}"),
+                     on_round=lambda n, spent: log.append(n))
+    assert log == [x for n in (1, 2, 3) for x in ("<0", "A", ">0", "<1", "B", ">1", n)]
+    assert [len(s) for s in samples] == [3, 3] and all(len(x) == 3 and x[2] is None for s in samples for x in s)
+    assert len(rounds(blocks, until=lambda n, spent: n == 4)[0]) == 4
+    assert len(rounds(blocks, repeat=9, max_repeat=2)[0]) == 2
+    assert len(rounds(blocks, budget_s=0.0, min_repeat=3)[0]) == 3
 
 
 def test_profile_returns_positive_figures_with_spread():

@@ -37,7 +37,8 @@ from ..analysis.conventions import DTYPE_BYTES
 from ..errors import SpecError
 from . import fit
 from .device import cpu_count, load_average, setup, slug
-from .timer import Block, quartiles
+from .timer import Block, pick, quartiles
+from .timer import rounds as timed_rounds
 
 BANDWIDTH_SIZES = [2 ** k for k in range(12, 29)]  # bytes per buffer: 4 KiB … 256 MiB
 ELEMENTWISE_OPS = ["batchnorm2d", "relu", "relu6", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh",
@@ -306,15 +307,9 @@ def _chain_seconds(n_nodes, torch_device, torch_dtype, cuda, clock, rounds=15):
     net = LoweredNet(g).eval().to(device=torch_device, dtype=torch_dtype)
     x = torch.randn(1, 8, device=torch_device, dtype=torch_dtype)
     b = Block(lambda: net(x), cuda=cuda)
-    for _ in range(3):
-        b.fn()
+    b.warm_up(3)
     b.size_to(0.002)
-    return statistics.median(_pick(b.run(), clock, cuda) for _ in range(rounds))
-
-
-def _pick(sample, clock, cuda):
-    wall, cpu, gpu = sample
-    return gpu if cuda else (cpu if clock == "cpu" else wall)
+    return statistics.median(pick(s, clock, cuda) for s in timed_rounds([b], repeat=rounds)[0])
 
 
 def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "float32", batch: int = 1,
@@ -358,14 +353,12 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
         # 1. bandwidth: copies (read + write) and sums (read only), from 64 B (the call alone) to 256 MiB
         copies = _bandwidth_benches(tdev, tdtype, cuda, sizes, "copy")
         reads = _bandwidth_benches(tdev, tdtype, cuda, sizes, "read")
-        for _, b in copies + reads:
-            b.fn()
+        bw_blocks = [b for _, b in copies + reads]
+        for b in bw_blocks:
+            b.warm_up(1)
             b.size_to(0.002)
-        bw_samples = [[] for _ in copies + reads]
-        for r in range(7):
-            for (_, b), s in zip(copies + reads, bw_samples):
-                s.append(_pick(b.run(), clock, cuda))
-            report("bandwidth", r + 1, 7)
+        bw_samples = [[pick(x, clock, cuda) for x in s] for s in timed_rounds(
+            bw_blocks, repeat=7, on_round=lambda r, _spent: report("bandwidth", r, 7))]
         n = len(copies)
         bandwidth_raw = {"ws_bytes": [w for w, _ in copies[1:]],
                          "median_s": [statistics.median(s) for s in bw_samples[1:n]],
@@ -376,25 +369,27 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
         del copies, reads
 
         # 2. every micro-benchmark: warm up, size its block, then interleaved rounds until the budget
-        for i, b in enumerate(benches):
-            b.block.fn()  # the first call of a shape builds its kernel (oneDNN generates code per shape)
-            b.block.size_to(0.002)
+        blocks = [b.block for b in benches]
+        for i, b in enumerate(blocks):
+            b.warm_up(1)  # the first call of a shape builds its kernel (oneDNN generates code per shape)
+            b.size_to(0.002)
             if i % 20 == 0:
                 report("warm-up", i, len(benches))
         report("warm-up", len(benches), len(benches))
-        t0 = time.perf_counter()
-        rounds = 0
-        while True:
-            for b in benches:
-                if b.block.number == 1:
-                    b.block.fn()  # one untimed call first: timed calls then find the layer's data in cache
-                b.samples.append(_pick(b.block.run(), clock, cuda))
-            rounds += 1
-            spent = time.perf_counter() - t0
-            est = max(min_rounds, rounds + int((budget_s - spent) / max(spent / rounds, 1e-9)))
-            report("micro-benchmarks", rounds, est)
-            if rounds >= min_rounds and spent + spent / rounds > budget_s:
-                break
+
+        def before(i):  # one untimed call first: timed calls then find the layer's data in cache
+            if blocks[i].number == 1:
+                blocks[i].fn()
+
+        def progress(done, spent):
+            report("micro-benchmarks", done, max(min_rounds, done + int((budget_s - spent) / max(spent / done, 1e-9))))
+
+        # stop when another round would overrun the budget
+        samples = timed_rounds(blocks, before=before, on_round=progress,
+                               until=lambda done, spent: done >= min_rounds and spent + spent / done > budget_s)
+        rounds = len(samples[0]) if samples else 0
+        for b, s in zip(benches, samples):
+            b.samples = [pick(x, clock, cuda) for x in s]
         report("micro-benchmarks", rounds, rounds)
         bench_raw = []
         for b in benches:

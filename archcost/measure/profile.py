@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..errors import SpecError
 from .device import load_average, setup
-from .timer import NOISY_REL_IQR, NOISY_REL_IQR_LAYER, Block, Measurement, quartiles
+from .timer import NOISY_REL_IQR, NOISY_REL_IQR_LAYER, Block, Measurement, measurements, quartiles, rounds
 
 DTYPES = ("float32", "float16", "bfloat16")
 
@@ -161,8 +161,7 @@ def run(preps: list, *, warmup: int = 3, repeat: int | None = None, budget_s: fl
         blocks = [Block(lambda p=p: p.model(p.x), cuda=cuda) for p in preps]
         for p, b in zip(preps, blocks):
             try:
-                for _ in range(max(1, warmup)):
-                    b.fn()
+                b.warm_up(max(1, warmup))
             except RuntimeError as err:  # e.g. a dtype the device has no kernel for
                 raise SpecError(f"torch could not run {p.name} on {info['device']} in {p.dtype}: "
                                 f"{str(err).splitlines()[0][:200]}",
@@ -173,28 +172,15 @@ def run(preps: list, *, warmup: int = 3, repeat: int | None = None, budget_s: fl
             lt.one_pass()
             for s in lt.samples.values():
                 s.clear()
-        whole = [[] for _ in preps]
-        t0 = time.perf_counter()
-        rounds = 0
         load_start = load_average()
-        while True:
-            for i, b in enumerate(blocks):
-                whole[i].append(b.run())
-                if per_layer:
-                    layer_timers[i].one_pass()
-            rounds += 1
-            if on_round is not None:
-                on_round(rounds, repeat)
-            if repeat is not None and rounds >= repeat:
-                break
-            if repeat is None and rounds >= min_repeat and time.perf_counter() - t0 >= budget_s:
-                break
+        # each model's hooked pass right after its whole-model block: W H W H ...
+        whole = rounds(blocks, repeat=repeat, budget_s=budget_s, min_repeat=min_repeat,
+                       after=(lambda i: layer_timers[i].one_pass()) if per_layer else None,
+                       on_round=None if on_round is None else (lambda n, _spent: on_round(n, repeat)))
     load_end = load_average()
+    measured = measurements(blocks, whole, warmup=warmup, clock=used_clock, cuda=cuda)
     results = []
-    for i, p in enumerate(preps):
-        pick = 2 if cuda else (1 if used_clock == "cpu" else 0)
-        m = Measurement([s[pick] for s in whole[i]], number=blocks[i].number, warmup=warmup, clock=used_clock,
-                        wall=[s[0] for s in whole[i]], cpu=[s[1] for s in whole[i]])
+    for i, (p, m) in enumerate(zip(preps, measured)):
         res = describe(p, m, load=(load_start, load_end))
         if per_layer:
             rows = _layer_rows(p, layer_timers[i])

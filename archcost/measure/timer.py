@@ -3,9 +3,10 @@
 A :class:`Measurement` holds one sample per *block* (``number`` back-to-back calls, timed
 together so that the clock's own cost and resolution do not matter for microsecond ops)
 and reports the median, the inter-quartile range, the minimum and the coefficient of
-variation.  :func:`measure` times one callable; :func:`interleave` times several in rounds
-(A B C A B C ...), so that a burst of load on a shared machine hits all of them alike
-instead of all of A's samples.
+variation.  :func:`rounds` is the one timing loop: blocks in rounds (A B C A B C ...), so
+that a burst of load on a shared machine hits all of them alike instead of all of A's
+samples; profiling and calibration use it, and :func:`measure` / :func:`interleave` wrap it
+with warm-up and block sizing for one or several plain callables.
 
 Clocks: ``wall`` (``time.perf_counter_ns``: the latency a user waits), ``cpu`` (this
 thread's CPU time, ``time.thread_time_ns``: immune to being descheduled when other
@@ -138,6 +139,11 @@ class Block:
         w1, c1 = time.perf_counter_ns(), time.thread_time_ns()
         return (w1 - w0) / 1e9 / n, (c1 - c0) / 1e9 / n, None
 
+    def warm_up(self, calls: int) -> None:
+        """``calls`` untimed calls (the first builds kernels and fills caches)."""
+        for _ in range(calls):
+            self.fn()
+
     def size_to(self, min_block_s: float) -> None:
         """Choose ``number`` so one block lasts at least ``min_block_s`` (from one timed call)."""
         if min_block_s <= 0:
@@ -153,11 +159,57 @@ class Block:
         self.number = max(1, min(100_000, math.ceil(min_block_s / max(per_call, 1e-9))))
 
 
-def _pick(sample: tuple, clock: str, cuda: bool) -> float:
+def pick(sample: tuple, clock: str, cuda: bool) -> float:
+    """The time of one sample (wall s, cpu s, cuda s or None) in the clock used: CUDA events on CUDA."""
     wall, cpu, gpu = sample
     if cuda:
         return gpu
     return cpu if clock == "cpu" else wall
+
+
+def rounds(blocks: list, *, repeat: int | None = None, budget_s: float | None = None, min_repeat: int = 5,
+           max_repeat: int | None = None, until=None, before=None, after=None, on_round=None) -> list:
+    """Time warmed-up blocks in rounds, one sample of each per round (A B A B, never A A B B).
+
+    The one timing loop of archcost (profile, calibrate, :func:`interleave`).  Stops after ``repeat``
+    rounds or, without ``repeat``, once ``budget_s`` seconds are spent and at least ``min_repeat``
+    rounds are done; never after more than ``max_repeat``.  ``until(rounds, spent_s)``, if given,
+    decides instead.  ``before(i)`` and ``after(i)`` run untimed around block ``i``'s sample (an extra
+    call, a hooked pass); ``on_round(rounds, spent_s)`` after each round.  Returns each block's
+    samples, (wall s, cpu s, cuda s or None) per call.
+    """
+    samples = [[] for _ in blocks]
+    t0 = time.perf_counter()
+    n = 0
+    while True:
+        for i, (b, s) in enumerate(zip(blocks, samples)):
+            if before is not None:
+                before(i)
+            s.append(b.run())
+            if after is not None:
+                after(i)
+        n += 1
+        spent = time.perf_counter() - t0
+        if on_round is not None:
+            on_round(n, spent)
+        if until is not None:
+            if until(n, spent):
+                break
+        elif repeat is not None:
+            if n >= repeat:
+                break
+        elif n >= min_repeat and spent >= budget_s:
+            break
+        if max_repeat is not None and n >= max_repeat:
+            break
+    return samples
+
+
+def measurements(blocks: list, samples: list, *, warmup: int, clock: str, cuda: bool) -> list:
+    """One :class:`Measurement` per block from its :func:`rounds` samples, in ``clock`` (CUDA events on CUDA)."""
+    used = "cuda" if cuda else clock
+    return [Measurement([pick(x, clock, cuda) for x in s], number=b.number, warmup=warmup, clock=used,
+                        wall=[x[0] for x in s], cpu=[x[1] for x in s]) for b, s in zip(blocks, samples)]
 
 
 def measure(fn, *, warmup: int = 3, repeat: int | None = None, budget_s: float | None = None,
@@ -174,7 +226,8 @@ def interleave(fns: list, *, warmup: int = 3, repeat: int | None = None, budget_
                cuda: bool = False, on_round=None) -> list:
     """Time several callables in rounds, one block of each per round (A B A B, never A A B B).
 
-    The budget (if any) covers all of them together; ``on_round(i)`` is called after each round.
+    Each is warmed up and its block sized first; then :func:`rounds`.  The budget (if any) covers
+    all of them together; ``on_round(i)`` is called after each round.
     """
     if clock not in CLOCKS:
         raise ValueError(f"clock must be one of {CLOCKS}")
@@ -182,28 +235,8 @@ def interleave(fns: list, *, warmup: int = 3, repeat: int | None = None, budget_
         repeat = 10
     blocks = [Block(f, cuda=cuda) for f in fns]
     for b in blocks:
-        for _ in range(warmup):
-            b.fn()
+        b.warm_up(warmup)
         b.size_to(min_block_s)
-    if cuda:
-        import torch
-
-        torch.cuda.synchronize()
-    samples = [[] for _ in blocks]
-    t0 = time.perf_counter()
-    rounds = 0
-    while True:
-        for b, s in zip(blocks, samples):
-            s.append(b.run())
-        rounds += 1
-        if on_round is not None:
-            on_round(rounds)
-        if repeat is not None and rounds >= repeat:
-            break
-        if repeat is None and rounds >= min_repeat and time.perf_counter() - t0 >= budget_s:
-            break
-        if rounds >= max_repeat:
-            break
-    used = "cuda" if cuda else clock
-    return [Measurement([_pick(x, clock, cuda) for x in s], number=b.number, warmup=warmup, clock=used,
-                        wall=[x[0] for x in s], cpu=[x[1] for x in s]) for b, s in zip(blocks, samples)]
+    samples = rounds(blocks, repeat=repeat, budget_s=budget_s, min_repeat=min_repeat, max_repeat=max_repeat,
+                     on_round=None if on_round is None else (lambda n, _spent: on_round(n)))
+    return measurements(blocks, samples, warmup=warmup, clock=clock, cuda=cuda)
