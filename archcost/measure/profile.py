@@ -238,28 +238,36 @@ def _layer_rows(p: Prepared, lt: LayerTimer) -> list:
 
 def add_prediction(result: dict, prep: Prepared, profile) -> dict:
     """Fill ``predicted_ms`` / ``error_pct`` (model and layers) from a device profile (pure Python)."""
+    from ..analysis.latency import node_counts
+
+    return predict_into(result, prep.graph, profile, macs=sum(node_counts(n, prep.batch)["macs"]
+                                                                for n in prep.graph.nodes))
+
+
+def predict_into(result: dict, graph, profile, *, macs: int) -> dict:
+    """The prediction bookkeeping of one measured result (pure Python), filled in place and returned.
+
+    Sets ``predicted_ms``, ``error_pct`` and ``profile``, the MACs-only baseline (``macs``,
+    ``macs_baseline_ms``, ``macs_baseline_error_pct``) and, on every row of ``layers`` (graph
+    order), ``predicted_ms``, ``error_pct`` and ``class``.  ``result`` carries ``batch``, ``dtype``
+    and ``measured_ms`` as :func:`describe` writes them.
+    """
     from ..analysis.latency import load_profile, macs_baseline_ms, predict_graph
 
     prof = load_profile(profile)
-    per_node, classes, total = predict_graph(prep.graph, prof, batch=prep.batch, dtype=prep.dtype)
+    per_node, classes, total = predict_graph(graph, prof, batch=result["batch"], dtype=result["dtype"])
     meas = result["measured_ms"]["median"]
     result["predicted_ms"] = total * 1e3
     result["error_pct"] = _err(total * 1e3, meas)
     result["profile"] = prof.name
-    result["macs"] = sum(r for r in (_macs(n, prep.batch) for n in prep.graph.nodes))
-    result["macs_baseline_ms"] = macs_baseline_ms(result["macs"], prof)
+    result["macs"] = macs
+    result["macs_baseline_ms"] = macs_baseline_ms(macs, prof)
     result["macs_baseline_error_pct"] = _err(result["macs_baseline_ms"], meas)
     for row, s, cls in zip(result.get("layers") or [], per_node, classes):
         row["predicted_ms"] = s * 1e3
         row["error_pct"] = _err(s * 1e3, row["measured_ms"])
         row["class"] = cls
     return result
-
-
-def _macs(node, batch):
-    from ..analysis.latency import node_counts
-
-    return node_counts(node, batch)["macs"]
 
 
 def _err(pred, meas):

@@ -145,31 +145,22 @@ def run_zoo(jobs: list, *, log: str, device: str = "cpu", threads: int | None = 
 
 def predict_results(results: list, profile) -> list:
     """Each result with the profile's prediction, error and the MACs-only baseline (pure Python)."""
-    from ..analysis.latency import load_profile, macs_baseline_ms, node_counts, predict_graph
+    from ..analysis.latency import load_profile, node_counts
     from ..api import analyze
+    from .profile import predict_into
 
     prof = load_profile(profile)
     out = []
     for r in results:
         a = analyze(r["spec"], input=tuple(r["input"]) if r.get("input") else None,
                     overrides=r.get("overrides") or None, batch=r["batch"], dtype=r["dtype"])
-        per_node, classes, total = predict_graph(a.graph, prof, batch=r["batch"], dtype=r["dtype"])
         m = dict(r)
-        meas = r["measured_ms"]["median"]
-        m.update(macs=a.totals["macs"], params=a.totals["params"], predicted_ms=total * 1e3,
-                 error_pct=100.0 * (total * 1e3 - meas) / meas if meas else None, profile=prof.name,
-                 macs_baseline_ms=macs_baseline_ms(a.totals["macs"], prof))
-        m["macs_baseline_error_pct"] = 100.0 * (m["macs_baseline_ms"] - meas) / meas if meas else None
+        m.update(macs=a.totals["macs"], params=a.totals["params"])
         if r.get("layers"):
-            layers = []
-            for row, n, s, cls in zip(r["layers"], a.graph.nodes, per_node, classes):
-                row = dict(row)
-                row.update(predicted_ms=s * 1e3, **{"class": cls},
-                           error_pct=100.0 * (s * 1e3 - row["measured_ms"]) / row["measured_ms"]
-                           if row["measured_ms"] > 0 else None)
-                row.setdefault("macs", node_counts(n, r["batch"])["macs"])
-                layers.append(row)
-            m["layers"] = layers
+            m["layers"] = [dict(row) for row, _ in zip(r["layers"], a.graph.nodes)]
+        predict_into(m, a.graph, prof, macs=a.totals["macs"])
+        for row, n in zip(m.get("layers") or [], a.graph.nodes):
+            row.setdefault("macs", node_counts(n, r["batch"])["macs"])
         out.append(m)
     return out
 
