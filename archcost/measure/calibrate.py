@@ -76,10 +76,26 @@ def _nice(rng, lo, hi) -> int:
 
 
 def _graph(layers: list, input_shape: list):
-    from ..language import build_graph, load_spec
+    from ..language import build_graph, spec_from_data
 
     spec = {"name": "calibration", "input": list(input_shape), "layers": layers}
-    return build_graph(load_spec("<calibration>", text=json.dumps(spec)))
+    return build_graph(spec_from_data(_as_loaded(spec), "<calibration>"))
+
+
+def _as_loaded(data, line: int = 1):
+    """Plain data as the loader returns a one-line document: dicts and lists that know their line."""
+    from ..language.yamlload import LocDict, LocList
+
+    if isinstance(data, dict):
+        out = LocDict(line=line)
+        for k, v in data.items():
+            out[k] = _as_loaded(v, line)
+        return out
+    if isinstance(data, list):
+        out = LocList([_as_loaded(v, line) for v in data], line=line)
+        out.item_lines = [line] * len(out)
+        return out
+    return data
 
 
 def _conv_layer(cin, cout, k, s, pad, h, w, groups=1):
