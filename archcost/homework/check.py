@@ -10,7 +10,7 @@ from ..ops import working as wk
 from ..ops.base import fmt_shape
 from .answers import Question, load_answers
 from .diagnose import Context, diagnose
-from .grade import Verdict, judge_number, judge_shape
+from .grade import Verdict, judge_answer
 from .quantities import QUANTITIES, Value, evaluate, ratio
 from .subjects import build_subject
 
@@ -82,34 +82,27 @@ def evaluate_question(q: Question):
         raise _located(e, q) from None
 
 
+# what a question asks for → why an answer of another kind cannot be graded, and how to write it
+WRONG_KIND = {
+    "shape": ("the answer {raw!r} is a number, but {quantity} is a shape",
+              "write the shape, e.g. 55x55x96 or (96, 55, 55)."),
+    "spatial": ("the answer {raw!r} is not a size",
+                "write one number (the same in every dimension) or one per dimension, e.g. 11x11."),
+    "number": ("the answer {raw!r} is a shape, but {quantity} is a number",
+               "write a number such as 120M, 1.2e8 or 61 MB."),
+}
+
+
 def judge(q: Question, expected: Value) -> Verdict:
     """Grade the question's answer against the expected value (located SpecError if it is the wrong kind)."""
     a = q.answer
-    kind = expected.kind
-    line = q.answer_line or q.line
-    if kind == "shape":
-        if a.kind == "number" and len(expected.value) == 1 and a.value.denominator == 1:
-            ok = a.value == expected.value[0]
-            return Verdict(ok, "exactly right" if ok else f"{a.raw} is not {expected.value[0]}")
-        if a.kind != "shape":
-            raise SpecError(f"question '{q.id}': the answer {a.raw!r} is a number, but {q.quantity} is a shape",
-                            file=q.file, line=line, fix="write the shape, e.g. 55x55x96 or (96, 55, 55).")
-        return judge_shape(a, expected.value, layout=q.options.layout, batch=q.options.batch)
-    if kind == "spatial":
-        if a.kind == "shape":
-            dims = a.value
-        elif a.kind == "number" and a.value.denominator == 1:
-            dims = (a.value,) * len(expected.value)
-        else:
-            raise SpecError(f"question '{q.id}': the answer {a.raw!r} is not a size", file=q.file, line=line,
-                            fix="write one number (the same in every dimension) or one per dimension, e.g. 11x11.")
-        ok = tuple(dims) == tuple(expected.value)
-        return Verdict(ok, "exactly right" if ok else f"{'×'.join(str(int(d)) for d in dims)} is not "
-                                                      f"{fmt_shape(expected.value)}")
-    if a.kind == "shape":
-        raise SpecError(f"question '{q.id}': the answer {a.raw!r} is a shape, but {q.quantity} is a number",
-                        file=q.file, line=line, fix="write a number such as 120M, 1.2e8 or 61 MB.")
-    return judge_number(a, expected.value, q.tolerance)
+    verdict = judge_answer(expected.kind, a, expected.value, tolerance=q.tolerance, layout=q.options.layout,
+                           batch=q.options.batch)
+    if verdict is None:
+        message, fix = WRONG_KIND.get(expected.kind, WRONG_KIND["number"])
+        raise SpecError(f"question '{q.id}': " + message.format(raw=a.raw, quantity=q.quantity),
+                        file=q.file, line=q.answer_line or q.line, fix=fix)
+    return verdict
 
 
 def check_question(q: Question) -> Result:

@@ -23,7 +23,7 @@ from ..ops import working as wk
 from ..ops.base import fmt_shape
 from . import transforms as tf
 from .answers import Options, Question
-from .grade import judge_number, judge_shape, shape_in
+from .grade import judge_answer, judge_number, shape_in
 from .parse import Answer
 from .quantities import QUANTITIES, Value, evaluate
 
@@ -42,16 +42,9 @@ def fits(answer: Answer, value, q: Question, kind: str, *, layout: str | None = 
     """Would the answer be right if the true value were ``value``?  (The question's own tolerance.)"""
     if value is None:
         return False
-    if kind == "shape":
-        if answer.kind != "shape":
-            return len(value) == 1 and answer.kind == "number" and answer.value == value[0]
-        return judge_shape(answer, value, layout=layout or q.options.layout, batch=q.options.batch).right
-    if kind == "spatial":
-        dims = answer.value if answer.kind == "shape" else (answer.value,) * len(value)
-        return tuple(dims) == tuple(value)
-    if answer.kind == "shape":
-        return False
-    return judge_number(answer, value, q.tolerance).right
+    verdict = judge_answer(kind, answer, value, tolerance=q.tolerance, layout=layout or q.options.layout,
+                           batch=q.options.batch)
+    return verdict is not None and verdict.right
 
 
 @dataclass

@@ -176,6 +176,42 @@ def judge_shape(answer: Answer, expected: tuple, *, layout: str = "chw", batch: 
     return Verdict(ok, text + (f"; {note}" if note else ""))
 
 
+def judge_answer(kind: str, answer: Answer, value, *, tolerance: Tolerance = ROUNDING, layout: str = "chw",
+                 batch: int = 1) -> Verdict | None:
+    """The verdict on ``answer`` if the true value of a quantity of ``kind`` (``shape``, ``spatial``,
+    else a number) were ``value``; None when the answer is the wrong kind for it (a number for a
+    shape, a shape for a number).  The checker grades with it and the diagnoses try alternatives with it."""
+    return _JUDGES.get(kind, _judge_as_number)(answer, value, tolerance, layout, batch)
+
+
+def _judge_as_shape(answer: Answer, value, tolerance, layout, batch) -> Verdict | None:
+    if answer.kind == "number" and len(value) == 1 and answer.value.denominator == 1:
+        ok = answer.value == value[0]
+        return Verdict(ok, "exactly right" if ok else f"{answer.raw} is not {value[0]}")
+    if answer.kind != "shape":
+        return None
+    return judge_shape(answer, value, layout=layout, batch=batch)
+
+
+def _judge_as_spatial(answer: Answer, value, tolerance, layout, batch) -> Verdict | None:
+    """One size per spatial dimension: a shape, or one whole number meaning the same in every dimension."""
+    if answer.kind == "shape":
+        dims = answer.value
+    elif answer.kind == "number" and answer.value.denominator == 1:
+        dims = (answer.value,) * len(value)
+    else:
+        return None
+    ok = tuple(dims) == tuple(value)
+    return Verdict(ok, "exactly right" if ok else f"{'×'.join(str(int(d)) for d in dims)} is not {fmt_shape(value)}")
+
+
+def _judge_as_number(answer: Answer, value, tolerance, layout, batch) -> Verdict | None:
+    return None if answer.kind == "shape" else judge_number(answer, value, tolerance)
+
+
+_JUDGES = {"shape": _judge_as_shape, "spatial": _judge_as_spatial}
+
+
 def shape_in(shape, layout: str) -> str:
     """A channels-first shape written in ``layout`` (3-D shapes only are reordered)."""
     shape = tuple(shape)
