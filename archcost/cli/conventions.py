@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
-
-import typer
+from typing import Optional
 
 from ..errors import SpecError
 from ._app import SpecArg, Format, app, fail, out, overrides
+from .options import Batch, Input, OutputFormat, Sets
 
 
 def show_comparison(spec: str, *, input: Optional[str], batch: int, sets: dict, format: Format):
@@ -31,10 +30,10 @@ def show_comparison(spec: str, *, input: Optional[str], batch: int, sets: dict, 
 @app.command()
 def conventions(
     spec: SpecArg,
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
-    batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
-    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
+    input: Input = None,
+    batch: Batch = 1,
+    format: OutputFormat = Format.table,
+    set_: Sets = None,
 ):
     """Every counting convention on one network (ptflops, thop, torchinfo, fvcore, ...) and why they differ.
 

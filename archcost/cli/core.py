@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..errors import SpecError
 from ._app import SpecArg, Format, app, fail, out, overrides
+from .options import (Batch, ConventionOrAll, Dtype, Input, OutputFormat, Sets, depth_option, device_profile_option,
+                      family_option)
+
+RowDepth = depth_option("collapse rows to this many name levels (blocks as one row)")
+PredictWith = device_profile_option("add predicted_ms per layer from a device profile (name or file; see `archcost calibrate`)")
+ZooFamily = family_option("only this family (classic, inception, residual, dense, efficient)")
 
 
 @app.command()
 def table(
     spec: SpecArg,
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
-    batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
-    convention: Annotated[str, typer.Option("--convention", "-c", help="counting convention: default, torch, fvcore, ptflops, thop, torchinfo, full, keras; all = compare them (see the README)")] = "default",
-    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
-    depth: Annotated[Optional[int], typer.Option(help="collapse rows to this many name levels (blocks as one row)")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
+    input: Input = None,
+    batch: Batch = 1,
+    convention: ConventionOrAll = "default",
+    dtype: Dtype = "float32",
+    depth: RowDepth = None,
+    format: OutputFormat = Format.table,
+    set_: Sets = None,
     verify: Annotated[bool, typer.Option("--verify", help="lower to torch and check shapes, params and MACs against torch and fvcore")] = False,
     receptive_field: Annotated[bool, typer.Option("--receptive-field", help="add receptive-field columns: rf (size), rf_stride, rf_offset (H×W, input pixels)")] = False,
-    device_profile: Annotated[Optional[str], typer.Option("--device-profile", help="add predicted_ms per layer from a device profile (name or file; see `archcost calibrate`)")] = None,
+    device_profile: PredictWith = None,
 ):
     """Per-layer shapes, params, MACs, FLOPs and memory of a network."""
     from ..api import analyze, build
@@ -104,9 +110,9 @@ def _verify(graph, batch):
 
 @app.command()
 def zoo(
-    family: Annotated[Optional[str], typer.Option(help="only this family (classic, inception, residual, dense, efficient)")] = None,
+    family: ZooFamily = None,
     sort: Annotated[str, typer.Option(help="sort by name, family, year, params, macs or top1")] = "name",
-    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    format: OutputFormat = Format.table,
 ):
     """List the zoo's models with params, MACs, input, accuracy and year."""
     from ..report.zoo import zoo_rows, zoo_text

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import SpecError
 from ._app import app, fail, out, overrides
+from .options import Batch, Convention, Dtype, Input, Sets, depth_option, format_option, output_option
 
 
 class CheckFormat(str, Enum):
@@ -22,6 +23,14 @@ class ExplainFormat(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+CheckFormatOpt = format_option(CheckFormat, help="text, json, markdown or gradescope (results.json)")
+ExplainFormatOpt = format_option(ExplainFormat)
+CalcFormatOpt = format_option(ExplainFormat, help="text or json")
+CheckOutput = output_option("write here instead of stdout (e.g. /autograder/results/results.json)")
+CheckDepth = depth_option("levels of working shown in text (default 3; all in json/markdown)")
+ExplainDepth = depth_option("levels of working shown (default: 4 for text, all otherwise)")
 
 
 def _write(text: str, output: Optional[str]):
@@ -38,9 +47,9 @@ def _write(text: str, output: Optional[str]):
 @app.command()
 def check(
     answers: Annotated[str, typer.Argument(help="answers file (YAML; see the README, Homework checking)")],
-    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text, json, markdown or gradescope (results.json)")] = CheckFormat.text,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="write here instead of stdout (e.g. /autograder/results/results.json)")] = None,
-    depth: Annotated[Optional[int], typer.Option(help="levels of working shown in text (default 3; all in json/markdown)")] = None,
+    format: CheckFormatOpt = CheckFormat.text,
+    output: CheckOutput = None,
+    depth: CheckDepth = None,
 ):
     """Check a student's answers: ✓/✗ per question, the expected value, the working and the likely mistake.
 
@@ -71,14 +80,14 @@ def explain(
     spec: Annotated[str, typer.Argument(help="zoo name or spec file")],
     layer: Annotated[Optional[list[str]], typer.Option("--layer", "-l", help="a node id or a block's name prefix (e.g. inception3a); repeatable")] = None,
     quantity: Annotated[Optional[list[str]], typer.Option("--quantity", "-q", help="output_shape, params, macs, flops, activation_bytes, weight_bytes, peak_activation_bytes, depth, ... (repeatable)")] = None,
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
-    convention: Annotated[str, typer.Option("--convention", "-c", help="counting convention")] = "default",
-    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
-    batch: Annotated[int, typer.Option("--batch", "-b")] = 1,
+    input: Input = None,
+    set_: Sets = None,
+    convention: Convention = "default",
+    dtype: Dtype = "float32",
+    batch: Batch = 1,
     ops: Annotated[Optional[list[str]], typer.Option("--ops", help="only layers of these ops or families (repeatable)")] = None,
-    depth: Annotated[Optional[int], typer.Option(help="levels of working shown (default: 4 for text, all otherwise)")] = None,
-    format: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.text,
+    depth: ExplainDepth = None,
+    format: ExplainFormatOpt = ExplainFormat.text,
 ):
     """The working behind a layer's, a block's or a whole model's numbers, with the numbers substituted."""
     from ..homework.explain import explain_spec, explain_json, explain_markdown, explain_text
@@ -102,10 +111,10 @@ def calc(
     op: Annotated[str, typer.Argument(help="an op (see `archcost ops`), e.g. conv2d, linear, max_pool2d")],
     in_: Annotated[str, typer.Option("--in", help="input shape, channels first, no batch: 3,227,227")],
     compare: Annotated[Optional[str], typer.Option("--compare", help="depthwise-separable: standard vs depthwise + pointwise")] = None,
-    convention: Annotated[str, typer.Option("--convention", "-c")] = "default",
-    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
-    batch: Annotated[int, typer.Option("--batch", "-b")] = 1,
-    format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text or json")] = ExplainFormat.text,
+    convention: Convention = "default",
+    dtype: Dtype = "float32",
+    batch: Batch = 1,
+    format: CalcFormatOpt = ExplainFormat.text,
 ):
     """One layer's output shape, params, MACs and memory with the working; the op's arguments as options
     with torch's names (--out-channels 96 --kernel-size 11 --stride 4 --no-bias)."""

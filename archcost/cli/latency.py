@@ -9,6 +9,14 @@ import typer
 
 from ..errors import SpecError
 from ._app import Format, app, fail, out, overrides
+from .options import (Batch, Clock, Device, Input, OutputFormat, Sets, TimedDtype, batch_option, device_profile_option,
+                      family_option, threads_option)
+
+ProfileThreads = threads_option("CPU threads (default 1: steadier; always printed)")
+CalibrateThreads = threads_option("CPU threads (default 1; a profile is for one thread count)")
+CompareWith = device_profile_option("profile name or file for --compare (default: the newest for this device)")
+ZooFamily = family_option("with --zoo: only this family")
+BenchBatch = batch_option("batch size of the benchmarks")
 
 
 def _start(what: str, device: str, threads):
@@ -60,22 +68,22 @@ def _err_console():
 @app.command()
 def profile(
     specs: Annotated[Optional[list[str]], typer.Argument(help="zoo names or spec files (several: measured interleaved, A B A B)")] = None,
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
-    batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
-    dtype: Annotated[str, typer.Option(help="float32, float16 or bfloat16")] = "float32",
-    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N")] = "cpu",
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads (default 1: steadier; always printed)")] = None,
+    input: Input = None,
+    batch: Batch = 1,
+    set_: Sets = None,
+    dtype: TimedDtype = "float32",
+    device: Device = "cpu",
+    threads: ProfileThreads = None,
     warmup: Annotated[int, typer.Option(help="untimed forward passes first")] = 3,
     repeat: Annotated[Optional[int], typer.Option(help="timed samples (default 10, or as many as --budget allows)")] = None,
     budget: Annotated[Optional[float], typer.Option(help="time budget in seconds instead of --repeat (at least 5 samples)")] = None,
     per_layer: Annotated[bool, typer.Option("--per-layer", help="also time every layer (rows named as in `archcost table`)")] = False,
     compare: Annotated[bool, typer.Option("--compare", help="predicted vs measured, per model and per layer (implies --per-layer)")] = False,
-    device_profile: Annotated[Optional[str], typer.Option("--device-profile", help="profile name or file for --compare (default: the newest for this device)")] = None,
-    clock: Annotated[Optional[str], typer.Option(help="wall, or cpu: this thread's CPU time, immune to other processes (default on one CPU thread; wall otherwise)")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    device_profile: CompareWith = None,
+    clock: Clock = None,
+    format: OutputFormat = Format.table,
     zoo: Annotated[bool, typer.Option("--zoo", help="every zoo model (resumable), report to reports/latency-DEVICE-DATE.{json,md}")] = False,
-    family: Annotated[Optional[str], typer.Option(help="with --zoo: only this family")] = None,
+    family: ZooFamily = None,
     out_: Annotated[Optional[str], typer.Option("--out", help="with --zoo: report path without extension")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="with --zoo: ignore the resume log and measure again")] = False,
 ):
@@ -211,13 +219,13 @@ def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_laye
 
 @app.command()
 def calibrate(
-    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N")] = "cpu",
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads (default 1; a profile is for one thread count)")] = None,
-    dtype: Annotated[str, typer.Option(help="float32, float16 or bfloat16")] = "float32",
-    batch: Annotated[int, typer.Option("--batch", "-b", help="batch size of the benchmarks")] = 1,
+    device: Device = "cpu",
+    threads: CalibrateThreads = None,
+    dtype: TimedDtype = "float32",
+    batch: BenchBatch = 1,
     budget: Annotated[float, typer.Option(help="seconds for the timed micro-benchmark rounds (synthetic networks add ~2/3 of it)")] = 45.0,
     seed: Annotated[int, typer.Option(help="seed of the random benchmark shapes and synthetic networks")] = 0,
-    clock: Annotated[Optional[str], typer.Option(help="wall or cpu (default: cpu for one CPU thread, else wall)")] = None,
+    clock: Clock = None,
     out_: Annotated[Optional[str], typer.Option("--out", help="write the profile here instead of the user cache directory")] = None,
     list_: Annotated[bool, typer.Option("--list", help="list the saved device profiles and exit")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="a few small benchmarks only (seconds; a smoke test, not an accurate profile)")] = False,

@@ -8,19 +8,22 @@ import typer
 
 from ..errors import SpecError
 from ._app import SpecArg, Format, app, fail, out, overrides
+from .options import Batch, Input, OutputFormat, Sets, dtype_option
+
+ActivationDtype = dtype_option("float32, float16, bfloat16, float64", what="activation dtype: ")
 
 
 @app.command()
 def memory(
     spec: SpecArg,
-    batch: Annotated[int, typer.Option("--batch", "-b", help="batch size")] = 1,
+    batch: Batch = 1,
     optimizer: Annotated[str, typer.Option(help="sgd, momentum, adam or adamw")] = "adam",
-    dtype: Annotated[str, typer.Option(help="activation dtype: float32, float16, bfloat16, float64")] = "float32",
+    dtype: ActivationDtype = "float32",
     param_dtype: Annotated[Optional[str], typer.Option(help="dtype of weights, gradients and optimizer state (default: --dtype; float32 with --dtype float16 = mixed precision)")] = None,
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter, e.g. --set width=0.5")] = None,
+    input: Input = None,
+    set_: Sets = None,
     layers: Annotated[bool, typer.Option("--layers", help="also list what each layer saves for backward")] = False,
-    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+    format: OutputFormat = Format.table,
 ):
     """Memory of one training step: weights, gradients, optimizer state, buffers and saved activations."""
     from ..analysis.training import training_memory

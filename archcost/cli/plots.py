@@ -13,6 +13,8 @@ import typer
 
 from ..errors import SpecError
 from ._app import SpecArg, complete_spec, Format, app, fail, out, overrides
+from .options import (Convention, Dtype, InputEach, OutputFormat, SetsEach, depth_option, device_profile_option,
+                      family_option, output_option)
 
 plot_app = typer.Typer(no_args_is_help=True, help="Plots (self-contained HTML; --png/--svg through kaleido + Chromium).")
 app.add_typer(plot_app, name="plot")
@@ -20,16 +22,15 @@ app.add_typer(plot_app, name="plot")
 Names = Annotated[Optional[list[str]], typer.Argument(help="zoo names, aliases or spec files", show_default=False,
                                                                autocompletion=complete_spec)]
 All = Annotated[bool, typer.Option("--all", help="every zoo model")]
-Family = Annotated[Optional[str], typer.Option("--family", help="every zoo model of this family")]
-Output = Annotated[Optional[str], typer.Option("--output", "-o", help="HTML file (default reports/<plot>.html)")]
+Family = family_option("every zoo model of this family")
+Output = output_option("HTML file (default reports/<plot>.html)")
 Png = Annotated[Optional[str], typer.Option("--png", help="also write a PNG (needs Chromium)")]
 Svg = Annotated[bool, typer.Option("--svg", help="also write an SVG next to the HTML (needs Chromium)")]
-Convention = Annotated[str, typer.Option("--convention", "-c", help="counting convention: default, fvcore, full, keras")]
-Input = Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch for every model, e.g. 3,224,224")]
 Dataset = Annotated[Optional[str], typer.Option("--dataset", help="plot top-1 on this dataset (default: the one most models use)")]
 Latency = Annotated[Optional[str], typer.Option("--latency", help="measured latencies: a reports/latency-*.json from `archcost profile --zoo`")]
-Profile = Annotated[Optional[str], typer.Option("--device-profile", help="predicted latencies from this device profile (NAME or FILE)")]
-Sets = Annotated[Optional[list[str]], typer.Option("--set", help="override a spec parameter for every model, e.g. --set width=0.5")]
+Profile = device_profile_option("predicted latencies from this device profile (NAME or FILE)")
+BarDepth = depth_option("one bar per block: sum the layers under this many name levels")
+ReportOutput = output_option("HTML file (default reports/report-<models>.html)")
 
 
 def _need_plot(what: str):
@@ -105,7 +106,7 @@ def _accuracy(metric: str, names, all, family, output, png, svg, convention, inp
 
 def _cost_command(metric: str, doc: str):
     def command(names: Names = None, all: All = False, family: Family = None, output: Output = None,
-                png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
+                png: Png = None, svg: Svg = False, convention: Convention = "default", input: InputEach = None,
                 dataset: Dataset = None):
         _accuracy(metric, names, all, family, output, png, svg, convention, input, dataset)
 
@@ -121,7 +122,7 @@ _cost_command("flops", "Top-1 accuracy vs FLOPs (log) under the convention.")
 
 @plot_app.command("accuracy-vs-latency")
 def accuracy_vs_latency(names: Names = None, all: All = False, family: Family = None, output: Output = None,
-                        png: Png = None, svg: Svg = False, convention: Convention = "default", input: Input = None,
+                        png: Png = None, svg: Svg = False, convention: Convention = "default", input: InputEach = None,
                         dataset: Dataset = None, latency: Latency = None, device_profile: Profile = None):
     """Top-1 accuracy vs latency: measured (--latency FILE; default the newest reports/latency-*.json) or
     predicted (--device-profile). Without NAMES: every model of the latency report."""
@@ -132,9 +133,9 @@ def accuracy_vs_latency(names: Names = None, all: All = False, family: Family = 
 def layers(
     spec: SpecArg,
     metric: Annotated[str, typer.Option("--metric", "-m", help="macs, params, activation_bytes, weight_bytes, flops, predicted_ms")] = "macs",
-    depth: Annotated[Optional[int], typer.Option(help="one bar per block: sum the layers under this many name levels")] = None,
+    depth: BarDepth = None,
     output: Output = None, png: Png = None, svg: Svg = False, convention: Convention = "default",
-    input: Input = None, set_: Sets = None, device_profile: Profile = None,
+    input: InputEach = None, set_: SetsEach = None, device_profile: Profile = None,
 ):
     """Where the cost is: a bar per layer (or per block with --depth), coloured by layer kind."""
     try:
@@ -172,9 +173,9 @@ def _safe(name: str) -> str:
 def compare(
     names: Annotated[list[str], typer.Argument(help="models to compare; ratios are to the first",
                                                         autocompletion=complete_spec)],
-    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
-    input: Input = None, set_: Sets = None, convention: Convention = "default",
-    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16, int8")] = "float32",
+    format: OutputFormat = Format.table,
+    input: InputEach = None, set_: SetsEach = None, convention: Convention = "default",
+    dtype: Dtype = "float32",
     latency: Latency = None, device_profile: Profile = None,
 ):
     """Models side by side: params, MACs, FLOPs, peak activations, weights, top-1, latency; ratios to the first."""
@@ -199,10 +200,10 @@ def compare(
 def report(
     names: Annotated[list[str], typer.Argument(help="models with a section (summary, plots, per-layer table)",
                                                        autocompletion=complete_spec)],
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="HTML file (default reports/report-<models>.html)")] = None,
+    output: ReportOutput = None,
     charts_all: Annotated[bool, typer.Option("--charts-all", help="the accuracy charts show the whole zoo (the named models outlined)")] = False,
     verify: Annotated[Optional[bool], typer.Option("--verify/--no-verify", help="check every layer against torch and fvcore (default: where they are installed)")] = None,
-    input: Input = None, set_: Sets = None, convention: Convention = "default",
+    input: InputEach = None, set_: SetsEach = None, convention: Convention = "default",
     latency: Latency = None, device_profile: Profile = None,
 ):
     """One self-contained HTML page: summary, plots, per-layer tables (sortable, folded by block), verify status."""
