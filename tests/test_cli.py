@@ -179,3 +179,41 @@ def test_entry_point_builds_one_command_with_the_same_result(args):
                        env={**__import__("os").environ, "COLUMNS": "120"}, timeout=120)
     assert p.returncode == full.exit_code, (p.stdout[-500:], p.stderr[-500:], full.output[-500:])
     assert (p.stdout + p.stderr).strip() == full.output.strip()
+
+
+SHARED_FLAGS = {"--input", "--batch", "--set", "--format", "--convention", "--dtype", "--depth", "--device",
+                "--threads", "--clock", "--device-profile", "--output", "--family"}
+
+
+def _inline_shared_flags(source: str) -> list:
+    """(line, flag) of every typer.Option in ``source`` that spells a shared flag itself."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for a in node.args.args + node.args.kwonlyargs:
+                for call in ast.walk(a.annotation) if a.annotation is not None else ():
+                    if isinstance(call, ast.Call) and ast.unparse(call.func) == "typer.Option":
+                        flags = [c.value for c in call.args if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+                        flags = flags or ["--" + a.arg.rstrip("_").replace("_", "-")]
+                        found += [(call.lineno, f) for f in flags if f in SHARED_FLAGS]
+        elif isinstance(node, ast.Assign):  # module-level aliases
+            for call in ast.walk(node.value):
+                if isinstance(call, ast.Call) and ast.unparse(call.func) == "typer.Option":
+                    found += [(call.lineno, c.value) for c in call.args
+                              if isinstance(c, ast.Constant) and c.value in SHARED_FLAGS]
+    return found
+
+
+def test_shared_options_are_defined_once_in_cli_options():
+    """--input, --batch, --dtype, ... come from archcost/cli/options.py; no command module re-spells them."""
+    cli = ROOT / "archcost" / "cli"
+    spelled = {p.name: _inline_shared_flags(p.read_text(encoding="utf-8"))
+               for p in sorted(cli.glob("*.py")) if p.name != "options.py"}
+    assert {k: v for k, v in spelled.items() if v} == {}
+    # the check itself sees an inline option, named or derived from the parameter's name
+    bad = ('def f(x: Annotated[int, typer.Option("--batch", "-b")] = 1, '
+           'dtype: Annotated[str, typer.Option(help="h")] = "float32"): pass\n'
+           'Out = Annotated[str, typer.Option("--output", "-o")]\n')
+    assert [f for _, f in _inline_shared_flags(bad)] == ["--batch", "--dtype", "--output"]
