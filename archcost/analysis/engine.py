@@ -232,8 +232,11 @@ class Analysis:
         }
 
     def _repr_html_(self) -> str:
-        """Jupyter shows an Analysis as its header and an HTML table of rows and totals (no pandas)."""
-        from ..report.html import analysis_html
+        """Jupyter shows an Analysis as its header and an HTML table of rows and totals (no pandas).
+
+        The formatter is :mod:`.display`, below ``report/``, so this imports downward; lazily, as only
+        notebooks need it."""
+        from .display import analysis_html
 
         return analysis_html(self)
 

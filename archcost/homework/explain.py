@@ -27,7 +27,7 @@ class Explained:
 def explain_spec(spec: str, *, layers=None, quantities=None, input=None, overrides=None, convention="default",
                  dtype="float32", batch=1, ops=None) -> Explained:
     """Workings of ``quantities`` for a zoo model or spec file, or for some of its layers / blocks."""
-    from ..api import _parse_input
+    from ..api import parse_input
 
     o = checked_options(convention, dtype, batch)
     for q in quantities or ():
@@ -43,7 +43,7 @@ def explain_spec(spec: str, *, layers=None, quantities=None, input=None, overrid
         if o not in OPS and o not in FAMILIES:
             raise SpecError(f"--ops {o}: not an op or op family", fix=f"families: {', '.join(FAMILIES)}; ops: `archcost ops`.")
     kind = "spec" if os.path.sep in spec or spec.endswith((".yaml", ".yml")) else "model"
-    subject = Subject(kind, spec, input=_parse_input(input), set=dict(overrides or {}))
+    subject = Subject(kind, spec, input=parse_input(input), set=dict(overrides or {}))
     sel = build_subject(subject, None)
     if layers:
         sel.nodes = select_layers(sel.graph, layers, file=None, line=None)
