@@ -10,18 +10,23 @@ same spec to a torch module, and cross-checks the two.
 3504872
 """
 
-from .api import analyze, build, compare, compare_conventions, lower
+from .api import analyze, build, compare_conventions, lower
 from .errors import SpecError
 from .language import load_spec
 
 __version__ = "0.1.0"
 
 
-def __getattr__(name):  # archcost.plot, archcost.zoo on first use (nothing heavy is imported by either)
-    if name in ("plot", "zoo"):
-        import importlib
+def __getattr__(name):
+    """archcost.plot, archcost.zoo and archcost.compare on first use: `import archcost` (every command's
+    start-up) loads none of them, and nothing heavy is imported by any of them."""
+    import importlib
 
+    if name in ("plot", "zoo"):
         return importlib.import_module(f".{name}", __name__)
+    if name == "compare":
+        return importlib.import_module(".catalog.compare", __name__).compare
     raise AttributeError(f"module 'archcost' has no attribute {name!r}")
+
 
 __all__ = ["analyze", "build", "compare", "compare_conventions", "lower", "load_spec", "SpecError", "__version__"]

@@ -1,4 +1,8 @@
-"""The Python API: ``analyze``, ``build``, ``lower``. No torch here (``lower`` imports it when called)."""
+"""The Python API: ``analyze``, ``build``, ``lower``. No torch here (``lower`` imports it when called).
+
+``archcost.compare`` (many models at once) is :func:`archcost.catalog.compare.compare`: the catalog
+calls :func:`analyze`, so it sits above this module.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ _GRAPH_CACHE: dict = {}
 _CACHE_MAX = 256  # above the zoo size, so passes over the whole zoo reuse every graph
 
 
-def _parse_input(value):
+def parse_input(value):
+    """An input shape without batch, as ``input=`` and ``--input`` take it: ``"3,224,224"``, ``"3x224x224"``
+    or a sequence of positive ints, as a tuple (None stays None); anything else is a SpecError."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -34,7 +40,7 @@ def build(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None =
     """Load (zoo name, path or Spec) and expand to the graph IR, cached per file version and arguments."""
     if isinstance(spec, Graph):
         return spec
-    shape = _parse_input(input)
+    shape = parse_input(input)
     if isinstance(spec, Spec):
         return build_graph(spec, input_shape=shape, overrides=overrides)
     path, variant = resolve(spec)
@@ -93,31 +99,3 @@ def lower(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None =
     from .lowering import lower_graph
 
     return lower_graph(build(spec, input=input, overrides=overrides))
-
-
-def compare(models, *, input=None, overrides: dict | None = None, convention: str = "default", dtype: str = "float32",
-            batch: int = 1, latency=None, device_profile=None):
-    """Models side by side as a pandas DataFrame (one row per model, indexed by name).
-
-    Columns: family, input_shape, params, macs, flops, peak_activation_bytes, weight_bytes, top1,
-    accuracy_dataset, accuracy_source (and predicted_ms / measured_ms with ``device_profile`` /
-    ``latency``), then ``<column>_ratio`` (to the first model) and ``top1_delta`` (points).  The pure
-    data is :func:`archcost.report.compare.compare_rows` (what ``archcost compare`` prints).
-    """
-    from .extras import need
-
-    need("pandas", "archcost.compare")
-    import pandas as pd
-
-    from .report.compare import compare_rows
-
-    res = compare_rows(models, input=input, overrides=overrides, convention=convention, dtype=dtype, batch=batch,
-                       latency=latency, device_profile=device_profile)
-    records = []
-    for m in res["models"]:
-        rec = {k: v for k, v in m.items() if k not in ("ratios", "model")}
-        rec.update({f"{k}_ratio": v for k, v in m["ratios"].items()})
-        records.append(rec)
-    df = pd.DataFrame(records, index=pd.Index([m["model"] for m in res["models"]], name="model"))
-    df.attrs.update({k: v for k, v in res.items() if k != "models"})
-    return df

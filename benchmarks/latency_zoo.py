@@ -77,7 +77,7 @@ def main():
     from archcost.measure import zoo as Z
     from archcost.measure.device import load_average
     from archcost.measure.results import by_class, summarize
-    from archcost.report.profile import ms, pct
+    from archcost.report.profile import ms, pct, write_zoo_report
 
     start = time.perf_counter()
     today = dt.date.today().isoformat()
@@ -134,7 +134,7 @@ def main():
                      "by_class": by_class(rep["models"]), "reference_rates": reference_rates(prof),
                      "models": rep["models"], "variants": vrep["models"]})
     first = Z.build_report(results, profiles[0])
-    Z.write_report(first, stem)
+    write_zoo_report(first, stem)
 
     def rng(key, sub, field, scale=1.0):
         vals = [r[key][sub][field] * scale for r in runs if r[key].get(sub)]

@@ -22,6 +22,7 @@ from archcost.measure import profile as P  # noqa: E402
 from archcost.measure import zoo as Z  # noqa: E402
 from archcost.measure.results import load_latency  # noqa: E402
 from archcost.measure.timer import Block, Measurement, measure, rounds  # noqa: E402
+from archcost.report.profile import write_zoo_report  # noqa: E402
 from latency_util import toy_profile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,7 +189,7 @@ def test_zoo_runner_resumes_and_reports(tmp_path, toy_file):
         assert k in report
     for m in report["models"]:
         assert set(m) >= {"model", "macs", "params", "measured_ms", "predicted_ms", "error_pct"}
-    js, md = Z.write_report(report, str(tmp_path / "latency-cpu-test"))
+    js, md = write_zoo_report(report, str(tmp_path / "latency-cpu-test"))
     assert set(load_latency(js)) == {HW, "lenet5", "lenet5@1x36x36"} and "## Models" in Path(md).read_text()
 
 

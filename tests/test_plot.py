@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import archcost
+from archcost.catalog.latency import load_latency_report
+from archcost.catalog.models import pareto_front
 from archcost.errors import SpecError
 from archcost.plot.data import accuracy_chart, layer_kind, layers_chart
-from archcost.report.latency import load_latency_report
-from archcost.report.models import pareto_front
 
 pytest.importorskip("plotly")
 import archcost.plot as ap  # noqa: E402
@@ -220,7 +220,7 @@ def test_predicted_latency_plots_and_compare_use_the_real_predictor(toy_profile_
     rows = archcost.analyze("mobilenetv2", device_profile=toy_profile_file).rows
     assert sum(sum(v) for v in lc.values["predicted_ms"].values()) == pytest.approx(
         sum(r.extra["predicted_ms"] for r in rows))
-    from archcost.report.compare import compare_rows
+    from archcost.catalog.compare import compare_rows
 
     res = compare_rows(["resnet50", "mobilenetv2"], device_profile=toy_profile_file)
     assert res["models"][1]["predicted_ms"] == pytest.approx(by["mobilenetv2"].x)

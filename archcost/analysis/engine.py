@@ -11,8 +11,8 @@ from math import prod
 
 from ..errors import SpecError
 from ..ir import INPUT, Graph
-from ..ops import OPS
 from .conventions import CONVENTIONS, DTYPE_BYTES
+from .costs import node_costs
 from .training import training_total_bytes
 
 
@@ -49,30 +49,6 @@ class Row:
 
 
 ROW_FIELDS = [f.name for f in fields(Row) if f.name != "extra"]
-
-
-def node_costs(graph: Graph) -> list:
-    """Per node: (Params, input elems, output elems, is view, cost dict).
-
-    Independent of batch, dtype and convention, so computed once and cached on the graph.
-    Nodes that share their attributes object and input shapes (a block call the expander
-    replayed) share one entry.
-    """
-    cached = graph.__dict__.get("_node_costs")
-    if cached is None:
-        cached = []
-        memo: dict = {}
-        for n in graph.nodes:
-            key = (n.op, id(n.attrs), n.in_shapes)
-            entry = memo.get(key)
-            if entry is None:
-                op = OPS[n.op]
-                ins = list(n.in_shapes)
-                entry = memo[key] = (op.params(n.attrs, ins), sum(map(prod, n.in_shapes)), prod(n.out_shape),
-                                     op.view, op.costs(n.attrs, ins, n.out_shape))
-            cached.append(entry)
-        graph.__dict__["_node_costs"] = cached
-    return cached
 
 
 class _Counted:
@@ -232,8 +208,11 @@ class Analysis:
         }
 
     def _repr_html_(self) -> str:
-        """Jupyter shows an Analysis as its header and an HTML table of rows and totals (no pandas)."""
-        from ..report.html import analysis_html
+        """Jupyter shows an Analysis as its header and an HTML table of rows and totals (no pandas).
+
+        The formatter is :mod:`.display`, below ``report/``, so this imports downward; lazily, as only
+        notebooks need it."""
+        from .display import analysis_html
 
         return analysis_html(self)
 

@@ -70,6 +70,7 @@ from math import prod
 from ..errors import SpecError
 from ..ir import INPUT, Graph
 from .conventions import DTYPE_BYTES
+from .costs import node_costs
 
 #: optimizer -> state tensors per trainable parameter (torch.optim defaults)
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
@@ -257,8 +258,6 @@ class _Model:
     """What a graph saves, independent of batch and dtype (cached on the graph)."""
 
     def __init__(self, graph: Graph):
-        from .engine import node_costs
-
         base = {INPUT: INPUT}
         elems = {INPUT: prod(graph.input_shape)}
         rg = {INPUT: False}

@@ -115,7 +115,8 @@ def zoo(
     format: OutputFormat = Format.table,
 ):
     """List the zoo's models with params, MACs, input, accuracy and year."""
-    from ..report.zoo import zoo_rows, zoo_text
+    from ..report.zoo import zoo_text
+    from ..zoo import zoo_rows
 
     try:
         rows = zoo_rows(family=family, sort=sort)

@@ -190,6 +190,7 @@ def _print_many(results, format, title):
 def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_layer, clock, prof, out_stem, fresh,
                  format, input, sets):
     from ..measure import zoo as Z
+    from ..report.profile import write_zoo_report
 
     if input or sets:
         raise SpecError("--zoo measures each model as the zoo defines it", fix="drop --input/--set, or name the specs.")
@@ -204,7 +205,7 @@ def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_laye
                             progress=lambda done, total, note: bar.update(task, completed=done, total=total,
                                                                           note=note[-60:]))
     report = Z.build_report(results, prof)
-    js, md = Z.write_report(report, stem)
+    js, md = write_zoo_report(report, stem)
     title = f"zoo latency on {info['device']} ({info['device_name']}), {info['threads']} thread(s), batch {batch}, {dtype}"
     if format == Format.json:
         import json

@@ -74,7 +74,7 @@ def _accuracy(metric: str, names, all, family, output, png, svg, convention, inp
         from ..plot import measured_models
         from ..plot.data import ACCURACY_METRICS, accuracy_chart
         from ..plot.figures import accuracy_figure
-        from ..report import units
+        from .. import units
 
         output = output or os.path.join("reports", f"accuracy-vs-{metric}.html")
         _check_outputs(output, png, svg)
@@ -179,7 +179,8 @@ def compare(
     latency: Latency = None, device_profile: Profile = None,
 ):
     """Models side by side: params, MACs, FLOPs, peak activations, weights, top-1, latency; ratios to the first."""
-    from ..report.compare import compare_rows, compare_text
+    from ..catalog.compare import compare_rows
+    from ..report.compare import compare_text
 
     try:
         result = compare_rows(names, input=input, overrides=overrides(set_), convention=convention, dtype=dtype,

@@ -5,7 +5,8 @@
 >>> [r.status for r in report.results]            # doctest: +SKIP
 ['right', 'wrong', ...]
 
-* :mod:`.answers` — the answers-file format (validated by hand, errors located file:line)
+* :mod:`.records` — a question and what it asks about (plain dataclasses)
+* :mod:`.answers` — the answers-file format (validated by hand into those records, errors located file:line)
 * :mod:`.parse` — human answers (``120M``, ``55x55x96``, ``61 MB``, ``1/9``, ``11%``)
 * :mod:`.grade` — the rounding-aware tolerance and verdicts
 * :mod:`.subjects`, :mod:`.quantities` — what a question is about, computed with its working

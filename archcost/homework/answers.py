@@ -22,13 +22,15 @@ import difflib
 import functools
 import os
 import re
-from dataclasses import dataclass, field
-
+from ..analysis import CONVENTIONS, DTYPE_BYTES
 from ..errors import SpecError, short_repr
 from ..language.yamlload import LocDict, LocList, load_yaml_file
 from ..ops import OPS
-from .grade import ROUNDING, Tolerance, parse_tolerance
-from .parse import Answer, parse_answer
+from .grade import ROUNDING, parse_tolerance
+from .parse import parse_answer
+from .quantities import QUANTITIES
+from .records import AnswersFile, Options, Question, Side, Subject
+from .subjects import FAMILIES
 
 VERSION = 1
 TOP_KEYS = ("title", "version", "defaults", "questions", "notes")
@@ -43,39 +45,8 @@ LAYOUTS = ("chw", "hwc")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 
 
-@dataclass
-class Subject:
-    """What a question is about, before it is built: a zoo model, a spec file, an inline layer or
-    sequence; optionally narrowed to layers (``layer``) and ops (``ops``)."""
-
-    kind: str | None  # model | spec | op | layers | None (not given)
-    name: str = ""  # model name, spec path (resolved), op name
-    value: object = None  # the inline op's arguments / the inline layers
-    input: tuple | None = None
-    set: dict = field(default_factory=dict)
-    layer: tuple | None = None
-    ops: tuple | None = None
-    include: tuple = ()
-    line: int | None = None  # line of the subject's main key
-    layer_line: int | None = None
-    ops_line: int | None = None
-    set_line: int | None = None
-
-
-@dataclass
-class Options:
-    convention: str = "default"
-    dtype: str = "float32"
-    batch: int = 1
-    layout: str = "chw"
-    include_input: bool = False
-    optimizer: str = "adam"
-
-
 def checked_options(convention: str = "default", dtype: str = "float32", batch: int = 1) -> Options:
     """Options given on the command line (`explain`, `calc`), each checked: a one-line error naming it."""
-    from ..analysis import CONVENTIONS, DTYPE_BYTES
-
     if convention not in CONVENTIONS:
         raise SpecError(f"unknown convention '{convention}'", fix=f"use one of {', '.join(CONVENTIONS)}.")
     if dtype not in DTYPE_BYTES:
@@ -83,50 +54,6 @@ def checked_options(convention: str = "default", dtype: str = "float32", batch: 
     if not isinstance(batch, int) or batch < 1:
         raise SpecError(f"--batch must be at least 1, got {batch}", fix="use --batch 1 or more.")
     return Options(convention=convention, dtype=dtype, batch=batch)
-
-
-@dataclass
-class Side:
-    """One side of a ratio or fraction: a subject and a quantity."""
-
-    key: str
-    subject: Subject
-    quantity: str
-    options: Options
-    line: int | None
-    op: tuple | None = None
-    block: str | None = None
-
-
-@dataclass
-class Question:
-    id: str
-    text: str
-    quantity: str
-    subject: Subject
-    options: Options
-    answer: Answer | None
-    points: float
-    tolerance: Tolerance
-    line: int | None
-    file: str
-    sides: dict = field(default_factory=dict)  # of/to or part/whole -> Side
-    op: tuple | None = None  # count: which ops
-    block: str | None = None  # count: which block kind
-    answer_line: int | None = None
-
-
-@dataclass
-class AnswersFile:
-    file: str
-    title: str
-    questions: list
-
-
-def _quantities():
-    from .quantities import QUANTITIES
-
-    return QUANTITIES
 
 
 class _Reader:
@@ -262,7 +189,7 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
         if isinstance(value, float):
             value = r.raw_scalar(question.answer_line, "answer") or value
         try:
-            question.answer = parse_answer(value, memory=_quantities()[quantity].memory)
+            question.answer = parse_answer(value, memory=QUANTITIES[quantity].memory)
         except SpecError as e:
             e.message = f"question '{qid}': {e.message}"
             raise e.located(file=r.file, line=question.answer_line) from None
@@ -284,7 +211,7 @@ def _merge(defaults, q):
 
 def _quantity(r, m, qid, qline) -> str:
     quantity = m.get("quantity")
-    known = _quantities()
+    known = QUANTITIES
     if quantity is None:
         raise r.err("the question has no `quantity`", qline, f"add `quantity:` — one of {', '.join(known)}.", qid)
     if not isinstance(quantity, str) or quantity not in known:
@@ -295,8 +222,6 @@ def _quantity(r, m, qid, qline) -> str:
 
 
 def _options(r, m, qid, base: Options) -> Options:
-    from ..analysis import CONVENTIONS, DTYPE_BYTES
-
     o = Options(**base.__dict__)
     if "convention" in m:
         c = m["convention"]
@@ -423,8 +348,6 @@ def _subject(r, m, qid, qline, base) -> Subject:
     if "ops" in m:
         o = m["ops"]
         o = [o] if isinstance(o, str) else o
-        from .subjects import FAMILIES
-
         bad = [x for x in (o if isinstance(o, list) else [o]) if not isinstance(x, str) or (x not in OPS and x not in FAMILIES)]
         if not isinstance(o, list) or not o or bad:
             raise r.err(f"`ops` must list op names or families, not {short_repr(bad[0] if bad else o)}",
@@ -442,8 +365,6 @@ def _count_target(r, m, qid, qline):
                     "write e.g. `op: conv2d` or `block: inception`.", qid)
     if op is not None:
         ops = [op] if isinstance(op, str) else op
-        from .subjects import FAMILIES
-
         if not isinstance(ops, list) or not ops or not all(isinstance(x, str) and (x in OPS or x in FAMILIES) for x in ops):
             raise r.err(f"`op` must name ops or op families, not {short_repr(op)}", _key_line(m, "op"),
                         f"write e.g. `op: conv2d`; families: {', '.join(FAMILIES)}.", qid)

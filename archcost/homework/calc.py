@@ -20,8 +20,8 @@ from ..ops import OPS
 from ..ops.base import fmt_shape
 from ..ops import working as wk
 from ..ops.working import Working
-from .answers import Options, Subject
 from .quantities import evaluate
+from .records import Options, Subject
 from .subjects import build_subject
 
 CALC_QUANTITIES = ("output_shape", "params", "macs", "flops", "activation_bytes", "weight_bytes")

@@ -8,10 +8,11 @@ from fractions import Fraction
 from ..errors import SpecError
 from ..ops import working as wk
 from ..ops.base import fmt_shape
-from .answers import Question, load_answers
+from .answers import load_answers
 from .diagnose import Context, diagnose
 from .grade import Verdict, judge_answer
 from .quantities import QUANTITIES, Value, evaluate, ratio
+from .records import Question
 from .subjects import build_subject
 
 

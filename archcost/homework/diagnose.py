@@ -22,10 +22,10 @@ from ..errors import ArchcostError
 from ..ops import working as wk
 from ..ops.base import fmt_shape
 from . import transforms as tf
-from .answers import Options, Question
 from .grade import judge_answer, judge_number, shape_in
 from .parse import Answer
 from .quantities import QUANTITIES, Value, evaluate
+from .records import Options, Question
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,13 @@ import json
 import os
 from dataclasses import dataclass
 
+from ..api import parse_input
 from ..errors import SpecError
-from .answers import Subject, checked_options
+from ..ops import OPS
+from .answers import checked_options
 from .quantities import QUANTITIES, evaluate
-from .subjects import build_subject, matches_op, select_layers
+from .records import Subject
+from .subjects import FAMILIES, build_subject, matches_op, select_layers
 
 MODEL_DEFAULT = ("params", "macs", "flops", "peak_activation_bytes", "depth")
 PART_DEFAULT = ("output_shape", "params", "macs", "activation_bytes")
@@ -27,8 +30,6 @@ class Explained:
 def explain_spec(spec: str, *, layers=None, quantities=None, input=None, overrides=None, convention="default",
                  dtype="float32", batch=1, ops=None) -> Explained:
     """Workings of ``quantities`` for a zoo model or spec file, or for some of its layers / blocks."""
-    from ..api import _parse_input
-
     o = checked_options(convention, dtype, batch)
     for q in quantities or ():
         if q not in QUANTITIES or q in NOT_HERE:
@@ -36,14 +37,11 @@ def explain_spec(spec: str, *, layers=None, quantities=None, input=None, overrid
             close = difflib.get_close_matches(q, known, n=2)
             raise SpecError(f"unknown quantity '{q}' for explain", fix=(f"did you mean {' or '.join(close)}? " if close else "")
                             + f"quantities: {', '.join(known)}.")
-    from .subjects import FAMILIES
-    from ..ops import OPS
-
     for o in ops or ():
         if o not in OPS and o not in FAMILIES:
             raise SpecError(f"--ops {o}: not an op or op family", fix=f"families: {', '.join(FAMILIES)}; ops: `archcost ops`.")
     kind = "spec" if os.path.sep in spec or spec.endswith((".yaml", ".yml")) else "model"
-    subject = Subject(kind, spec, input=_parse_input(input), set=dict(overrides or {}))
+    subject = Subject(kind, spec, input=parse_input(input), set=dict(overrides or {}))
     sel = build_subject(subject, None)
     if layers:
         sel.nodes = select_layers(sel.graph, layers, file=None, line=None)

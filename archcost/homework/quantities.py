@@ -16,10 +16,11 @@ from typing import Callable
 
 from ..analysis import explain as ex
 from ..errors import SpecError
+from ..ops import OPS
 from ..ops.base import fmt_shape
 from ..ops import working as wk
 from ..ops.working import Working
-from .answers import Options
+from .records import Options
 from .subjects import Selection, matches_op
 
 
@@ -52,8 +53,6 @@ def _sum(quantity):
 def activation_nodes(sel: Selection) -> list:
     """The layers whose outputs an activation sum counts: all but views (their output is their input's
     storage), unless a single layer is selected."""
-    from ..ops import OPS
-
     if len(sel.nodes) == 1:
         return list(sel.nodes)
     return [n for n in sel.nodes if not OPS[n.op].view]

@@ -12,11 +12,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from ..api import build
 from ..errors import SpecError, short_repr
 from ..ir import Graph
+from ..language import build_graph, spec_from_data
 from ..language.yamlload import LocDict, LocList
+from ..ops import OPS
 from ..ops.base import fmt_shape
-from .answers import Subject
+from .records import Subject
 
 FAMILIES = ("conv", "linear", "norm", "pool", "act", "merge", "other")
 
@@ -47,9 +50,6 @@ def _loc(d: dict, line) -> LocDict:
 
 def build_subject(s: Subject, file: str) -> Selection:
     """The graph of a subject and its selected layers; errors located in the answers file ``file``."""
-    from ..api import build
-    from ..language import build_graph, spec_from_data
-
     notes = []
     try:
         if s.kind == "model":
@@ -113,8 +113,6 @@ def build_subject(s: Subject, file: str) -> Selection:
 
 
 def matches_op(node, ops) -> bool:
-    from ..ops import OPS
-
     return node.op in ops or OPS[node.op].family in ops
 
 

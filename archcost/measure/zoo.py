@@ -187,15 +187,3 @@ def _slim(m: dict, include_layers: bool) -> dict:
     if not include_layers:
         keep.pop("layers", None)
     return keep
-
-
-def write_report(report: dict, stem: str) -> tuple:
-    """Write ``<stem>.json`` and ``<stem>.md``; returns both paths."""
-    from ..report.profile import zoo_markdown
-
-    p = Path(stem)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    js, md = p.with_name(p.name + ".json"), p.with_name(p.name + ".md")
-    js.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    md.write_text(zoo_markdown(report), encoding="utf-8")
-    return str(js), str(md)

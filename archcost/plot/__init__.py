@@ -62,7 +62,7 @@ def accuracy_vs_latency(models=None, *, latency=None, device_profile=None, **kw)
 def measured_models(latency=None, latency_dir: str = "reports") -> list:
     """The models of a latency report (default: the newest in ``latency_dir``), measured or not: a model
     whose run failed is then listed as left out, with the report's reason."""
-    from ..report.latency import resolve_latency
+    from ..catalog.latency import resolve_latency
 
     _, rep = resolve_latency(latency, None, default_dir=latency_dir)
     return list(rep.models) + [m for m in rep.not_measured if m not in rep.models]

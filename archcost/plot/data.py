@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .. import units
+from ..api import analyze
+from ..catalog.latency import profile_label, resolve_latency
+from ..catalog.models import pareto_front, select, summarize
 from ..errors import SpecError
-from ..report import units
 
 # metric -> (axis name, how a value prints)
 ACCURACY_METRICS = {
@@ -87,9 +90,6 @@ def accuracy_chart(names=None, *, all: bool = False, family: str | None = None, 
     ``latency_dir/latency-*.json``); ``device_profile``: predicted times instead.  ``cache`` (a dict)
     keeps the analysed models for the next chart of the same models (the report draws several).
     """
-    from ..report.latency import profile_label, resolve_latency
-    from ..report.models import pareto_front, select, summarize
-
     if metric not in ACCURACY_METRICS:
         raise _unknown("metric", metric, ACCURACY_METRICS)
     requested = select(names, all=all, family=family, what=f"accuracy-vs-{metric}")
@@ -218,8 +218,6 @@ def layers_chart(spec, *, metric: str = "macs", depth: int | None = None, input=
     ``metrics`` (the report) computes several at once; the first is shown.  ``predicted_ms`` needs
     ``device_profile``.
     """
-    from ..api import analyze
-
     metrics = list(metrics or [metric])
     for m in metrics:
         if m not in LAYER_METRICS:

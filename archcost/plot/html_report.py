@@ -90,10 +90,10 @@ def report_html(names, *, input=None, overrides: dict | None = None, convention:
     or predicted) to the summary and an accuracy-vs-latency chart; ``date``: stamp (default now, UTC).
     """
     from ..analysis.conventions import CONVENTIONS
-    from ..report.compare import compare_rows
-    from ..report.formats import header_lines
-    from ..report.html import TABLE_CSS, TABLE_JS, analysis_table_html, compare_html
+    from ..analysis.display import analysis_table_html, header_lines
     from ..api import analyze
+    from ..catalog.compare import compare_rows
+    from ..report.html import TABLE_CSS, TABLE_JS, compare_html
     from .data import accuracy_chart, layers_chart
     from .export import figure_html
     from .figures import accuracy_figure, layers_figure

@@ -1,19 +1,7 @@
-"""``archcost compare``: models side by side, with ratios to the first (pure Python; no pandas).
+"""``archcost compare`` as text: :func:`compare_text` (JSON, CSV, Markdown) and :func:`compare_table` (rich).
 
-:func:`compare_rows` returns the JSON contract below; :func:`compare_text` renders it as CSV or
-Markdown and :func:`compare_table` as a rich table.  ``archcost.compare`` wraps the same rows in
-a pandas DataFrame.
-
-JSON (``archcost compare A B --format json``; keys are only ever added)::
-
-    {"convention", "dtype", "batch", "input" (the --input override or null), "set" ({name: value}),
-     "baseline" (the first model), "latency": {"measured": LABEL, "measured_file": PATH,
-     "predicted": PROFILE} (each only when given),
-     "models": [{"model", "requested", "family", "title", "input_shape", "params", "macs", "flops",
-                 "peak_activation_bytes", "weight_bytes", "top1", "accuracy_dataset", "accuracy_source",
-                 "predicted_ms"?, "measured_ms"?, "measured_iqr_ms"?, "measured_cv"?,
-                 "ratios": {column: value / baseline's value}, "top1_delta" (percentage points vs the
-                 baseline, or null), "notes": [why a value is missing]}]}
+They format the result of :func:`archcost.catalog.compare.compare_rows` (its module doc gives the
+JSON contract) and compute nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +10,8 @@ import csv
 import io
 import json
 
-from . import units
+from .. import units
+from ..catalog.compare import numeric_columns
 
 # (key, header, how a value prints)
 COST_COLUMNS = [
@@ -36,67 +25,11 @@ LATENCY_COLUMNS = [("predicted_ms", "predicted ms", lambda v: f"{v:.3g}"),
                    ("measured_ms", "measured ms", lambda v: f"{v:.3g}")]
 
 
-def compare_rows(names, *, input=None, overrides: dict | None = None, convention: str = "default",
-                 dtype: str = "float32", batch: int = 1, latency=None, device_profile=None) -> dict:
-    """Totals, accuracy and latency of each model, with ratios to the first (see the module doc)."""
-    from ..api import _parse_input
-    from .latency import LatencyReport, load_latency_report
-    from .models import summarize
-
-    names = list(names)
-    if not names:
-        from ..errors import SpecError
-
-        raise SpecError("compare needs at least one model", fix="e.g. `archcost compare resnet50 mobilenetv2`.")
-    measured = None
-    if latency is not None:
-        measured = latency if isinstance(latency, LatencyReport) else load_latency_report(str(latency))
-    result = {"convention": convention, "dtype": dtype, "batch": batch,
-              "input": list(_parse_input(input)) if input is not None else None, "set": dict(overrides or {}),
-              "baseline": None, "latency": {}, "models": []}
-    if measured is not None:
-        result["latency"].update(measured=measured.label(), measured_file=measured.path)
-    if device_profile is not None:
-        from .latency import profile_label
-
-        result["latency"]["predicted"] = profile_label(device_profile)
-    for name in names:
-        s = summarize(name, input=input, overrides=overrides, convention=convention, dtype=dtype, batch=batch,
-                      device_profile=device_profile)
-        row = {"model": s.name, "requested": s.requested, "family": s.family, "title": s.title,
-               "input_shape": s.input_shape, **{k: s.totals[k] for k, _, _ in COST_COLUMNS},
-               "top1": s.top1, "accuracy_dataset": s.dataset if s.top1 is not None else None,
-               "accuracy_source": s.accuracy_source, "notes": []}
-        if s.top1 is None:
-            row["notes"].append(f"no top-1 accuracy ({s.accuracy_source or 'the spec gives none'})")
-        if device_profile is not None:
-            row["predicted_ms"] = s.totals["predicted_ms"]
-        if measured is not None:
-            entry, why = measured.lookup(s, input=input, overrides=overrides)
-            row["measured_ms"] = entry["median"] if entry else None
-            if entry:
-                row["measured_iqr_ms"] = entry.get("iqr")
-                row["measured_cv"] = entry.get("cv")
-            else:
-                row["notes"].append(f"no measured latency: {why}")
-        result["models"].append(row)
-    base = result["models"][0]
-    result["baseline"] = base["model"]
-    for row in result["models"]:
-        row["ratios"] = {k: (row[k] / base[k] if isinstance(row.get(k), (int, float)) and base.get(k) else None)
-                         for k in _numeric_columns(result)}
-        row["top1_delta"] = (round(row["top1"] - base["top1"], 6)
-                             if row["top1"] is not None and base["top1"] is not None else None)
-    return result
-
-
-def _numeric_columns(result) -> list:
-    cols = [k for k, _, _ in COST_COLUMNS]
-    return cols + [k for k, _, _ in LATENCY_COLUMNS if any(k in m for m in result["models"])]
+_BY_KEY = {c[0]: c for c in COST_COLUMNS + LATENCY_COLUMNS}
 
 
 def _columns(result) -> list:
-    return COST_COLUMNS + [c for c in LATENCY_COLUMNS if any(c[0] in m for m in result["models"])]
+    return [_BY_KEY[k] for k in numeric_columns(result)]
 
 
 def title_lines(result) -> list:
@@ -148,7 +81,7 @@ def _ratio(r: float) -> str:
 
 
 def compare_text(result, fmt: str) -> str:
-    """``json``, ``csv`` or ``markdown`` text of :func:`compare_rows`'s result."""
+    """``json``, ``csv`` or ``markdown`` text of :func:`~archcost.catalog.compare.compare_rows`'s result."""
     if fmt == "json":
         return json.dumps(result, indent=2)
     if fmt == "csv":
@@ -174,7 +107,7 @@ def compare_text(result, fmt: str) -> str:
 
 
 def compare_table(result):
-    """The rich table of :func:`compare_rows`'s result."""
+    """The rich table of :func:`~archcost.catalog.compare.compare_rows`'s result."""
     from rich.table import Table
 
     headers, rows, notes = cells(result, stacked=True)

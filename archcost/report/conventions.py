@@ -12,7 +12,7 @@ import io
 import json
 
 from ..analysis.peers import CATEGORIES, CATEGORY_LABELS
-from . import units
+from .. import units
 
 
 def to_json(cmp, indent: int = 2) -> str:

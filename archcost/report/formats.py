@@ -6,9 +6,9 @@ import csv
 import io
 import json
 
-from ..analysis.conventions import CONVENTIONS
+from .. import units
+from ..analysis.display import cell_text, header_lines
 from ..analysis.engine import ROW_FIELDS
-from . import units
 
 
 def to_json(analysis, indent: int = 2) -> str:
@@ -25,21 +25,6 @@ def to_json(analysis, indent: int = 2) -> str:
     body = f'{pad}"layers": [\n{pad}{pad}{rows}\n{pad}]' if layers else f'{pad}"layers": []'
     head, sep, tail = text.rpartition(f',\n{pad}"totals": ')  # layers go before the totals, as in to_dict
     return f"{head},\n{body}{sep}{tail}" if sep else text
-
-
-def cell_text(value) -> str:
-    """An extra column's value as text (numbers with thousands separators, floats to 4 significant digits)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (list, tuple)):
-        return "×".join(cell_text(v) for v in value)
-    return str(value)
 
 
 def to_csv(analysis) -> str:
@@ -59,30 +44,6 @@ def _csv_value(v):
     if isinstance(v, (list, tuple)):
         return "x".join(map(str, v))
     return "" if v is None else v
-
-
-def header_lines(analysis) -> list:
-    t = analysis.totals
-    conv = CONVENTIONS[analysis.convention]
-    title = analysis.meta.get("title") or analysis.model
-    lines = [
-        f"{title} ({analysis.model}) — input {units.shape(analysis.input_shape)}, dtype {analysis.dtype}",
-        f"convention: {analysis.convention} ({conv.doc})",
-        f"total: {t['params']:,} params, {t['macs']:,} MACs, {t['flops']:,} FLOPs, "
-        f"weights {units.nbytes(t['weight_bytes'])}, peak activations {units.nbytes(t['peak_activation_bytes'])}",
-    ]
-    if t.get("predicted_ms") is not None:
-        lines.append(f"predicted latency: {t['predicted_ms']:.4g} ms per forward pass (device profile "
-                     f"{analysis.meta.get('device_profile', '?')})")
-    paper, acc = analysis.meta.get("paper"), analysis.meta.get("accuracy")
-    if paper:
-        where = paper.get("arxiv") and f"arXiv {paper['arxiv']}" or paper.get("venue") or ""
-        lines.append(f"paper: {paper['title']} ({', '.join(str(x) for x in (paper.get('year'), where) if x)})")
-    if acc and acc.get("top1") is not None:
-        lines.append(f"top-1 {acc['top1']}% on {acc.get('dataset', 'ImageNet-1k')} ({acc['source']})")
-    elif acc and acc.get("top5") is not None:  # e.g. googlenet_paper: the paper gives top-5 only
-        lines.append(f"top-5 {acc['top5']}% on {acc.get('dataset', 'ImageNet-1k')} ({acc['source']})")
-    return lines
 
 
 def to_markdown(analysis) -> str:

@@ -1,97 +1,15 @@
-"""HTML tables of an Analysis (pure Python): ``Analysis._repr_html_`` in Jupyter and the report's tables.
+"""HTML pieces of the report page (pure Python): the table script and style, and the compare table.
 
-One function builds both.  ``interactive=True`` (the HTML report) groups the rows by top-level
-block: each block is a ``<tbody class="blk">`` whose first row holds the block's sums (the same
-numbers as ``--depth 1``) and whose layer rows fold away; every numeric cell carries its exact
-value in ``data-v`` so the report's script (:data:`TABLE_JS`) can sort blocks, and layers within
-them, by any column.  Every name from a spec is escaped.
+An Analysis' own HTML table (``Analysis._repr_html_`` and the report's per-layer tables) is
+:func:`archcost.analysis.display.analysis_table_html`; it lives below the analysis so that
+``_repr_html_`` imports nothing from here.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from . import units
-from .formats import cell_text, header_lines
-
-# (header, row attribute, how it prints, sort type)
-_COLUMNS = [
-    ("params", "params", lambda v: f"{v:,}", "num"),
-    ("MACs", "macs", lambda v: f"{v:,}", "num"),
-    ("FLOPs", "flops", lambda v: f"{v:,}", "num"),
-    ("activations", "activation_bytes", units.nbytes, "num"),
-    ("weights", "weight_bytes", units.nbytes, "num"),
-]
-
-
-def _num_cell(v, fmt) -> str:
-    if v is None:
-        return '<td class="n" data-v=""></td>'
-    text = fmt(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else cell_text(v)
-    data = v if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
-    return f'<td class="n" data-v="{data}">{escape(text)}</td>'
-
-
-def _row_cells(r, extra_cols, name_html: str) -> str:
-    ex = r.extra or {}
-    cells = [f'<td class="name" data-v="{escape(r.name)}">{name_html}</td>',
-             f'<td data-v="{escape(r.op)}">{escape(r.op)}</td>',
-             f'<td data-v="{escape(units.shape(r.output_shape))}">{escape(units.shape(r.output_shape))}</td>']
-    cells += [_num_cell(getattr(r, attr), fmt) for _, attr, fmt, _ in _COLUMNS]
-    cells += [_num_cell(ex.get(k), cell_text) for k in extra_cols]
-    return "".join(cells)
-
-
-def analysis_table_html(analysis, *, interactive: bool = False, table_id: str | None = None) -> str:
-    """A ``<table>`` of the analysis' rows and totals (see the module doc for ``interactive``)."""
-    extra = list(analysis.columns)
-    head = ['<th data-type="text">layer</th>', '<th data-type="text">op</th>', '<th data-type="text">output</th>']
-    head += [f'<th data-type="{t}">{escape(h)}</th>' for h, _, _, t in _COLUMNS]
-    head += [f'<th data-type="num">{escape(k)}</th>' for k in extra]
-    t = analysis.totals
-    foot = ["<td>total</td>", "<td></td>", f"<td>{t['layers']} layers</td>",
-            *(_num_cell(t.get(attr), fmt) for _, attr, fmt, _ in _COLUMNS[:3]),
-            _num_cell(t["peak_activation_bytes"], lambda v: "peak " + units.nbytes(v)),
-            _num_cell(t["weight_bytes"], units.nbytes), *(_num_cell(t.get(k), cell_text) for k in extra)]
-    ident = f' id="{escape(table_id)}"' if table_id else ""
-    out = [f'<table class="archcost-layers{" sortable" if interactive else ""}"{ident}>',
-           f"<thead><tr>{''.join(head)}</tr></thead>"]
-    if interactive:
-        out += _grouped_bodies(analysis, extra)
-    else:
-        out.append("<tbody>")
-        out += [f"<tr>{_row_cells(r, extra, escape(r.name))}</tr>" for r in analysis.rows]
-        out.append("</tbody>")
-    out += [f"<tfoot><tr>{''.join(foot)}</tr></tfoot>", "</table>"]
-    return "\n".join(out)
-
-
-def _grouped_bodies(analysis, extra) -> list:
-    groups: dict = {}
-    for r in analysis.rows:
-        groups.setdefault(r.name.split(".")[0], []).append(r)
-    out = []
-    for i, (sums, (key, rows)) in enumerate(zip(analysis.collapse(1).rows, groups.items())):
-        if len(rows) == 1 and rows[0].name == key:  # a top-level layer, not a block
-            out.append(f'<tbody class="blk" data-i="{i}"><tr class="sum">'
-                       f"{_row_cells(rows[0], extra, escape(key))}</tr></tbody>")
-            continue
-        toggle = (f'<button class="tog" type="button" aria-expanded="false" title="show the block\'s layers">'
-                  f"▸</button> {escape(key)} <span class=\"cnt\">({len(rows)})</span>")
-        body = [f'<tbody class="blk closed" data-i="{i}"><tr class="sum">{_row_cells(sums, extra, toggle)}</tr>']
-        body += [f'<tr class="sub" data-i="{j}">{_row_cells(r, extra, escape(r.name))}</tr>'
-                 for j, r in enumerate(rows)]
-        body.append("</tbody>")
-        out.append("".join(body))
-    return out
-
-
-def analysis_html(analysis) -> str:
-    """The header lines and the table: what Jupyter shows for an Analysis."""
-    head = header_lines(analysis)
-    lines = [f"<p><b>{escape(head[0])}</b><br>" + "<br>".join(escape(x) for x in head[1:]) + "</p>"]
-    return "<div class=\"archcost\">" + "\n".join(lines) + analysis_table_html(analysis) + "</div>"
-
+from .compare import cells, title_lines
 
 # The report's table script: sort (click a header: ascending, descending, network order) and fold
 # blocks.  Blocks sort by their sums; layers sort within their block.
@@ -168,8 +86,6 @@ table.archcost-layers span.cnt { color: #888; }
 
 def compare_html(result) -> str:
     """The ``archcost compare`` result as an HTML table (value and ratio to the first model per cell)."""
-    from .compare import cells, title_lines
-
     headers, rows, notes = cells(result)
     out = [f"<p>{'<br>'.join(escape(x) for x in title_lines(result))}</p>", '<table class="archcost-compare">',
            "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead><tbody>"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from pathlib import Path
 
-from . import units
+from .. import units
 
 
 def ms(x, noisy: bool = False) -> str:
@@ -198,6 +200,17 @@ def zoo_markdown(report: dict) -> str:
             lines.append(f"| {c['class']} | {c['layers']} | {ms(c['measured_ms'])} | {c['share_pct']:.1f}% | "
                          f"{ms(c['predicted_ms'])} | {pct(c['error_pct'])} |")
     return "\n".join(lines) + "\n"
+
+
+def write_zoo_report(report: dict, stem: str) -> tuple:
+    """Write ``<stem>.json`` (the report of :func:`archcost.measure.zoo.build_report`, which
+    :func:`archcost.catalog.latency.load_latency_report` reads) and ``<stem>.md``; returns both paths."""
+    p = Path(stem)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    js, md = p.with_name(p.name + ".json"), p.with_name(p.name + ".md")
+    js.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    md.write_text(zoo_markdown(report), encoding="utf-8")
+    return str(js), str(md)
 
 
 def calibration_table(profile: dict):

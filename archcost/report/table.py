@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from . import units
-from .formats import header_lines
+from .. import units
+from ..analysis.display import cell_text, header_lines
 
 # (header, row -> cell, totals -> footer, priority: lower = kept longer)
 _COLUMNS = [
@@ -25,8 +25,6 @@ _COLUMNS = [
 
 def _extra_columns(analysis) -> list:
     """Optional columns (Analysis.add_column), asked for explicitly: kept ahead of FLOPs, weights and FLOP/B."""
-    from .formats import cell_text
-
     return [(name, lambda r, k=name: cell_text((r.extra or {}).get(k)), lambda t, k=name: cell_text(t.get(k)), 1)
             for name in analysis.columns]
 

@@ -8,7 +8,7 @@ import json
 from math import prod
 
 from ..analysis.conventions import DTYPE_BYTES
-from . import units
+from .. import units
 
 _STATE = {"sgd": "plain SGD keeps no state",
           "momentum": "1 momentum buffer per trainable param",

@@ -1,38 +1,11 @@
-"""`archcost zoo`: one row per zoo model."""
+"""`archcost zoo` as text: the rows of :func:`archcost.zoo.zoo_rows` as JSON, CSV, Markdown or a rich table."""
 
 from __future__ import annotations
 
 import json
 
-from ..errors import SpecError
-from . import units
-
-SORT_KEYS = ("name", "family", "year", "params", "macs", "top1")
-COLUMNS = ("name", "family", "year", "input", "params", "macs", "top1", "accuracy_source")
-
-
-def zoo_rows(family: str | None = None, sort: str = "name") -> list:
-    from ..api import analyze
-    from ..zoo import entries
-
-    if sort not in SORT_KEYS:
-        raise SpecError(f"cannot sort by '{sort}'", fix=f"use one of {', '.join(SORT_KEYS)}.")
-    rows = []
-    for e in entries():
-        if family and e.family != family:
-            continue
-        a = analyze(e.name)
-        rows.append({"name": e.name, "family": e.family, "year": e.year, "input": list(a.graph.input_shape),
-                     "params": a.totals["params"], "macs": a.totals["macs"], "top1": e.top1,
-                     "accuracy_source": e.accuracy_source})
-    if family and not rows:
-        fams = sorted({e.family for e in entries()})
-        raise SpecError(f"no zoo models in family '{family}'", fix=f"families: {', '.join(fams)}.")
-    rows.sort(key=lambda r: (r[sort] is None, r[sort] if r[sort] is not None else 0, r["name"]),
-              reverse=sort in ("params", "macs", "top1", "year"))
-    if sort in ("params", "macs", "top1", "year"):  # keep models without a value last
-        rows.sort(key=lambda r: r[sort] is None)
-    return rows
+from .. import units
+from ..zoo import COLUMNS
 
 
 def zoo_text(rows, fmt: str) -> str:

@@ -22,6 +22,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from ..api import analyze
 from ..errors import SpecError
 
 REPORT_GLOB = "latency-*.json"
@@ -70,8 +71,6 @@ class LatencyReport:
                 return None, f"not in {base}"
             return None, f"not measured in {base}" + (f": {why}" if why else "")
         if entry.get("macs") is not None:
-            from ..api import analyze
-
             macs = analyze(summary.requested, input=input, overrides=overrides).totals["macs"]
             if entry["macs"] not in (macs, macs * (self.batch or 1)):
                 return None, (f"{base} measured it at {entry['macs']:,} MACs, "

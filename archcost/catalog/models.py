@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ..api import analyze
 from ..errors import SpecError
+from ..language.yamlload import load_yaml_file
+from ..zoo import entries
 
 
 @dataclass
@@ -50,8 +53,6 @@ def spec_family(file: str) -> str:
     except OSError:
         return "other"
     if key not in _FAMILY:
-        from ..language.yamlload import load_yaml_file
-
         raw = load_yaml_file(file)
         fam = raw.get("family") if isinstance(raw, dict) else None
         _FAMILY[key] = str(fam) if fam else "other"
@@ -62,10 +63,8 @@ def summarize(name: str, *, input=None, overrides: dict | None = None, conventio
               dtype: str = "float32", batch: int = 1, device_profile=None) -> ModelSummary:
     """Analyse one model (zoo name, alias or path) and describe it for a comparison.
 
-    With ``device_profile`` the analysis carries ``predicted_ms`` (see :mod:`archcost.report.latency`).
+    With ``device_profile`` the analysis carries ``predicted_ms`` (see :mod:`archcost.catalog.latency`).
     """
-    from ..api import analyze
-
     a = analyze(name, input=input, overrides=overrides, convention=convention, dtype=dtype, batch=batch,
                 device_profile=device_profile)
     acc = a.meta.get("accuracy")
@@ -87,8 +86,6 @@ def select(names=None, *, all: bool = False, family: str | None = None, what: st
                         fix="e.g. `resnet50 mobilenetv2`, `--all` or `--family efficient` (see `archcost zoo`).")
     if names:
         return names
-    from ..zoo import entries
-
     zoo = entries()
     if all:
         return [e.name for e in zoo]
