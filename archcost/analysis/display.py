@@ -145,10 +145,3 @@ def analysis_html(analysis) -> str:
     head = header_lines(analysis)
     lines = [f"<p><b>{escape(head[0])}</b><br>" + "<br>".join(escape(x) for x in head[1:]) + "</p>"]
     return "<div class=\"archcost\">" + "\n".join(lines) + analysis_table_html(analysis) + "</div>"
-
-
-def analysis_html(analysis) -> str:
-    """The header lines and the table: what Jupyter shows for an Analysis."""
-    head = header_lines(analysis)
-    lines = [f"<p><b>{escape(head[0])}</b><br>" + "<br>".join(escape(x) for x in head[1:]) + "</p>"]
-    return "<div class=\"archcost\">" + "\n".join(lines) + analysis_table_html(analysis) + "</div>"
