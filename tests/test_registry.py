@@ -35,6 +35,7 @@ def test_every_op_has_every_fact(name):
     assert missing_facts(op) == [], name
     assert op.category in OP_CATEGORIES and op.kind in KINDS
     assert op.rf.rule in RULES  # the receptive-field module implements the op's rule
+    assert (op.kind == "view") == op.view  # a view's kind says so, and only a view's
     assert callable(op.saves) and callable(op.latency_features)
     if not callable(op.latency_class):
         assert op.latency_class_of({}) in L.classes()
