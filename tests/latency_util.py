@@ -8,7 +8,7 @@ from archcost.analysis import latency as L
 def toy_profile(name: str = "cpu-1t-toy-torch0-20260101T000000") -> dict:
     """Every class: 10 µs per call; compute classes 1 ns per MAC; the rest 1 ns per element in and out."""
     classes = {}
-    for cls in sorted(set(L.OP_CLASS.values()) | L.COMPUTE_CLASSES | {L.FALLBACK}):
+    for cls in sorted(L.classes()):
         terms = {t: 0.0 for t in L.terms_of(cls)}
         terms["one"] = 10e-6
         if cls in L.COMPUTE_CLASSES:

@@ -89,6 +89,7 @@ def test_per_layer_rows_match_table_rows_by_name():
     assert [l["name"] for l in d["layers"]] == [l["name"] for l in t["layers"]]
     assert [l["op"] for l in d["layers"]] == [l["op"] for l in t["layers"]]
     assert [l["macs"] for l in d["layers"]] == [l["macs"] for l in t["layers"]]
+    assert {l["macs_convention"] for l in d["layers"]} == {t["convention"]} == {"default"}
 
 
 def test_profile_compare_json_format(toy_file):
@@ -100,6 +101,7 @@ def test_profile_compare_json_format(toy_file):
     assert set(d["measured_ms"]) >= {"median", "iqr", "min", "cv"}
     assert d["predicted_ms"] == pytest.approx(archcost.analyze(HW, device_profile=str(toy_file)).totals["predicted_ms"])
     assert d["error_pct"] == pytest.approx(100 * (d["predicted_ms"] / d["measured_ms"]["median"] - 1))
+    assert d["macs"] == archcost.analyze(HW).totals["macs"] and d["macs_convention"] == "default"
     for l in d["layers"]:
         assert set(l) >= {"name", "op", "macs", "measured_ms", "predicted_ms", "error_pct"}
     for fmt in ("table", "markdown", "csv"):

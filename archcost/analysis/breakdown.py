@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from ..ir import Graph
 from .conventions import CONVENTIONS, EXTRA_FLOPS
 from .engine import analyze_graph, node_costs
-from .peers import CATEGORIES, CATEGORY_LABELS, OP_CATEGORY
+from ..ops import OPS
+from .peers import CATEGORIES, CATEGORY_LABELS
 
 # which category each of the `full` preset's extra FLOPs falls in (norm and pool split by op)
 _EXTRA = {"bias_flops": "bias", "act_flops": "act", "eltwise_flops": "eltwise"}
@@ -77,7 +78,7 @@ def _extra_flops(graph: Graph) -> dict:
         for key, v in c.items():
             if not v or key not in EXTRA_FLOPS:
                 continue
-            cat = _EXTRA.get(key) or OP_CATEGORY[n.op]  # norm_flops / pool_flops: the op's own category
+            cat = _EXTRA.get(key) or OPS[n.op].category  # norm_flops / pool_flops: the op's own category
             out[cat] = out.get(cat, 0) + v
     return {k: out[k] for k in CATEGORIES if out.get(k)}
 
@@ -91,8 +92,8 @@ def compare_conventions(graph: Graph, *, batch: int = 1, conventions=None, meta:
         a = analyze_graph(graph, convention=name, batch=batch)  # validates the name and the batch
         cats = {k: v * batch for k, v in category_macs(graph, name).items()}
         diff = {k: cats.get(k, 0) - base.get(k, 0) for k in CATEGORIES}
-        extra = {k: v * batch for k, v in _extra_flops(graph).items()} if name == "full" else {}
         conv = CONVENTIONS[name]
+        extra = {k: v * batch for k, v in _extra_flops(graph).items()} if conv.extra_flops else {}
         presets.append(PresetCount(
             name=name, peer=conv.peer, doc=conv.doc, macs=a.totals["macs"], flops=a.totals["flops"],
             params=a.totals["params"], trainable_params=a.totals["trainable_params"], macs_by_category=cats,

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .peers import OP_CATEGORY, PEERS, thop_counts_params
+from ..ops import OPS
+from .peers import PEERS, thop_counts_params
 
 EXTRA_FLOPS = ("bias_flops", "norm_flops", "act_flops", "pool_flops", "eltwise_flops")
 
@@ -46,6 +47,7 @@ class Convention:
     params_rule: str = "torch"  # torch | keras | trainable (ptflops) | thop
     counter: str = "default"  # default (conv/linear MACs) | fvcore (the cost dict's "fvcore") | a key of PEERS
     peer: str | None = None  # the tool and version it reproduces, stamped in JSON as "convention_peer"
+    extra_flops: bool = False  # FLOPs add every other op's arithmetic (EXTRA_FLOPS) to 2 × MACs (``full``)
 
     def breakdown(self, c: dict, node, p) -> dict:
         """This node's MACs by category (zeros left out): ``c`` its cost dict, ``p`` its Params."""
@@ -53,7 +55,7 @@ class Convention:
             return {"macs": c["macs"]} if c.get("macs") else {}
         if self.counter == "fvcore":
             v = c.get("fvcore", 0)
-            return {OP_CATEGORY[node.op]: v} if v else {}
+            return {OPS[node.op].category: v} if v else {}
         return PEERS[self.counter].count(node.op, node.attrs, list(node.in_shapes), node.out_shape, c, p)
 
     def macs(self, c: dict, node, p) -> int:
@@ -65,7 +67,7 @@ class Convention:
 
     def flops(self, c: dict, node, p) -> int:
         m = self.macs(c, node, p)
-        if self.name == "full":
+        if self.extra_flops:
             return 2 * m + sum(c.get(k, 0) for k in EXTRA_FLOPS)
         return 2 * m
 
@@ -97,7 +99,8 @@ CONVENTIONS = {
     "torchinfo": Convention("torchinfo", f"{_TI.stamp} summary mult-adds: each layer's weight and bias counts × "
                                          "output positions (conv) or × batch (others)",
                             counter="torchinfo", peer=_TI.stamp),
-    "full": Convention("full", "MACs as default; FLOPs = 2×MACs + bias, norm, activation, pooling and element-wise ops"),
+    "full": Convention("full", "MACs as default; FLOPs = 2×MACs + bias, norm, activation, pooling and element-wise ops",
+                       extra_flops=True),
     "keras": Convention("keras", "MACs as default; params as Keras summary(): batch-norm moving mean/variance are "
                                  "non-trainable params", params_rule="keras", peer="Keras model.summary() (params)"),
 }

@@ -37,6 +37,7 @@ from math import prod
 from pathlib import Path
 
 from ..errors import SpecError
+from ..ops import OPS
 from .conventions import DTYPE_BYTES
 
 PROFILE_FORMAT = "archcost-device-profile"
@@ -48,23 +49,6 @@ GEMM_TERMS = ("one", "macs", "in", "out", "weights")
 ELTWISE_TERMS = ("one", "in", "out", "io")
 POOL_TERMS = ("one", "in", "out", "window", "io")
 
-VIEW_OPS = {"flatten", "identity", "dropout", "slice"}
-ACT_OPS = {"relu", "relu6", "leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh", "softmax"}
-NORM_OPS = {"batchnorm1d", "batchnorm2d", "layernorm", "groupnorm", "instancenorm1d", "instancenorm2d"}
-# op -> class for everything that is not a convolution or linear layer
-OP_CLASS = {
-    **{op: "view" for op in VIEW_OPS},
-    **{op: op for op in ACT_OPS},
-    "batchnorm1d": "batchnorm", "batchnorm2d": "batchnorm",
-    "layernorm": "layernorm", "groupnorm": "groupnorm", "instancenorm1d": "instancenorm", "instancenorm2d": "instancenorm",
-    "add": "add", "multiply": "multiply", "scale": "scale", "concat": "concat", "channel_shuffle": "channel_shuffle",
-    "zeropad1d": "zeropad", "zeropad2d": "zeropad",
-    "max_pool1d": "max_pool", "max_pool2d": "max_pool", "avg_pool1d": "avg_pool", "avg_pool2d": "avg_pool",
-    "adaptive_avg_pool1d": "adaptive_avg_pool", "adaptive_avg_pool2d": "adaptive_avg_pool",
-    "global_avg_pool1d": "adaptive_avg_pool", "global_avg_pool2d": "adaptive_avg_pool",
-    "adaptive_max_pool1d": "adaptive_max_pool", "adaptive_max_pool2d": "adaptive_max_pool",
-    "local_response_norm": "local_response_norm",
-}
 POOL_CLASSES = {"max_pool", "avg_pool", "local_response_norm"}
 COMPUTE_CLASSES = {"conv", "conv1x1", "depthwise", "grouped", "linear"}
 FALLBACK = "eltwise"  # an op the profile has no class for costs what copying its bytes costs
@@ -83,52 +67,30 @@ def terms_of(cls: str) -> tuple:
 
 
 def node_class(node) -> str:
-    """The cost class of a graph node: conv, conv1x1, depthwise, grouped, linear, or per op (relu, batchnorm, ...)."""
-    op = node.op
-    if op in ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"):
-        a = node.attrs
-        g, cin = a["groups"], a["in_channels"]
-        if g > 1 and g == cin:
-            return "depthwise"
-        if g > 1:
-            return "grouped"
-        pointwise = all(k == 1 for k in a["kernel_size"]) and all(s == 1 for s in a["stride"]) and \
-            all(lo == 0 and hi == 0 for lo, hi in a.get("pads", ())) and not op.startswith("conv_transpose")
-        return "conv1x1" if pointwise else "conv"
-    if op == "linear":
-        return "linear"
-    return OP_CLASS.get(op, FALLBACK)
+    """The cost class of a graph node: conv, conv1x1, depthwise, grouped, linear, or per op (relu, batchnorm, ...);
+    the op's ``latency_class`` (see :mod:`archcost.ops.base` for why it is not simply its kind)."""
+    return OPS[node.op].latency_class_of(node.attrs)
+
+
+def classes() -> set:
+    """Every class a node of a registered op can have (a convolution's depend on its attributes)."""
+    out = set(COMPUTE_CLASSES) | {FALLBACK}
+    for op in OPS.values():
+        if not callable(op.latency_class):
+            out.add(op.latency_class_of({}))
+    return out
 
 
 def node_counts(node, batch: int) -> dict:
-    """Counts of one node at ``batch`` that the cost models use (elements, not bytes)."""
-    in_elems = batch * sum(prod(s) for s in node.in_shapes)
-    out_elems = batch * prod(node.out_shape)
-    c = {"in": in_elems, "out": out_elems, "weights": 0, "macs": 0, "im2col": 0, "window": 0}
-    op, a = node.op, node.attrs
-    if op.startswith("conv"):
-        k = prod(a["kernel_size"])
-        cin_g = a["in_channels"] // a["groups"]
-        cout = a["out_channels"]
-        c["weights"] = cout * cin_g * k + (cout if a["bias"] else 0)
-        if op.startswith("conv_transpose"):
-            c["macs"] = in_elems * (cout // a["groups"]) * k
-            c["im2col"] = c["macs"] // max(1, cout // a["groups"])
-        else:
-            positions = out_elems // cout
-            c["macs"] = out_elems * cin_g * k
-            c["im2col"] = positions * a["in_channels"] * k  # the unfolded input a GEMM-based conv builds
-    elif op == "linear":
-        f_in = node.in_shapes[0][-1]
-        c["weights"] = a["out_features"] * f_in + (a["out_features"] if a["bias"] else 0)
-        c["macs"] = in_elems * a["out_features"]
-    elif op.startswith("batchnorm") or op in ("layernorm", "groupnorm") or op.startswith("instancenorm"):
-        c["weights"] = 4 * node.in_shapes[0][0] if op.startswith("batchnorm") else 0
-    elif op.startswith(("max_pool", "avg_pool")):
-        c["window"] = out_elems * prod(a["kernel_size"])
-    elif op == "local_response_norm":
-        c["window"] = in_elems * a["size"]
-    return c
+    """Counts of one node at ``batch`` that the cost models use (elements, not bytes): from the op's
+    ``costs`` (``macs``, the default convention's), ``params`` (``weights``: weight + bias + running
+    statistics, what the kernel reads) and ``latency_features`` (``im2col``, ``window``)."""
+    op, a, ins = OPS[node.op], node.attrs, list(node.in_shapes)
+    p = op.params(a, ins)
+    extra = op.latency_features(a, ins, node.out_shape)
+    return {"in": batch * sum(prod(s) for s in ins), "out": batch * prod(node.out_shape),
+            "weights": p.weight + p.bias + p.running_stats, "macs": batch * op.costs(a, ins, node.out_shape).get("macs", 0),
+            "im2col": batch * extra.get("im2col", 0), "window": batch * extra.get("window", 0)}
 
 
 class Bandwidth:
@@ -352,8 +314,6 @@ def _read_profile(path) -> DeviceProfile:
 
 def model_working_set(graph, batch: int, elem_bytes: int) -> float:
     """Bytes one forward pass touches: every weight and buffer, and every non-view output."""
-    from ..ops import OPS
-
     total = 0
     for n in graph.nodes:
         op = OPS[n.op]

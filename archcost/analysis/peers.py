@@ -2,15 +2,17 @@
 
 The module-hook tools count per ``nn.Module`` class, with one handler per class (thop's
 ``register_hooks``, ptflops' ``MODULES_MAPPING``, torchinfo's ``LayerInfo.calculate_macs``).
-Here each peer has one table keyed by archcost op name that mirrors the peer's own table,
-read from its source (ptflops 0.7.5 ``pytorch_ops.py``/``pytorch_engine.py``, thop 0.1.1
+Here each peer has one table keyed by that ``torch.nn`` class name (``OpDef.torch_class``, the
+class the op lowers to) that mirrors the peer's own table — a class it has no rule for counts
+nothing, as in the tool — read from its source (ptflops 0.7.5 ``pytorch_ops.py``/``pytorch_engine.py``, thop 0.1.1
 ``profile.py``/``vision/basic_hooks.py``/``vision/calc_func.py``, torchinfo 1.8.0
 ``layer_info.py``/``model_statistics.py``) and checked by running the peer.
 
 A rule sees one node as the module archcost lowers it to (``a`` attrs, ``ins`` input shapes and
 ``out`` output shape without the batch, ``c`` the op's cost dict, ``p`` its
 :class:`~archcost.ops.Params`) and returns the peer's count split by category
-(:data:`CATEGORIES`), so any two presets' difference breaks down exactly.
+(:data:`CATEGORIES`; a plain number falls in the op's own ``OpDef.category``), so any two
+presets' difference breaks down exactly.
 
 The *form* says how a model computes an op, which decides what a module-hook tool sees:
 
@@ -30,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
+from ..ops import OPS
+
 #: Op categories of a count, in display order.  ``macs`` is conv / linear multiply-accumulates.
 CATEGORIES = ("macs", "bias", "batchnorm", "norm", "act", "pool", "eltwise", "adaptive_pool")
 CATEGORY_LABELS = {"macs": "conv/linear", "bias": "bias", "batchnorm": "batch-norm", "norm": "other norms",
@@ -37,22 +41,10 @@ CATEGORY_LABELS = {"macs": "conv/linear", "bias": "bias", "batchnorm": "batch-no
                    "adaptive_pool": "adaptive pooling"}
 FORMS = ("module", "functional", "method")
 
-_CONV = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "linear")
-_ACT = ("relu", "relu6", "leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh", "softmax")
-_OTHER = ("dropout", "flatten", "identity", "concat", "channel_shuffle", "slice", "zeropad1d", "zeropad2d")
-
-#: The category of an op's count (conv / linear ops split theirs into ``macs`` and ``bias``).
-OP_CATEGORY = {
-    **{op: "macs" for op in _CONV},
-    "batchnorm1d": "batchnorm", "batchnorm2d": "batchnorm",
-    **{op: "norm" for op in ("layernorm", "groupnorm", "instancenorm1d", "instancenorm2d", "local_response_norm")},
-    **{op: "act" for op in _ACT},
-    **{op: "pool" for op in ("max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d")},
-    **{f"{kind}_{pool}_pool{d}d": "adaptive_pool" for kind in ("adaptive", "global") for pool in ("avg", "max")
-       for d in (1, 2)},
-    **{op: "eltwise" for op in ("add", "multiply", "scale")},
-    **{op: "other" for op in _OTHER},
-}
+_CONVS = ("Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d")
+_NORMS = ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d")
+_POOLS = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+          "AdaptiveMaxPool1d", "AdaptiveMaxPool2d")
 
 
 def _zero(a, ins, out, c, p):
@@ -89,23 +81,21 @@ def _pt_lrn(a, ins, out, c, p):
     return 3 * n + (ins[0][0] + a["size"] - 1) * _spatial(ins[0])
 
 
-_PT_RULES = {  # op -> (module hook, patched functional the module's forward calls)
-    **{op: (_macs_and_bias, _zero) for op in _CONV},  # conv_flops_counter_hook (bias = output numel),
-    # transpose=True counts input positions (= archcost's MACs); linear_flops_counter_hook per token
-    "batchnorm1d": (_pt_norm, _zero), "batchnorm2d": (_pt_norm, _zero),
-    **{op: (_pt_norm, _zero) for op in ("layernorm", "groupnorm", "instancenorm1d", "instancenorm2d")},
-    "local_response_norm": (_zero, _pt_lrn),  # not in MODULES_MAPPING
-    "relu": (_n_out, _n_in),  # relu_flops_counter_hook, then patched F.relu
-    "gelu": (_n_out, _n_in),  # hook, then patched F.gelu
-    "relu6": (_n_out, _zero),  # nn.ReLU6 calls F.hardtanh, which is not patched
-    "leaky_relu": (_n_out, _zero),  # F.leaky_relu is not patched
-    "silu": (_zero, _n_in),  # no hook for nn.SiLU; patched F.silu
-    "softmax": (_zero, _n_in),  # no hook for nn.Softmax; patched F.softmax
-    **{op: (_zero, _zero) for op in ("hardswish", "hardsigmoid", "sigmoid", "tanh")},
+_PT_RULES = {  # torch.nn class -> (module hook, patched functional the module's forward calls)
+    **{cls: (_macs_and_bias, _zero) for cls in (*_CONVS, "Linear")},  # conv_flops_counter_hook (bias =
+    # output numel), transpose=True counts input positions (= archcost's MACs); linear_flops_counter_hook per token
+    **{cls: (_pt_norm, _zero) for cls in _NORMS},  # bn_flops_counter_hook
+    "LocalResponseNorm": (_zero, _pt_lrn),  # not in MODULES_MAPPING
+    "ReLU": (_n_out, _n_in),  # relu_flops_counter_hook, then patched F.relu
+    "GELU": (_n_out, _n_in),  # hook, then patched F.gelu
+    "ReLU6": (_n_out, _zero),  # nn.ReLU6 calls F.hardtanh, which is not patched
+    "LeakyReLU": (_n_out, _zero),  # F.leaky_relu is not patched
+    "SiLU": (_zero, _n_in),  # no hook for nn.SiLU; patched F.silu
+    "Softmax": (_zero, _n_in),  # no hook for nn.Softmax; patched F.softmax
     # pool_flops_counter_hook (input numel), then patched F.max_pool2d / F.avg_pool2d / F.adaptive_*
-    **{op: (_n_in, _n_in) for op, cat in OP_CATEGORY.items() if cat in ("pool", "adaptive_pool")},
-    **{op: (_zero, _zero) for op in ("add", "multiply", "scale")},  # `x + y`, `x * y`: operators, not patched
-    **{op: (_zero, _zero) for op in _OTHER},
+    **{cls: (_n_in, _n_in) for cls in _POOLS},
+    # nothing for Hardswish, Hardsigmoid, Sigmoid, Tanh, Dropout, Flatten, Identity, ZeroPad*, ChannelShuffle;
+    # `x + y`, `x * y`, torch.cat, narrow: not modules, not patched
 }
 
 
@@ -143,25 +133,20 @@ def _thop_adaptive_avg(a, ins, out, c, p):
     return int((kernel + 1) * prod(out))
 
 
-_THOP_RULES = {
-    "conv1d": _thop_conv, "conv2d": _thop_conv, "conv_transpose1d": _thop_conv, "conv_transpose2d": _thop_conv,
-    "linear": _thop_linear,
-    "batchnorm1d": _thop_norm("affine"), "batchnorm2d": _thop_norm("affine"),
-    "layernorm": _thop_norm("elementwise_affine"),
-    "instancenorm1d": _thop_norm("affine"), "instancenorm2d": _thop_norm("affine"),
-    "groupnorm": _zero, "local_response_norm": _zero,  # no rule: zero
-    "softmax": _thop_softmax,
-    **{op: _zero for op in _ACT if op != "softmax"},  # ReLU/ReLU6/LeakyReLU zero_ops or 0; others have no rule
-    "max_pool1d": _zero, "max_pool2d": _zero,
-    "avg_pool1d": _n_out, "avg_pool2d": _n_out,  # count_avgpool: output numel
-    "adaptive_avg_pool1d": _thop_adaptive_avg, "adaptive_avg_pool2d": _thop_adaptive_avg,
-    "global_avg_pool1d": _thop_adaptive_avg, "global_avg_pool2d": _thop_adaptive_avg,
-    "adaptive_max_pool1d": _zero, "adaptive_max_pool2d": _zero, "global_max_pool1d": _zero, "global_max_pool2d": _zero,
-    **{op: _zero for op in ("add", "multiply", "scale")},
-    **{op: _zero for op in _OTHER},
+_THOP_RULES = {  # torch.nn class -> count (register_hooks)
+    **{cls: _thop_conv for cls in _CONVS},
+    "Linear": _thop_linear,
+    "BatchNorm1d": _thop_norm("affine"), "BatchNorm2d": _thop_norm("affine"),
+    "LayerNorm": _thop_norm("elementwise_affine"),
+    "InstanceNorm1d": _thop_norm("affine"), "InstanceNorm2d": _thop_norm("affine"),
+    "Softmax": _thop_softmax,
+    "AvgPool1d": _n_out, "AvgPool2d": _n_out,  # count_avgpool: output numel
+    "AdaptiveAvgPool1d": _thop_adaptive_avg, "AdaptiveAvgPool2d": _thop_adaptive_avg,
+    # zero: ReLU/ReLU6/LeakyReLU (zero_ops), MaxPool*, AdaptiveMaxPool*, Dropout (zero_ops); no rule at all:
+    # GroupNorm, LocalResponseNorm, the other activations, Flatten, Identity, ZeroPad*, ChannelShuffle
 }
-#: ops whose module has no thop rule but has parameters, which thop then leaves out of its params
-_THOP_NO_PARAMS = frozenset({"groupnorm"})
+#: classes thop has no rule for but which have parameters, which thop then leaves out of its params
+_THOP_NO_PARAMS = frozenset({"GroupNorm"})
 
 
 # ---- torchinfo 1.8.0 summary() -------------------------------------------------------------------
@@ -180,20 +165,18 @@ def _ti_linear(a, ins, out, c, p):
     return {"macs": p.weight, "bias": p.bias}
 
 
-_TI_RULES = {
-    "conv1d": _ti_conv, "conv2d": _ti_conv, "conv_transpose1d": _ti_conv, "conv_transpose2d": _ti_conv,
-    "linear": _ti_linear,
-    **{op: _ti_params for op in ("batchnorm1d", "batchnorm2d", "layernorm", "groupnorm", "instancenorm1d",
-                                 "instancenorm2d")},
-    **{op: _zero for op in OP_CATEGORY if OP_CATEGORY[op] not in ("macs", "batchnorm", "norm")},
-    "local_response_norm": _zero,  # no parameters
+_TI_RULES = {  # torch.nn class -> count (calculate_macs); a module without parameters: zero
+    **{cls: _ti_conv for cls in _CONVS},
+    "Linear": _ti_linear,
+    **{cls: _ti_params for cls in _NORMS},
 }
 
 
 @dataclass(frozen=True)
 class Peer:
-    """A peer tool's rules: ``hooks[op]`` (what its module hook counts) and, for ptflops, ``patched[op]``
-    (what the ``torch.nn.functional`` function the module's ``forward`` calls adds)."""
+    """A peer tool's rules by ``torch.nn`` class: ``hooks[cls]`` (what its module hook counts) and, for
+    ptflops, ``patched[cls]`` (what the ``torch.nn.functional`` function the module's ``forward`` calls
+    adds).  A class missing from a table counts nothing there."""
 
     name: str
     package: str
@@ -209,13 +192,15 @@ class Peer:
         """The peer's count for one node (batch 1) computed in ``form``, by category; zeros left out."""
         if form not in FORMS:
             raise ValueError(f"form must be one of {FORMS}, not {form!r}")
-        rules = [self.hooks[op]] if form == "module" else []
+        opdef = OPS[op]
+        cls = opdef.torch_class
+        rules = [self.hooks.get(cls, _zero)] if form == "module" else []
         if self.patched is not None and form != "method":
-            rules.append(self.patched[op])
+            rules.append(self.patched.get(cls, _zero))
         total: dict = {}
         for rule in rules:
             v = rule(a, ins, out, c, p)
-            for k, n in (v if isinstance(v, dict) else {OP_CATEGORY[op]: v}).items():
+            for k, n in (v if isinstance(v, dict) else {opdef.category: v}).items():
                 if n:
                     total[k] = total.get(k, 0) + n
         return total
@@ -231,4 +216,4 @@ PEERS = {
 
 def thop_counts_params(op: str) -> bool:
     """thop counts a module's parameters only when it has a rule for the module's class."""
-    return op not in _THOP_NO_PARAMS
+    return OPS[op].torch_class not in _THOP_NO_PARAMS

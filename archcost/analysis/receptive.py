@@ -57,13 +57,12 @@ node after them up to a ``linear`` layer, which is defined again (it sees all of
 whatever the windows); ``concat`` along a spatial dimension.  :func:`rf_region` with
 ``clip=True`` is exact for all of these.
 
-Where the per-op rules live: a dispatch table here, keyed by op name (:data:`RULES`), rather than
-a field on each ``OpDef``.  A receptive field is a geometric view shared by whole families — all
-44 registered ops reduce to nine rules (window, identity, union, concat, flatten, linear, pad,
-softmax, transposed) — so a table states each rule once where per-op fields would repeat it, and it keeps
-``archcost/ops`` free of analysis concepts.  The rules read the op's own prepared attributes
-(``pads``, ``kernel_size``, ``stride``, ``dilation``), so there is one source of geometry.
-``tests/test_receptive.py`` fails when an op is registered without a rule.
+Where the per-op rules live: each op names its rule on its definition (``OpDef.rf``, an
+:class:`~archcost.ops.base.RFRule`: one of nine — same, window, transposed, union, join,
+reshape, dense, shift, along — with the geometry it needs, computed by the op from its own
+prepared attributes: kernel, stride, dilation, padding before, or a dimension).  This module
+implements the nine rules once (:data:`RULES`, keyed by rule) and reads no op's attributes
+itself; ``register`` refuses an op without a rule (``tests/test_registry.py``).
 """
 
 from __future__ import annotations
@@ -73,6 +72,7 @@ from typing import NamedTuple
 
 from ..errors import SpecError
 from ..ir import INPUT, Graph
+from ..ops import OPS
 
 
 @dataclass(frozen=True)
@@ -138,25 +138,11 @@ def _undefined(node, whole=None):
     return _State(GRID, None, whole, tuple(node.out_shape[1:]))
 
 
-# ---- geometry of the window ops: kernel, stride, dilation, padding before the first element
-
-def _conv_geom(node):
-    a = node.attrs
-    return a["kernel_size"], a["stride"], a["dilation"], [lo for lo, _ in a["pads"]]
-
-
-def _pool_geom(node):
-    a = node.attrs
-    return a["kernel_size"], a["stride"], a["dilation"], a["padding"]
-
-
-def _adaptive_geom(node):
-    """A pool with kernel = stride = n / o when o divides n (global pooling: o = 1); else None."""
-    n_in, o = node.in_shapes[0][1:], node.out_shape[1:]
-    if any(n % m for n, m in zip(n_in, o)):
-        return None
-    k = [n // m for n, m in zip(n_in, o)]
-    return k, k, [1] * len(k), [0] * len(k)
+def _geometry(node):
+    """The op's geometry for its rule (see :data:`archcost.ops.base.RF_RULES`): for ``window`` and
+    ``transposed`` (kernel, stride, dilation, padding before) per spatial dim, or None; for ``shift``
+    the padding before per dim; for ``join`` and ``along`` a dimension (0 = channels)."""
+    return OPS[node.op].rf.geometry(node.attrs, list(node.in_shapes), node.out_shape)
 
 
 # ---- forward rules: input states -> output state (the affine, unclipped model)
@@ -174,25 +160,23 @@ def _slides(rule):
     return forward
 
 
-def _window(geom):
-    @_slides
-    def rule(x, node):
-        g = geom(node)
-        if g is None:  # unequal adaptive windows: undefined per unit, though together they read all their input
-            return _undefined(node, x.whole)
-        return tuple(_merge((u - p * S, v + (d * (k - 1) - p) * S, s * S) for u, v, S in ps)
-                     for ps, k, s, d, p in zip(x.pieces, *g))
-    return rule
+@_slides
+def _f_window(x, node):
+    g = _geometry(node)
+    if g is None:  # unequal adaptive windows: undefined per unit, though together they read all their input
+        return _undefined(node, x.whole)
+    return tuple(_merge((u - p * S, v + (d * (k - 1) - p) * S, s * S) for u, v, S in ps)
+                 for ps, k, s, d, p in zip(x.pieces, *g))
 
 
 @_slides
 def _f_conv_transpose(x, node):
-    a = node.attrs
-    if any(s != 1 for s in a["stride"]):
+    kernel, stride, dilation, pad = _geometry(node)
+    if any(s != 1 for s in stride):
         return _undefined(node)
     # stride 1: output j sums inputs j + p - d(k-1) .. j + p
     return tuple(_merge((u + (p - d * (k - 1)) * S, v + p * S, S) for u, v, S in ps)
-                 for ps, k, d, (p, _) in zip(x.pieces, a["kernel_size"], a["dilation"], a["pads"]))
+                 for ps, k, d, p in zip(x.pieces, kernel, dilation, pad))
 
 
 def _f_identity(ins, node):
@@ -213,7 +197,7 @@ def _f_flatten(ins, node):
 
 def _softmax_dim(node):
     """The spatial dimension (0-based) a softmax normalises over, or None (the channels)."""
-    d = node.attrs["dim"] % len(node.in_shapes[0])
+    d = _geometry(node)
     return d - 1 if d > 0 else None
 
 
@@ -257,20 +241,14 @@ def _f_union(ins, node):
 
 
 def _f_concat(ins, node):
-    if node.attrs["dim"] != 0 and all(x.kind == GRID for x in ins):
+    if _geometry(node) != 0 and all(x.kind == GRID for x in ins):
         return _undefined(node)  # along a spatial dimension: units of different inputs side by side
     return _f_union(ins, node)
 
 
-def _pad_before(node):
-    p = node.attrs["padding"]  # torch order: last dimension first, (before, after) each
-    nd = len(p) // 2
-    return [p[2 * (nd - 1 - i)] for i in range(nd)]
-
-
 @_slides
 def _f_zeropad(x, node):
-    return tuple(tuple((u - b * S, v - b * S, S) for u, v, S in ps) for ps, b in zip(x.pieces, _pad_before(node)))
+    return tuple(tuple((u - b * S, v - b * S, S) for u, v, S in ps) for ps, b in zip(x.pieces, _geometry(node)))
 
 
 # ---- backward rules: which units of the inputs a set of output units reads (exact, clipped).
@@ -298,23 +276,20 @@ def _on_grid(rule):
     return back
 
 
-def _b_window(geom):
-    @_on_grid
-    def rule(r, node, x):
-        g = geom(node)
-        if g is None:  # adaptive windows: bin j reads floor(j n/o) .. ceil((j+1) n/o) - 1
-            return [{i for j in js for i in range(j * n // o, -(-(j + 1) * n // o))}
-                    for js, n, o in zip(r, x.sizes, node.out_shape[1:])]
-        return [{j * s - p + t * d for j in js for t in range(k)} & set(range(n))
-                for js, k, s, d, p, n in zip(r, *g, x.sizes)]
-    return rule
+@_on_grid
+def _b_window(r, node, x):
+    g = _geometry(node)
+    if g is None:  # adaptive windows: bin j reads floor(j n/o) .. ceil((j+1) n/o) - 1
+        return [{i for j in js for i in range(j * n // o, -(-(j + 1) * n // o))}
+                for js, n, o in zip(r, x.sizes, node.out_shape[1:])]
+    return [{j * s - p + t * d for j in js for t in range(k)} & set(range(n))
+            for js, k, s, d, p, n in zip(r, *g, x.sizes)]
 
 
 @_on_grid
 def _b_conv_transpose(r, node, x):
-    a = node.attrs
     rr = []
-    for js, n, k, s, d, (p, _) in zip(r, x.sizes, a["kernel_size"], a["stride"], a["dilation"], a["pads"]):
+    for js, n, k, s, d, p in zip(r, x.sizes, *_geometry(node)):
         # output j reads input i where i·s = j + p - t·d for a tap t in [0, k)
         rr.append({(j + p - t * d) // s for j in js for t in range(k)
                    if (j + p - t * d) % s == 0 and 0 <= (j + p - t * d) // s < n})
@@ -357,7 +332,7 @@ def _b_union(r, node, ins):
 
 
 def _b_concat(r, node, ins):
-    d = node.attrs["dim"]
+    d = _geometry(node)
     if d == 0 or r is ALL or not all(x.kind == GRID for x in ins):
         return _b_union(r, node, ins)
     out, start = [], 0
@@ -371,35 +346,25 @@ def _b_concat(r, node, ins):
 
 @_on_grid
 def _b_zeropad(r, node, x):
-    return [{j - p for j in js} & set(range(n)) for js, p, n in zip(r, _pad_before(node), x.sizes)]
+    return [{j - p for j in js} & set(range(n)) for js, p, n in zip(r, _geometry(node), x.sizes)]
 
 
-_IDENTITY = (_f_identity, _b_identity)
-_IDENTITY_OPS = ("identity", "dropout", "scale", "channel_shuffle", "slice", "local_response_norm",
-                 "batchnorm1d", "batchnorm2d", "layernorm", "groupnorm", "instancenorm1d", "instancenorm2d",
-                 "relu", "relu6", "leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh")
-
-#: op name -> (forward rule: input states -> state, backward rule: output range -> input ranges)
+#: rule (``OpDef.rf.rule``) -> (forward: input states -> state, backward: output range -> input ranges)
 RULES = {
-    **{name: _IDENTITY for name in _IDENTITY_OPS},
-    "softmax": (_f_softmax, _b_softmax),
-    **{f"conv{d}d": (_window(_conv_geom), _b_window(_conv_geom)) for d in (1, 2)},
-    **{f"conv_transpose{d}d": (_f_conv_transpose, _b_conv_transpose) for d in (1, 2)},
-    **{f"{kind}_pool{d}d": (_window(_pool_geom), _b_window(_pool_geom)) for kind in ("max", "avg") for d in (1, 2)},
-    **{f"{kind}_{red}_pool{d}d": (_window(_adaptive_geom), _b_window(_adaptive_geom))
-       for kind in ("adaptive", "global") for red in ("avg", "max") for d in (1, 2)},
-    "flatten": (_f_flatten, _b_identity), "linear": (_f_linear, _b_linear),
-    "add": (_f_union, _b_union), "multiply": (_f_union, _b_union), "concat": (_f_concat, _b_concat),
-    **{f"zeropad{d}d": (_f_zeropad, _b_zeropad) for d in (1, 2)},
+    "same": (_f_identity, _b_identity),
+    "window": (_f_window, _b_window),
+    "transposed": (_f_conv_transpose, _b_conv_transpose),
+    "union": (_f_union, _b_union),
+    "join": (_f_concat, _b_concat),
+    "reshape": (_f_flatten, _b_identity),
+    "dense": (_f_linear, _b_linear),
+    "shift": (_f_zeropad, _b_zeropad),
+    "along": (_f_softmax, _b_softmax),
 }
 
 
 def _rule(graph, n):
-    try:
-        return RULES[n.op]
-    except KeyError:
-        raise SpecError(f"no receptive-field rule for op '{n.op}'", file=n.file or graph.file, line=n.line,
-                        path=n.id, fix="add one to archcost.analysis.receptive.RULES.") from None
+    return RULES[OPS[n.op].rf.rule]
 
 
 def _states(graph: Graph) -> dict:

@@ -56,10 +56,9 @@ module in train mode (batch norm on batch statistics, dropout active) as torch 2
 gradients, optimizer state and buffers — ``dtype="float16", param_dtype="float32"`` models
 automatic mixed precision (approximately: autocast keeps some ops in fp32).
 
-Where the per-op rules live: :data:`SAVES` here, keyed by op name, not a field on each
-``OpDef`` — they describe what torch's autograd does with the module each op lowers to, a
-property of torch's kernels rather than of the op's arithmetic; ``tests/test_training_memory.py``
-fails when an op is registered without a rule.
+Where the per-op rules live: on each op's definition (``OpDef.saves``, built from the helpers in
+:mod:`archcost.ops.saves`), next to how the op lowers to torch, whose autograd they describe;
+``register`` refuses an op without one (``tests/test_registry.py``).  This module interprets them.
 """
 
 from __future__ import annotations
@@ -69,14 +68,13 @@ from math import prod
 
 from ..errors import SpecError
 from ..ir import INPUT, Graph
+from ..ops import OPS
+from ..ops.saves import ACT, INDEX, MASK, STAT
 from .conventions import DTYPE_BYTES
 from .costs import node_costs
 
 #: optimizer -> state tensors per trainable parameter (torch.optim defaults)
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
-
-# kinds of saved storage: activation dtype, int64 indices, bool masks, statistics (fp32, fp64 for fp64)
-ACT, INDEX, MASK, STAT = "act", "int64", "bool", "stat"
 
 
 @dataclass(frozen=True)
@@ -138,114 +136,6 @@ class TrainingMemory:
         }
 
 
-def _in(k):
-    return ("in", k)
-
-
-_OUT = ("out",)
-
-
-def _conv(n, rg):
-    pads = n.attrs["pads"]
-    if all(lo == hi for lo, hi in pads):
-        return [("input", _in(0))]
-    c, *sp = n.in_shapes[0]
-    return [("padded input", ("new", c * prod(s + lo + hi for s, (lo, hi) in zip(sp, pads)), ACT, True))]
-
-
-def _input(n, rg):
-    return [("input", _in(0))]
-
-
-def _output(n, rg):
-    return [("output", _OUT)]
-
-
-def _input_or_copy(n, rg):
-    # in place, an op whose backward needs its input keeps a copy of it (autograd's original_self)
-    return [("input (a copy: the op works in place)", ("new", prod(n.in_shapes[0]), ACT, True))
-            if n.attrs.get("inplace") else ("input", _in(0))]
-
-
-def _norm_stats(count, per_sample=True):
-    """The input and ``count(node)`` statistics (mean and inverse std, ...)."""
-    def rule(n, rg):
-        return [("input", _in(0)), ("statistics", ("new", count(n), STAT, per_sample))]
-    return rule
-
-
-def _instance_stats(n):
-    a = n.attrs  # batch norm on a (1, N·C, ...) view: mean, invstd, and the repeated weight / running stats
-    return n.in_shapes[0][0] * (2 + bool(a["affine"]) + 2 * bool(a["track_running_stats"]))
-
-
-def _lrn(n, rg):
-    c, *sp = n.in_shapes[0]
-    rest = prod(sp)
-    return [("input", _in(0)), ("padded square", ("new", (c + n.attrs["size"] - 1) * rest, ACT, True)),
-            ("denominator base", ("new", c * rest, ACT, True)), ("denominator", ("new", c * rest, ACT, True))]
-
-
-def _with_indices(n, rg):
-    return [("input", _in(0)), ("indices", ("new", prod(n.out_shape), INDEX, True))]
-
-
-def _adaptive_avg(n, rg):
-    return [] if all(o == 1 for o in n.out_shape[1:]) else [("input", _in(0))]
-
-
-def _dropout(n, rg):
-    p = n.attrs["p"]
-    if p == 1:  # torch multiplies by a zero scalar
-        return [("zero", ("new", 1, ACT, False))]
-    return [("mask", ("new", prod(n.out_shape), MASK, True))] if p > 0 else []
-
-
-def _multiply(n, rg):
-    # x0 * x1 * x2 ...: each product saves each factor whose partner needs a gradient
-    saved, acc, what, acc_rg = [], _in(0), "input 0", rg[0]
-    for k in range(1, len(n.inputs)):
-        if rg[k]:
-            saved.append((what, acc))
-        if acc_rg:
-            saved.append((f"input {k}", _in(k)))
-        acc, what, acc_rg = ("new", prod(n.out_shape), ACT, True), f"product of inputs 0..{k}", acc_rg or rg[k]
-    return saved
-
-
-def _nothing(n, rg):
-    return []
-
-
-_OUTPUT_SAVERS = ("relu", "sigmoid", "tanh", "softmax")
-_INPUT_SAVERS = ("gelu", "linear", "avg_pool1d", "avg_pool2d")
-_INPUT_OR_COPY = ("relu6", "hardswish", "hardsigmoid", "silu")
-_SAVE_NOTHING = ("add", "concat", "flatten", "slice", "channel_shuffle", "zeropad1d", "zeropad2d", "scale",
-                 "identity")
-
-#: op name -> rule(node, inputs need grad) -> [(what, ref)]; ref = ("in", k), ("out",) or
-#: ("new", elems per sample or in all, kind, per_sample)
-SAVES = {
-    **{name: _output for name in _OUTPUT_SAVERS},
-    **{name: _input for name in _INPUT_SAVERS},
-    **{name: _input_or_copy for name in _INPUT_OR_COPY},
-    "leaky_relu": lambda n, rg: [("output", _OUT)] if n.attrs.get("inplace") else [("input", _in(0))],
-    **{name: _nothing for name in _SAVE_NOTHING},
-    "conv1d": _conv, "conv2d": _conv, "conv_transpose1d": _conv, "conv_transpose2d": _conv,
-    "batchnorm1d": _norm_stats(lambda n: 2 * n.in_shapes[0][0], per_sample=False),
-    "batchnorm2d": _norm_stats(lambda n: 2 * n.in_shapes[0][0], per_sample=False),
-    "groupnorm": _norm_stats(lambda n: 2 * n.attrs["num_groups"]),
-    "layernorm": _norm_stats(lambda n: 2 * prod(n.in_shapes[0]) // prod(n.attrs["normalized_shape"])),
-    "instancenorm1d": _norm_stats(_instance_stats), "instancenorm2d": _norm_stats(_instance_stats),
-    "local_response_norm": _lrn,
-    "max_pool1d": _with_indices, "max_pool2d": _with_indices,
-    "adaptive_max_pool1d": _with_indices, "adaptive_max_pool2d": _with_indices,
-    "global_max_pool1d": _with_indices, "global_max_pool2d": _with_indices,
-    "adaptive_avg_pool1d": _adaptive_avg, "adaptive_avg_pool2d": _adaptive_avg,
-    "global_avg_pool1d": _nothing, "global_avg_pool2d": _nothing,
-    "dropout": _dropout, "multiply": _multiply,
-}
-
 def _aliases(n, view: bool) -> bool:
     """Whether a node's output shares its input's storage in train mode: views (``OpDef.view``), except
     a training dropout, which makes a new tensor unless p = 0; and in-place activations."""
@@ -278,13 +168,8 @@ class _Model:
             rg[n.id] = any(in_rg) or p.trainable > 0
             if not rg[n.id]:
                 continue
-            try:
-                rule = SAVES[n.op]
-            except KeyError:
-                raise SpecError(f"no saved-tensor rule for op '{n.op}'", file=n.file or graph.file, line=n.line,
-                                path=n.id, fix="add one to archcost.analysis.training.SAVES.") from None
             tensors = []
-            for what, ref in rule(n, in_rg):
+            for what, ref in OPS[n.op].saves(n.attrs, list(n.in_shapes), n.out_shape, in_rg):
                 if ref[0] == "new":
                     storage, count, kind, per_sample = f"{n.id}:{what}", ref[1], ref[2], ref[3]
                 else:

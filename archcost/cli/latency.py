@@ -115,7 +115,7 @@ def profile(
 
 
 def _profile_specs(info, specs, *, input, sets, batch, dtype, warmup, repeat, budget, per_layer, clock, prof, format):
-    from ..measure.profile import add_prediction, prepare, run
+    from ..measure.profile import MACS_CONVENTION, add_prediction, layer_macs, prepare, run
 
     preps = [prepare(s, input=input, overrides=sets or None, batch=batch, dtype=dtype, info=info) for s in specs]
     err = _err_console()
@@ -129,9 +129,8 @@ def _profile_specs(info, specs, *, input, sets, batch, dtype, warmup, repeat, bu
         if prof is not None:
             add_prediction(r, p, prof)
         else:
-            from ..analysis.latency import node_counts
-
-            r["macs"] = sum(node_counts(n, p.batch)["macs"] for n in p.graph.nodes)
+            r["macs"] = sum(layer_macs(p.graph, p.batch))
+            r["macs_convention"] = MACS_CONVENTION
     if len(results) == 1:
         _print_one(results[0], format)
     else:

@@ -16,9 +16,11 @@ from ..ir import INPUT, Graph, Node
 from ..ops import OPS
 from .subjects import Selection
 
-CONVS = ("conv1d", "conv2d")
-POOLS = ("max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d")
-BIASED = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "linear")
+# which layers a mistake touches, from the ops' own facts: (forward) convolutions by kind, fixed-window
+# pools (ceil_mode, padding) by cost category, layers with a bias by family
+CONVS = tuple(name for name, op in OPS.items() if op.kind == "conv")
+POOLS = tuple(name for name, op in OPS.items() if op.category == "pool")
+BIASED = tuple(name for name, op in OPS.items() if op.family in ("conv", "linear"))
 
 
 def regraph(graph: Graph, change: Callable) -> Graph | None:
@@ -154,11 +156,11 @@ def groups_ignored(sel):
 
 
 def is_depthwise(n) -> bool:
-    return n.op in CONVS and n.attrs["groups"] > 1 and n.attrs["groups"] == n.attrs["in_channels"]
+    return OPS[n.op].kind_of(n.attrs) == "depthwise"
 
 
 def is_pointwise(n) -> bool:
-    return n.op in CONVS and n.attrs["groups"] == 1 and all(k == 1 for k in n.attrs["kernel_size"])
+    return OPS[n.op].kind_of(n.attrs) == "pointwise"
 
 
 def separable_pairs(graph: Graph, ids=None) -> list:
@@ -181,7 +183,7 @@ def separable_pairs(graph: Graph, ids=None) -> list:
             if is_pointwise(cur):
                 pairs.append((n, between, cur))
                 break
-            if OPS[cur.op].family not in ("norm", "act") or cur.out_shape != n.out_shape:
+            if OPS[cur.op].kind not in ("norm", "act") or cur.out_shape != n.out_shape:
                 break
             between.append(cur)
     return pairs

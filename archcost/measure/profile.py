@@ -221,14 +221,23 @@ def describe(p: Prepared, m: Measurement, load=None) -> dict:
     return d
 
 
-def _layer_rows(p: Prepared, lt: LayerTimer) -> list:
-    from ..analysis.latency import node_counts
+#: the convention of the MACs `profile` prints (the analysis' count, stamped as "macs_convention")
+MACS_CONVENTION = "default"
 
+
+def layer_macs(graph, batch: int) -> list:
+    """Each node's MACs at ``batch`` as the analysis counts them under :data:`MACS_CONVENTION` (graph order)."""
+    from ..analysis.engine import analyze_graph
+
+    return [r.macs for r in analyze_graph(graph, convention=MACS_CONVENTION, batch=batch).rows]
+
+
+def _layer_rows(p: Prepared, lt: LayerTimer) -> list:
     rows = []
-    for n in p.graph.nodes:
+    for n, macs in zip(p.graph.nodes, layer_macs(p.graph, p.batch)):
         s = lt.samples[n.id]
         q1, med, q3 = quartiles(s)
-        rows.append({"name": n.id, "op": n.op, "macs": node_counts(n, p.batch)["macs"], "measured_ms": med * 1e3,
+        rows.append({"name": n.id, "op": n.op, "macs": macs, "macs_convention": MACS_CONVENTION, "measured_ms": med * 1e3,
                      "hooked_ms": med * 1e3, "iqr_ms": (q3 - q1) * 1e3, "q1_ms": q1 * 1e3, "min_ms": min(s) * 1e3,
                      "repeats": len(s),
                      "noisy": len(s) < 3 or (q3 - q1) > NOISY_REL_IQR_LAYER * med,
@@ -238,10 +247,7 @@ def _layer_rows(p: Prepared, lt: LayerTimer) -> list:
 
 def add_prediction(result: dict, prep: Prepared, profile) -> dict:
     """Fill ``predicted_ms`` / ``error_pct`` (model and layers) from a device profile (pure Python)."""
-    from ..analysis.latency import node_counts
-
-    return predict_into(result, prep.graph, profile, macs=sum(node_counts(n, prep.batch)["macs"]
-                                                                for n in prep.graph.nodes))
+    return predict_into(result, prep.graph, profile, macs=sum(layer_macs(prep.graph, prep.batch)))
 
 
 def predict_into(result: dict, graph, profile, *, macs: int) -> dict:
@@ -261,6 +267,7 @@ def predict_into(result: dict, graph, profile, *, macs: int) -> dict:
     result["error_pct"] = _err(total * 1e3, meas)
     result["profile"] = prof.name
     result["macs"] = macs
+    result["macs_convention"] = MACS_CONVENTION
     result["macs_baseline_ms"] = macs_baseline_ms(macs, prof)
     result["macs_baseline_error_pct"] = _err(result["macs_baseline_ms"], meas)
     for row, s, cls in zip(result.get("layers") or [], per_node, classes):

@@ -145,7 +145,7 @@ def run_zoo(jobs: list, *, log: str, device: str = "cpu", threads: int | None = 
 
 def predict_results(results: list, profile) -> list:
     """Each result with the profile's prediction, error and the MACs-only baseline (pure Python)."""
-    from ..analysis.latency import load_profile, node_counts
+    from ..analysis.latency import load_profile
     from ..api import analyze
     from .profile import predict_into
 
@@ -159,8 +159,8 @@ def predict_results(results: list, profile) -> list:
         if r.get("layers"):
             m["layers"] = [dict(row) for row, _ in zip(r["layers"], a.graph.nodes)]
         predict_into(m, a.graph, prof, macs=a.totals["macs"])
-        for row, n in zip(m.get("layers") or [], a.graph.nodes):
-            row.setdefault("macs", node_counts(n, r["batch"])["macs"])
+        for row, counted in zip(m.get("layers") or [], a.rows):
+            row.setdefault("macs", counted.macs)
         out.append(m)
     return out
 

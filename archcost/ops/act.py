@@ -10,25 +10,33 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError
+from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, register
+from .base import Attr, OpDef, RFRule, register
 
-# name -> (torch class, flops per element, extra attrs)
+
+def _leaky_saves(a, ins, out, rg):
+    # in place, its backward needs only the output's sign: it saves the output (the overwritten tensor)
+    return [("output", sv.OUT)] if a.get("inplace") else [("input", sv.in_(0))]
+
+
+# name -> (torch class, flops per element, extra attrs, what backward saves); relu6, hardswish,
+# hardsigmoid and silu in place keep a copy of their input, an in-place relu saves the overwritten tensor
 ACTIVATIONS = {
-    "relu": ("ReLU", 1, ()),
-    "relu6": ("ReLU6", 2, ()),
-    "leaky_relu": ("LeakyReLU", 2, (Attr("negative_slope", "float", 0.01),)),
-    "hardswish": ("Hardswish", 4, ()),
-    "hardsigmoid": ("Hardsigmoid", 3, ()),
-    "sigmoid": ("Sigmoid", 3, ()),  # exp, add, divide
-    "silu": ("SiLU", 4, ()),  # sigmoid, multiply
-    "gelu": ("GELU", 8, (Attr("approximate", "str", "none", choices=("none", "tanh")),)),
-    "tanh": ("Tanh", 1, ()),
+    "relu": ("ReLU", 1, (), sv.output),
+    "relu6": ("ReLU6", 2, (), sv.input_or_copy),
+    "leaky_relu": ("LeakyReLU", 2, (Attr("negative_slope", "float", 0.01),), _leaky_saves),
+    "hardswish": ("Hardswish", 4, (), sv.input_or_copy),
+    "hardsigmoid": ("Hardsigmoid", 3, (), sv.input_or_copy),
+    "sigmoid": ("Sigmoid", 3, (), sv.output),  # exp, add, divide
+    "silu": ("SiLU", 4, (), sv.input_or_copy),  # sigmoid, multiply
+    "gelu": ("GELU", 8, (Attr("approximate", "str", "none", choices=("none", "tanh")),), sv.input_),
+    "tanh": ("Tanh", 1, (), sv.output),
 }
 INPLACE = {"relu", "relu6", "leaky_relu", "hardswish", "hardsigmoid", "silu"}
 
 
-def _make(name, cls_name, per_elem, extra):
+def _make(name, cls_name, per_elem, extra, saves):
     def costs(a, ins, out):
         return {"act_flops": per_elem * prod(out)}
 
@@ -48,11 +56,12 @@ def _make(name, cls_name, per_elem, extra):
     attrs = extra + ((Attr("inplace", "bool", False, doc="overwrite the input (saves memory)"),)
                      if name in INPLACE else ())
     register(OpDef(name=name, attrs=attrs, shape=lambda a, ins: ins[0], costs=costs, lower=lower,
-                   explain=explain, family="act", torch_name=f"nn.{cls_name}"))
+                   explain=explain, family="act", torch_name=f"nn.{cls_name}",
+                   category="act", kind="act", saves=saves, rf=RFRule("same"), latency_class=name))
 
 
-for _n, (_cls, _per, _extra) in ACTIVATIONS.items():
-    _make(_n, _cls, _per, _extra)
+for _n, (_cls, _per, _extra, _saves) in ACTIVATIONS.items():
+    _make(_n, _cls, _per, _extra, _saves)
 
 
 def _softmax_prepare(a, ins):
@@ -79,4 +88,6 @@ register(OpDef(
     name="softmax", attrs=(Attr("dim", "int", 0, doc="dimension, counted without the batch (0 = channels/features)"),),
     prepare=_softmax_prepare, shape=lambda a, ins: ins[0],
     costs=lambda a, ins, out: {"act_flops": 3 * prod(out)},  # exp, sum, divide
-    lower=_softmax_lower, explain=_softmax_explain, family="act", torch_name="nn.Softmax"))
+    lower=_softmax_lower, explain=_softmax_explain, family="act", torch_name="nn.Softmax",
+    category="act", kind="act", saves=sv.output, latency_class="softmax",
+    rf=RFRule("along", lambda a, ins, out: a["dim"] % len(ins[0]))))

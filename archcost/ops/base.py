@@ -28,6 +28,40 @@ Cost categories returned by ``costs`` (each an int count for batch 1):
 ``params`` (weight + bias), ``buffers`` and ``running_stats`` when non-zero, and every non-zero
 key of ``costs``.  It sits next to the op's ``shape``/``params``/``costs`` code, and a property
 test asserts, for random valid attributes, that every value it shows equals the computed one.
+
+The facts the analyses read, so that nothing outside ``ops/`` keeps a table keyed by op name
+(:func:`missing_facts` lists what an op lacks; :func:`register` refuses such an op):
+
+``category``          required, one of :data:`OP_CATEGORIES`: where the op's count falls when the
+                      peers' presets and ``archcost conventions`` break MACs down (conv / linear
+                      ops split theirs into ``macs`` and ``bias``).
+``kind``              required, one of :data:`KINDS`: what kind of layer it is, for latency, plots and
+                      the homework diagnoses.  A convolution declares ``conv`` and :meth:`OpDef.kind_of`
+                      refines it from its attributes (:func:`conv_kind`: ``depthwise`` when groups =
+                      in_channels > 1, ``grouped`` when groups > 1, ``pointwise`` when every kernel size
+                      is 1, else ``conv``): the one classifier every caller uses.
+``saves``             required: what backward keeps, ``saves(a, ins, out, rg) -> [(what, ref)]`` with
+                      ``rg[k]`` whether input k needs a gradient and ``ref`` one of ``("in", k)``,
+                      ``("out",)`` or ``("new", elems, kind, per_sample)`` (helpers and the kinds of
+                      storage in :mod:`archcost.ops.saves`; interpreted by
+                      :mod:`archcost.analysis.training`, whose docstring states the rules op by op).
+``rf``                required, an :class:`RFRule`: how the op maps receptive fields (one of
+                      :data:`RF_RULES`, with the geometry the rule needs; interpreted by
+                      :mod:`archcost.analysis.receptive`).
+``latency_class``     the device profile's cost class of a node (:mod:`archcost.analysis.latency`):
+                      a string, or a function of the attributes; derived (``view``) for a view op,
+                      else required.  It is kept apart from ``kind`` because the calibrated classes
+                      are finer and a few differ on purpose: a 1×1 convolution is ``conv1x1`` only
+                      with stride 1 and no padding (a strided or padded one runs the general
+                      kernel); a transposed convolution is timed as ``conv`` / ``depthwise`` /
+                      ``grouped`` by its groups; norms and activations have a class each; a global
+                      max pool has none calibrated (``eltwise``, the copy-like fallback).
+``latency_features``  derived: the counts the class's cost model reads beyond what ``costs`` and
+                      ``params`` give (``macs``; ``weights`` = weight + bias + running statistics),
+                      per sample: ``im2col`` (the unfolded input a GEMM-based convolution builds) and
+                      ``window`` (pooling window work); empty for most ops.
+``torch_class``       derived from ``torch_name``: the ``torch.nn`` class a module-hook tool sees
+                      (the key of the peers' per-tool tables in :mod:`archcost.analysis.peers`).
 """
 
 from __future__ import annotations
@@ -41,6 +75,40 @@ from ..errors import ShapeError, short_repr
 REQUIRED = object()
 
 Shape = tuple
+
+#: cost categories of an op's count (``OpDef.category``), as the peers and the breakdown use them
+OP_CATEGORIES = ("macs", "batchnorm", "norm", "act", "pool", "adaptive_pool", "eltwise", "other")
+#: kinds of layer (``OpDef.kind`` / :meth:`OpDef.kind_of`).  ``conv`` is refined by attributes into
+#: ``pointwise`` / ``depthwise`` / ``grouped``; ``merge`` is element-wise arithmetic on whole tensors
+#: (add, multiply, concat, and scale, a multiply by a constant); ``view`` an op whose output aliases
+#: its input
+KINDS = ("conv", "pointwise", "depthwise", "grouped", "transposed", "linear", "norm", "act", "pool", "merge",
+         "view", "other")
+#: receptive-field rules (``RFRule.rule``) and the geometry each reads, ``geometry(a, ins, out)``:
+#: ``same`` (each unit sees what the unit at its position saw: element-wise ops, norms), ``window``
+#: (kernel, stride, dilation, padding before, per spatial dim; None for unequal adaptive windows),
+#: ``transposed`` (the same four, of a transposed convolution), ``union`` (element-wise joins),
+#: ``join`` (concat: the dimension, 0 = channels), ``reshape`` (flatten), ``dense`` (every unit
+#: sees all of its input), ``shift`` (zero padding: the padding before, per spatial dim), ``along``
+#: (softmax: the dimension it normalises, 0 = channels)
+RF_RULES = ("same", "window", "transposed", "union", "join", "reshape", "dense", "shift", "along")
+_RF_GEOMETRY = {"window", "transposed", "join", "shift", "along"}
+
+
+@dataclass(frozen=True)
+class RFRule:
+    """An op's receptive-field rule: which of :data:`RF_RULES`, and its geometry where the rule needs one."""
+
+    rule: str
+    geometry: Callable[[dict, list, Shape], Any] | None = None
+
+
+def conv_kind(a: dict) -> str:
+    """The kind of a convolution with prepared attributes ``a``: depthwise, grouped, pointwise or conv."""
+    g = a["groups"]
+    if g > 1:
+        return "depthwise" if g == a["in_channels"] else "grouped"
+    return "pointwise" if all(k == 1 for k in a["kernel_size"]) else "conv"
 
 
 @dataclass(frozen=True)
@@ -84,10 +152,55 @@ class OpDef:
     family: str = "other"
     doc: str = ""
     torch_name: str = ""
+    # the facts the analyses read (see the module docstring); register() refuses an op missing one
+    category: str | None = None
+    kind: str | None = None
+    saves: Callable[[dict, list, Shape, list], list] | None = None
+    rf: RFRule | None = None
+    latency_class: str | Callable[[dict], str] | None = None
+    latency_features: Callable[[dict, list, Shape], dict] = lambda a, ins, out: {}
     attr_index: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "attr_index", {a.name: a for a in self.attrs})
+
+    def kind_of(self, a: dict) -> str:
+        """This op's kind for prepared attributes ``a`` (a convolution's depends on them)."""
+        return conv_kind(a) if self.kind == "conv" else self.kind
+
+    def latency_class_of(self, a: dict) -> str:
+        """The device profile's cost class of a node of this op with prepared attributes ``a``."""
+        cls = self.latency_class
+        if cls is None:
+            return "view" if self.view else ""
+        return cls(a) if callable(cls) else cls
+
+    @property
+    def torch_class(self) -> str:
+        """The ``torch.nn`` class the op lowers to (``torch_name`` without ``nn.`` and arguments), or ""."""
+        return self.torch_name[3:].split("(")[0] if self.torch_name.startswith("nn.") else ""
+
+
+def missing_facts(op: OpDef) -> list:
+    """What ``op`` lacks or gets wrong of the facts the analyses read (see the module docstring); [] if none."""
+    out = []
+    if op.category not in OP_CATEGORIES:
+        out.append(f"category (one of {', '.join(OP_CATEGORIES)}), not {op.category!r}")
+    if op.kind not in KINDS:
+        out.append(f"kind (one of {', '.join(KINDS)}), not {op.kind!r}")
+    if not callable(op.saves):
+        out.append("saves (what backward keeps: a function of a, ins, out, rg)")
+    if not isinstance(op.rf, RFRule) or op.rf.rule not in RF_RULES:
+        out.append(f"rf (an RFRule, one of {', '.join(RF_RULES)}), not {op.rf!r}")
+    elif (op.rf.geometry is not None) != (op.rf.rule in _RF_GEOMETRY):
+        out.append(f"rf geometry: rule {op.rf.rule!r} " + ("needs" if op.rf.rule in _RF_GEOMETRY else "takes no")
+                   + " geometry")
+    if not (isinstance(op.latency_class, str) and op.latency_class or callable(op.latency_class)
+            or op.latency_class is None and op.view):
+        out.append("latency_class (a device-profile class name, or a function of the attributes)")
+    if not callable(op.latency_features):
+        out.append("latency_features (a function of a, ins, out)")
+    return out
 
 
 OPS: dict[str, OpDef] = {}
@@ -96,6 +209,9 @@ OPS: dict[str, OpDef] = {}
 def register(op: OpDef) -> OpDef:
     if op.name in OPS:
         raise ValueError(f"op {op.name} registered twice")
+    missing = missing_facts(op)
+    if missing:
+        raise ValueError(f"op {op.name} is registered without: {'; '.join(missing)}")
     OPS[op.name] = op
     return op
 

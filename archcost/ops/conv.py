@@ -5,8 +5,10 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
+from . import saves as sv
 from . import working as wk
-from .base import TRAINABLE, Attr, OpDef, Params, as_tuple, channels_last, fmt_shape, register, spatial_names
+from .base import (TRAINABLE, Attr, OpDef, Params, RFRule, as_tuple, channels_last, conv_kind, fmt_shape, register,
+                   spatial_names)
 
 
 def _padding_pairs(pad, d, kernel, dilation, stride):
@@ -151,6 +153,34 @@ def _conv_lower(d):
     return lower
 
 
+def _window(a, ins, out):
+    """Receptive-field geometry: kernel, stride, dilation and the padding before the first element."""
+    return a["kernel_size"], a["stride"], a["dilation"], [lo for lo, _ in a["pads"]]
+
+
+def _conv_saves(a, ins, out, rg):
+    """The input; with asymmetric padding, the padded copy the convolution reads."""
+    pads = a["pads"]
+    if all(lo == hi for lo, hi in pads):
+        return [("input", sv.in_(0))]
+    c, *sp = ins[0]
+    return [("padded input", sv.new(c * prod(s + lo + hi for s, (lo, hi) in zip(sp, pads))))]
+
+
+def _conv_latency_class(a):
+    # only a 1×1 convolution with stride 1 and no padding runs as a plain GEMM (the `conv1x1` class)
+    kind = conv_kind(a)
+    if kind == "pointwise":
+        return "conv1x1" if all(s == 1 for s in a["stride"]) and all(lo == hi == 0 for lo, hi in a["pads"]) \
+            else "conv"
+    return kind
+
+
+def _conv_features(a, ins, out):
+    # the unfolded input a GEMM-based convolution builds: output positions × C_in × kernel positions
+    return {"im2col": prod(out[1:]) * a["in_channels"] * prod(a["kernel_size"])}
+
+
 _CONV_ATTRS = (
     Attr("out_channels", "int", min=1, doc="number of output channels"),
     Attr("kernel_size", "ints", doc="kernel size, an int or one per spatial dimension"),
@@ -167,6 +197,8 @@ for _d in (1, 2):
         name=f"conv{_d}d", attrs=_CONV_ATTRS, prepare=_conv_prepare(_d), shape=_conv_shape(_d),
         params=_conv_params, costs=_conv_costs, lower=_conv_lower(_d), in_rank=(_d + 1,),
         explain=_conv_explain, family="conv", torch_name=f"nn.Conv{_d}d",
+        category="macs", kind="conv", saves=_conv_saves, rf=RFRule("window", _window),
+        latency_class=_conv_latency_class, latency_features=_conv_features,
         doc=f"{_d}-D convolution (torch.nn.Conv{_d}d); groups for grouped / depthwise."))
 
 
@@ -231,6 +263,17 @@ def _convt_lower(d):
     return lower
 
 
+def _convt_latency_class(a):
+    # timed with the forward convolutions' classes by groups (a 1×1 one is no plain GEMM)
+    kind = conv_kind(a)
+    return "conv" if kind == "pointwise" else kind
+
+
+def _convt_features(a, ins, out):
+    # every input element meets every kernel position: input elements × kernel positions
+    return {"im2col": prod(ins[0]) * prod(a["kernel_size"])}
+
+
 for _d in (1, 2):
     register(OpDef(
         name=f"conv_transpose{_d}d",
@@ -238,7 +281,9 @@ for _d in (1, 2):
                Attr("output_padding", "ints", 0)),
         prepare=_conv_prepare(_d, transposed=True), shape=_convt_shape(_d), params=_convt_params,
         costs=_convt_costs, lower=_convt_lower(_d), in_rank=(_d + 1,), explain=_convt_explain, family="conv",
-        torch_name=f"nn.ConvTranspose{_d}d", doc=f"{_d}-D transposed convolution."))
+        torch_name=f"nn.ConvTranspose{_d}d", doc=f"{_d}-D transposed convolution.",
+        category="macs", kind="transposed", saves=_conv_saves, rf=RFRule("transposed", _window),
+        latency_class=_convt_latency_class, latency_features=_convt_features))
 
 
 def _linear_shape(a, ins):
@@ -282,4 +327,5 @@ register(OpDef(
     shape=_linear_shape, params=_linear_params, costs=_linear_costs, lower=_linear_lower, explain=_linear_explain,
     in_rank=(1, 2),  # features, or (tokens, features); a feature map must be flattened first
     family="linear", torch_name="nn.Linear",
+    category="macs", kind="linear", saves=sv.input_, rf=RFRule("dense"), latency_class="linear",
     doc="fully connected layer over the last dimension (flatten first for images)."))

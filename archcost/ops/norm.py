@@ -5,8 +5,12 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
+from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, Params, register
+from .base import Attr, OpDef, Params, RFRule, register
+
+# norms are per-element affine maps at inference: their statistics are no spatial dependence
+_SAME = RFRule("same")
 
 
 def _bn_params(a, ins):
@@ -72,10 +76,16 @@ def _bn_prepare(a, ins):
     return a
 
 
+# backward keeps the input and a mean and inverse std per channel (fp32, not per sample)
+_BN_SAVES = sv.norm_stats(lambda a, ins: 2 * ins[0][0], per_sample=False)
+_BN_FACTS = dict(category="batchnorm", kind="norm", saves=_BN_SAVES, rf=_SAME, latency_class="batchnorm")
+
 register(OpDef(name="batchnorm1d", attrs=_BN, prepare=_bn_prepare, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
-               explain=_bn_explain, lower=_bn_lower(1), in_rank=(1, 2), family="norm", torch_name="nn.BatchNorm1d"))
+               explain=_bn_explain, lower=_bn_lower(1), in_rank=(1, 2), family="norm", torch_name="nn.BatchNorm1d",
+               **_BN_FACTS))
 register(OpDef(name="batchnorm2d", attrs=_BN, prepare=_bn_prepare, shape=lambda a, ins: ins[0], params=_bn_params, costs=_bn_costs,
-               explain=_bn_explain, lower=_bn_lower(2), in_rank=(3,), family="norm", torch_name="nn.BatchNorm2d"))
+               explain=_bn_explain, lower=_bn_lower(2), in_rank=(3,), family="norm", torch_name="nn.BatchNorm2d",
+               **_BN_FACTS))
 
 
 def _ln_prepare(a, ins):
@@ -147,7 +157,9 @@ register(OpDef(
                              Attr("eps", "float", 1e-5, min=0), Attr("elementwise_affine", "bool", True),
                              Attr("bias", "bool", True)),
     prepare=_ln_prepare, shape=lambda a, ins: ins[0], params=_ln_params, costs=_norm_costs("elementwise_affine"),
-    explain=_norm_explain("layernorm", "elementwise_affine"), lower=_ln_lower, family="norm", torch_name="nn.LayerNorm"))
+    explain=_norm_explain("layernorm", "elementwise_affine"), lower=_ln_lower, family="norm", torch_name="nn.LayerNorm",
+    category="norm", kind="norm", rf=_SAME, latency_class="layernorm",
+    saves=sv.norm_stats(lambda a, ins: 2 * prod(ins[0]) // prod(a["normalized_shape"]))))  # per row
 
 
 def _gn_prepare(a, ins):
@@ -173,7 +185,9 @@ register(OpDef(
                              Attr("affine", "bool", True)),
     prepare=_gn_prepare, shape=lambda a, ins: ins[0],
     params=lambda a, ins: Params(weight=ins[0][0] if a["affine"] else 0, bias=ins[0][0] if a["affine"] else 0),
-    explain=_norm_explain("groupnorm", "affine"), costs=_norm_costs("affine"), lower=_gn_lower, in_rank=(2, 3), family="norm", torch_name="nn.GroupNorm"))
+    explain=_norm_explain("groupnorm", "affine"), costs=_norm_costs("affine"), lower=_gn_lower, in_rank=(2, 3), family="norm", torch_name="nn.GroupNorm",
+    category="norm", kind="norm", rf=_SAME, latency_class="groupnorm",
+    saves=sv.norm_stats(lambda a, ins: 2 * a["num_groups"])))
 
 
 def _in_prepare(a, ins):
@@ -194,6 +208,12 @@ def _in_lower(d):
 
 _IN = (Attr("eps", "float", 1e-5, min=0), Attr("affine", "bool", False), Attr("track_running_stats", "bool", False))
 
+
+def _instance_stats(a, ins):
+    # batch norm on a (1, N·C, ...) view: mean, invstd, and the repeated weight / running stats
+    return ins[0][0] * (2 + bool(a["affine"]) + 2 * bool(a["track_running_stats"]))
+
+
 for _d in (1, 2):
     register(OpDef(
         name=f"instancenorm{_d}d", attrs=_IN, prepare=_in_prepare, shape=lambda a, ins: ins[0],
@@ -201,7 +221,8 @@ for _d in (1, 2):
                                      buffers=2 * ins[0][0] + 1 if a["track_running_stats"] else 0,
                                      running_stats=2 * ins[0][0] if a["track_running_stats"] else 0),
         explain=_norm_explain(f"instancenorm{_d}d", "affine"), costs=_norm_costs("affine"), lower=_in_lower(_d), in_rank=(_d + 1,), family="norm",
-        torch_name=f"nn.InstanceNorm{_d}d"))
+        torch_name=f"nn.InstanceNorm{_d}d", category="norm", kind="norm", saves=sv.norm_stats(_instance_stats),
+        rf=_SAME, latency_class="instancenorm"))
 
 
 def _lrn_costs(a, ins, out):
@@ -218,6 +239,13 @@ def _lrn_explain(a, ins, out):
     return {"output_shape": wk.shape_working(out, note="same as the input"), "norm_flops": flops}
 
 
+def _lrn_saves(a, ins, out, rg):
+    c, *sp = ins[0]
+    rest = prod(sp)
+    return [("input", sv.in_(0)), ("padded square", sv.new((c + a["size"] - 1) * rest)),
+            ("denominator base", sv.new(c * rest)), ("denominator", sv.new(c * rest))]
+
+
 def _lrn_lower(a, ins):
     from torch import nn
 
@@ -228,7 +256,9 @@ register(OpDef(
     name="local_response_norm", attrs=(Attr("size", "int", min=1), Attr("alpha", "float", 1e-4),
                                        Attr("beta", "float", 0.75), Attr("k", "float", 1.0)),
     shape=lambda a, ins: ins[0], costs=_lrn_costs, lower=_lrn_lower, explain=_lrn_explain, in_rank=(2, 3), family="norm",
-    torch_name="nn.LocalResponseNorm", doc="AlexNet's LRN across channels."))
+    torch_name="nn.LocalResponseNorm", doc="AlexNet's LRN across channels.",
+    category="norm", kind="norm", saves=_lrn_saves, rf=_SAME, latency_class="local_response_norm",
+    latency_features=lambda a, ins, out: {"window": prod(ins[0]) * a["size"]}))  # a window of `size` channels
 
 
 def _dropout_lower(a, ins):
@@ -241,6 +271,14 @@ def _dropout_explain(a, ins, out):
     return {"output_shape": wk.shape_working(out, note="same as the input; identity at inference")}
 
 
+def _dropout_saves(a, ins, out, rg):
+    """Training dropout keeps its mask, 1 byte per element; p = 1 is a product with a zero scalar."""
+    p = a["p"]
+    if p == 1:  # torch multiplies by a zero scalar
+        return [("zero", sv.new(1, per_sample=False))]
+    return [("mask", sv.new(prod(out), sv.MASK))] if p > 0 else []
+
+
 def _dropout_prepare(a, ins):
     if not 0 <= a["p"] <= 1:
         raise ShapeError(f"dropout probability p={a['p']} is outside [0, 1]", fix="use 0 <= p <= 1.")
@@ -249,4 +287,5 @@ def _dropout_prepare(a, ins):
 
 register(OpDef(name="dropout", attrs=(Attr("p", "float", 0.5),), prepare=_dropout_prepare,
                shape=lambda a, ins: ins[0], lower=_dropout_lower, explain=_dropout_explain, view=True, family="other",
-               torch_name="nn.Dropout", doc="identity at inference; no cost."))
+               torch_name="nn.Dropout", doc="identity at inference; no cost.",
+               category="other", kind="view", saves=_dropout_saves, rf=_SAME))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
+from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, as_tuple, fmt_shape, register, spatial_names
+from .base import Attr, OpDef, RFRule, as_tuple, fmt_shape, register, spatial_names
 
 
 def _pool_prepare(d, kind):
@@ -89,6 +90,29 @@ def _pool_lower(cls_name, d):
     return lower
 
 
+def _pool_window(a, ins, out):
+    """Receptive-field geometry: kernel, stride, dilation, padding before the first element."""
+    return a["kernel_size"], a["stride"], a["dilation"], a["padding"]
+
+
+def _adaptive_window(a, ins, out):
+    """A pool with kernel = stride = n / o when o divides n (global pooling: o = 1); else None."""
+    n_in, o = ins[0][1:], out[1:]
+    if any(n % m for n, m in zip(n_in, o)):
+        return None
+    k = [n // m for n, m in zip(n_in, o)]
+    return k, k, [1] * len(k), [0] * len(k)
+
+
+def _adaptive_avg_saves(a, ins, out, rg):
+    # to 1×1 (global) torch computes a mean, whose backward needs no tensor
+    return [] if all(o == 1 for o in out[1:]) else [("input", sv.in_(0))]
+
+
+def _window_work(a, ins, out):
+    return {"window": prod(out) * prod(a["kernel_size"])}  # output elements × window positions
+
+
 _POOL = (Attr("kernel_size", "ints"), Attr("stride", "ints", None, doc="defaults to kernel_size"),
          Attr("padding", "ints", 0), Attr("ceil_mode", "bool", False))
 
@@ -97,12 +121,16 @@ for _d in (1, 2):
         name=f"max_pool{_d}d", attrs=(*_POOL, Attr("dilation", "ints", 1)), prepare=_pool_prepare(_d, "max"),
         shape=_pool_shape, costs=_max_costs, lower=_pool_lower("MaxPool", _d), in_rank=(_d + 1,),
         explain=_pool_explain("max"),
-        family="pool", torch_name=f"nn.MaxPool{_d}d", doc="max pooling (fvcore counts nothing for it)."))
+        family="pool", torch_name=f"nn.MaxPool{_d}d", doc="max pooling (fvcore counts nothing for it).",
+        category="pool", kind="pool", saves=sv.with_indices, rf=RFRule("window", _pool_window),
+        latency_class="max_pool", latency_features=_window_work))
     register(OpDef(
         name=f"avg_pool{_d}d", attrs=(*_POOL, Attr("count_include_pad", "bool", True)),
         prepare=_pool_prepare(_d, "avg"), shape=_pool_shape, costs=_avg_costs, explain=_pool_explain("avg"),
         lower=_pool_lower("AvgPool", _d), in_rank=(_d + 1,), family="pool", torch_name=f"nn.AvgPool{_d}d",
-        doc="average pooling (fvcore counts nothing for it)."))
+        doc="average pooling (fvcore counts nothing for it).",
+        category="pool", kind="pool", saves=sv.input_, rf=RFRule("window", _pool_window),
+        latency_class="avg_pool", latency_features=_window_work))
 
 
 def _adaptive_prepare(d):
@@ -173,19 +201,28 @@ for _d in (1, 2):
         name=f"adaptive_avg_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
         shape=_adaptive_shape, costs=_adaptive_avg_costs(_d), lower=_adaptive_lower("Avg", _d),
         explain=_adaptive_explain("avg", _d),
-        in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveAvgPool{_d}d"))
+        in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveAvgPool{_d}d",
+        category="adaptive_pool", kind="pool", saves=_adaptive_avg_saves, rf=RFRule("window", _adaptive_window),
+        latency_class="adaptive_avg_pool"))
     register(OpDef(
         name=f"adaptive_max_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
         shape=_adaptive_shape, costs=_adaptive_max_costs, lower=_adaptive_lower("Max", _d),
         explain=_adaptive_explain("max", _d),
-        in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveMaxPool{_d}d"))
+        in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveMaxPool{_d}d",
+        category="adaptive_pool", kind="pool", saves=sv.with_indices, rf=RFRule("window", _adaptive_window),
+        latency_class="adaptive_max_pool"))
     register(OpDef(
         name=f"global_avg_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
         costs=_adaptive_avg_costs(_d), lower=_global_lower("Avg", _d), in_rank=(_d + 1,), family="pool",
         explain=_adaptive_explain("avg", _d, glob=True),
-        torch_name=f"nn.AdaptiveAvgPool{_d}d(1)", doc="average over all positions; keeps 1×1 spatial dims."))
+        torch_name=f"nn.AdaptiveAvgPool{_d}d(1)", doc="average over all positions; keeps 1×1 spatial dims.",
+        category="adaptive_pool", kind="pool", saves=sv.nothing, rf=RFRule("window", _adaptive_window),
+        latency_class="adaptive_avg_pool"))
     register(OpDef(
         name=f"global_max_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
         costs=_adaptive_max_costs, lower=_global_lower("Max", _d), in_rank=(_d + 1,), family="pool",
         explain=_adaptive_explain("max", _d, glob=True),
-        torch_name=f"nn.AdaptiveMaxPool{_d}d(1)"))
+        torch_name=f"nn.AdaptiveMaxPool{_d}d(1)",
+        category="adaptive_pool", kind="pool", saves=sv.with_indices, rf=RFRule("window", _adaptive_window),
+        # no class of its own in a device profile: costs what copying its bytes costs (the fallback)
+        latency_class="eltwise"))

@@ -5,8 +5,11 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError, short_repr
+from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, fmt_shape, register, spatial_names
+from .base import Attr, OpDef, RFRule, fmt_shape, register, spatial_names
+
+_SAME = RFRule("same")
 
 
 def _tm(name):
@@ -54,7 +57,8 @@ def _flatten_lower(a, ins):
 
 register(OpDef(name="flatten", attrs=(Attr("start_dim", "int", 1), Attr("end_dim", "int", -1)),
                shape=_flatten_shape, lower=_flatten_lower, explain=_flatten_explain, view=True, family="other", torch_name="nn.Flatten",
-               doc="torch's dims: start_dim 1 is the first non-batch dimension."))
+               doc="torch's dims: start_dim 1 is the first non-batch dimension.",
+               category="other", kind="view", saves=sv.nothing, rf=RFRule("reshape")))
 
 
 def _identity_lower(a, ins):
@@ -64,7 +68,7 @@ def _identity_lower(a, ins):
 
 
 register(OpDef(name="identity", attrs=(), shape=lambda a, ins: ins[0], lower=_identity_lower, explain=_unchanged, view=True,
-               family="other", torch_name="nn.Identity"))
+               family="other", torch_name="nn.Identity", category="other", kind="view", saves=sv.nothing, rf=_SAME))
 
 
 def _add_shape(a, ins):
@@ -91,7 +95,20 @@ def _eltwise_explain(what):
 
 register(OpDef(name="add", attrs=(), shape=_add_shape, arity=None, explain=_eltwise_explain("adds"),
                costs=lambda a, ins, out: {"eltwise_flops": (len(ins) - 1) * prod(out)},
-               lower=_tm("Add"), family="merge", torch_name="torch.add"))
+               lower=_tm("Add"), family="merge", torch_name="torch.add",
+               category="eltwise", kind="merge", saves=sv.nothing, rf=RFRule("union"), latency_class="add"))
+
+
+def _multiply_saves(a, ins, out, rg):
+    """x0 * x1 * x2 ...: each product saves each factor whose partner needs a gradient."""
+    saved, acc, what, acc_rg = [], sv.in_(0), "input 0", rg[0]
+    for k in range(1, len(ins)):
+        if rg[k]:
+            saved.append((what, acc))
+        if acc_rg:
+            saved.append((f"input {k}", sv.in_(k)))
+        acc, what, acc_rg = sv.new(prod(out)), f"product of inputs 0..{k}", acc_rg or rg[k]
+    return saved
 
 
 def _broadcast(ins):
@@ -114,7 +131,9 @@ register(OpDef(name="multiply", attrs=(), shape=lambda a, ins: _broadcast(ins), 
                explain=_eltwise_explain("multiplies"),
                costs=lambda a, ins, out: {"eltwise_flops": (len(ins) - 1) * prod(out)},
                lower=_tm("Multiply"), family="merge", torch_name="torch.mul",
-               doc="element-wise product with broadcasting (squeeze-excitation gate)."))
+               doc="element-wise product with broadcasting (squeeze-excitation gate).",
+               category="eltwise", kind="merge", saves=_multiply_saves, rf=RFRule("union"),
+               latency_class="multiply"))
 
 
 def _concat_shape(a, ins):
@@ -141,7 +160,9 @@ def _concat_explain(a, ins, out):
 
 register(OpDef(name="concat", attrs=(Attr("dim", "int", 0, doc="counted without the batch: 0 = channels"),),
                explain=_concat_explain,
-               shape=_concat_shape, arity=None, lower=_tm("Concat"), family="merge", torch_name="torch.cat"))
+               shape=_concat_shape, arity=None, lower=_tm("Concat"), family="merge", torch_name="torch.cat",
+               category="other", kind="merge", saves=sv.nothing, rf=RFRule("join", lambda a, ins, out: a["dim"]),
+               latency_class="concat"))
 
 
 def _shuffle_prepare(a, ins):
@@ -154,7 +175,8 @@ def _shuffle_prepare(a, ins):
 register(OpDef(name="channel_shuffle", attrs=(Attr("groups", "int", min=1),), prepare=_shuffle_prepare,
                explain=_unchanged,
                shape=lambda a, ins: ins[0], lower=_tm("ChannelShuffle"), in_rank=(2, 3), family="other",
-               torch_name="nn.ChannelShuffle"))
+               torch_name="nn.ChannelShuffle", category="other", kind="other", saves=sv.nothing, rf=_SAME,
+               latency_class="channel_shuffle"))
 
 
 def _slice_prepare(a, ins):
@@ -174,7 +196,8 @@ register(OpDef(name="slice", attrs=(Attr("start", "int", min=0), Attr("length", 
                explain=_slice_explain,
                prepare=_slice_prepare, shape=lambda a, ins: (a["length"], *ins[0][1:]), lower=_tm("Slice"),
                view=True, family="other", torch_name="Tensor.narrow",
-               doc="a channel range; produced by `split` in the spec."))
+               doc="a channel range; produced by `split` in the spec.",
+               category="other", kind="view", saves=sv.nothing, rf=_SAME))
 
 
 def _pad_prepare(d):
@@ -212,6 +235,13 @@ def _pad_explain(a, ins, out):
     return {"output_shape": wk.shape_working(out, parts[::-1])}
 
 
+def _pad_before(a, ins, out):
+    """Receptive-field geometry: the padding before the first element, per spatial dim (H, then W)."""
+    p = a["padding"]  # torch order: last dimension first, (before, after) each
+    nd = len(p) // 2
+    return [p[2 * (nd - 1 - i)] for i in range(nd)]
+
+
 def _pad_lower(d):
     def lower(a, ins):
         from torch import nn
@@ -223,7 +253,8 @@ def _pad_lower(d):
 for _d in (1, 2):
     register(OpDef(name=f"zeropad{_d}d", attrs=(Attr("padding", "any"),), prepare=_pad_prepare(_d),
                    shape=_pad_shape, lower=_pad_lower(_d), explain=_pad_explain, in_rank=(_d + 1,), family="other",
-                   torch_name=f"nn.ZeroPad{_d}d"))
+                   torch_name=f"nn.ZeroPad{_d}d", category="other", kind="other", saves=sv.nothing,
+                   rf=RFRule("shift", _pad_before), latency_class="zeropad"))
 
 
 def _scale_lower(a, ins):
@@ -241,4 +272,5 @@ def _scale_explain(a, ins, out):
 register(OpDef(name="scale", attrs=(Attr("value", "float", doc="constant factor"),), explain=_scale_explain,
                shape=lambda a, ins: ins[0], costs=lambda a, ins, out: {"eltwise_flops": prod(out)},
                lower=_scale_lower, family="other", torch_name="x * value",
-               doc="multiply by a constant (Inception-ResNet's residual scaling); no params, no MACs."))
+               doc="multiply by a constant (Inception-ResNet's residual scaling); no params, no MACs.",
+               category="eltwise", kind="merge", saves=sv.nothing, rf=_SAME, latency_class="scale"))

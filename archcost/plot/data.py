@@ -15,6 +15,7 @@ from ..api import analyze
 from ..catalog.latency import profile_label, resolve_latency
 from ..catalog.models import pareto_front, select, summarize
 from ..errors import SpecError
+from ..ops import OPS
 
 # metric -> (axis name, how a value prints)
 ACCURACY_METRICS = {
@@ -168,31 +169,16 @@ def accuracy_chart(names=None, *, all: bool = False, family: str | None = None, 
         convention=convention, dataset=dataset, highlight=list(highlight))
 
 
+# the op's kind (archcost.ops.base.KINDS) -> the colour group it is drawn in
+_KIND_LABELS = {"conv": "conv (dense)", "pointwise": "pointwise conv (1×1)", "depthwise": "depthwise conv",
+                "grouped": "grouped conv", "transposed": "transposed conv", "linear": "linear", "norm": "norm",
+                "act": "activation", "pool": "pooling", "merge": "add / multiply / concat"}
+
+
 def layer_kind(node) -> str:
-    """What kind of layer a node is, for colouring: depthwise vs pointwise vs dense conv, linear, norm, ..."""
-    op, a = node.op, node.attrs
-    if op in ("conv1d", "conv2d"):
-        k = a.get("kernel_size") or (1,)
-        k = tuple(k) if isinstance(k, (list, tuple)) else (k,)
-        groups, cin = a.get("groups", 1), a.get("in_channels")
-        if groups > 1 and groups == cin:
-            return "depthwise conv"
-        if groups > 1:
-            return "grouped conv"
-        return "pointwise conv (1×1)" if all(x == 1 for x in k) else "conv (dense)"
-    if op.startswith("conv_transpose"):
-        return "transposed conv"
-    if op == "linear":
-        return "linear"
-    if "norm" in op:
-        return "norm"
-    if op in ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh", "leaky_relu", "softmax"):
-        return "activation"
-    if "pool" in op:
-        return "pooling"
-    if op in ("add", "multiply", "concat", "scale"):
-        return "add / multiply / concat"
-    return "other"
+    """What kind of layer a node is, for colouring: its op's kind (depthwise vs pointwise vs dense conv,
+    linear, norm, ...); views and the rest are "other"."""
+    return _KIND_LABELS.get(OPS[node.op].kind_of(node.attrs), "other")
 
 
 @dataclass
