@@ -127,7 +127,7 @@ def check_file(path: str) -> Report:
 
 def expected_text(r: Result) -> str:
     """The true value, plainly and, when the student answered, in the student's unit."""
-    from .grade import in_unit
+    from .grade import _lost, _scaled, in_unit
 
     v, q, a = r.expected.value, r.question, r.question.answer
     if r.expected.kind == "shape":
@@ -137,8 +137,10 @@ def expected_text(r: Result) -> str:
         return fmt_shape(v) + (" (C×H×W)" if len(v) == 3 else "")
     if r.expected.kind == "spatial":
         return fmt_shape(v)
+    if r.expected.kind == "list":
+        return "[" + ", ".join(str(x) for x in v) + "]"
     v = Fraction(v)
-    plain = wk.num(v.numerator) if v.denominator == 1 else wk.dec(v)
+    plain = wk.num(v.numerator) if v.denominator == 1 else (f"{float(v):.3g}" if 0 < abs(v) < 1 else wk.dec(v))
     extra = []
     if QUANTITIES[q.quantity].memory:
         plain += " bytes"
@@ -147,8 +149,12 @@ def expected_text(r: Result) -> str:
                   _sig(v, 1024, ("KiB", "MiB", "GiB", "TiB")) if binary is not True else ""]
     elif q.quantity == "fraction":
         extra.append(f"{float(v):.2%}")
-    if a is not None and a.kind == "number" and a.unit and a.unit != "B":
+    elif q.quantity == "ratio" and 0 < v < 1:
+        extra.append(f"≈ 1/{float(1 / v):.3g}")
+    if a is not None and a.kind == "number" and a.unit and a.unit not in ("B", "x") and not _lost(v, a):
         extra.insert(0, in_unit(v, a))
+    elif a is not None and a.kind in ("number", "comparison") and a.unit and not QUANTITIES[q.quantity].memory:
+        extra.insert(0, _scaled(v))  # never "0.0M": the scale follows the value
     extra = [x for x in dict.fromkeys(extra) if x and x != plain]
     return plain + (f" ({', '.join(extra)})" if extra else "")
 
