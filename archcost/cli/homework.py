@@ -88,10 +88,19 @@ def explain(
     ops: Annotated[Optional[list[str]], typer.Option("--ops", help="only layers of these ops or families (repeatable)")] = None,
     depth: ExplainDepth = None,
     format: ExplainFormatOpt = ExplainFormat.text,
+    list_layers: Annotated[bool, typer.Option("--layers", help="list the names a question's `layer:` accepts, the paper's names included")] = False,
 ):
     """The working behind a layer's, a block's or a whole model's numbers, with the numbers substituted."""
     from ..homework.explain import explain_spec, explain_json, explain_markdown, explain_text
 
+    if list_layers:
+        from ..homework.explain import layer_names
+
+        try:
+            out(layer_names(spec, input=input, overrides=overrides(set_)))
+        except SpecError as err:
+            fail(err)
+        return
     try:
         result = explain_spec(spec, layers=layer, quantities=quantity, input=input, overrides=overrides(set_),
                               convention=convention, dtype=dtype, batch=batch, ops=ops)
