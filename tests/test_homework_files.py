@@ -73,6 +73,16 @@ VERDICTS = {
         "bottleneck-macs": ("right", []),
         "bottleneck-macs-2sf": ("right", []),
         "bottleneck-macs-13M": ("wrong", []),
+        "savings-fewer": ("right", []),
+        "savings-under-half": ("right", []),
+        "savings-more": ("wrong", ["inverted"]),
+        "savings-10x-cheaper": ("right", []),
+        "savings-a-tenth": ("right", []),
+        "savings-10x-more": ("wrong", ["inverted"]),
+        "naive-macs-about": ("right", []),
+        "naive-macs-not-about": ("wrong", []),
+        "bottleneck-macs-thin-space": ("right", []),
+        "bottleneck-macs-decimal-comma": ("right", []),
         "bottleneck-last-layer": ("wrong", ["only_last_layer"]),
         "bottleneck-reduce-layer": ("right", []),
         "savings": ("right", []),
@@ -134,6 +144,14 @@ VERDICTS = {
         "activation-memory-batch": ("wrong", ["batch_left_out"]),
     },
     "vgg16_memory.answers.yaml": {
+        "conv5_3-channels": ("right", []),
+        "pool5-spatial": ("right", []),
+        "pool5-spatial-wrong": ("wrong", []),
+        "downsampling": ("right", []),
+        "stage-filters": ("right", []),
+        "stage-filters-wrong": ("wrong", []),
+        "hidden-fc": ("right", []),
+        "fc8-params": ("right", []),
         "params": ("right", []),
         "params-exact": ("right", []),
         "params-no-bias": ("wrong", ["forgot_bias"]),
@@ -258,6 +276,7 @@ def test_receptive_field_file():
     got = {r.question.id: r.status for r in report.results}
     assert got == {"two-3x3": "right", "three-3x3": "right", "three-3x3-wrong": "wrong", "alexnet-conv1": "right",
                    "alexnet-conv1-stride": "right", "alexnet-pool1": "right", "alexnet-pool1-stride": "right",
-                   "vgg16-conv5-3": "right", "vgg16-pool5": "right", "vgg16-pool5-stride": "wrong"}
+                   "vgg16-conv5-3": "right", "vgg16-pool5": "right", "vgg16-pool5-stride": "wrong",
+                   "dilated-extent": "right", "dilated-extent-wrong": "wrong", "dilated-zero-taps": "right"}
     by_id = {r.question.id: r.expected.value for r in report.results}
     assert by_id["vgg16-pool5"] == (212, 212) and by_id["vgg16-pool5-stride"] == (32, 32)
