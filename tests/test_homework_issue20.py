@@ -73,7 +73,7 @@ def test_nine_times_fewer_is_a_ninth_and_inverted_stays_for_upside_down():
     assert a.value == F(1, 9) and a.inverse
     v = judged("9x fewer", F(6_624_904, 61_100_840))
     assert v.right and "1/9" in v.message
-    report = check_file(str(HW / "inception_5x5.answers.yaml"))
+    report = check_file(str(HW / "as_students_write.answers.yaml"))
     by = {r.question.id: r for r in report.results}
     assert [d.name for d in by["savings-10x-more"].diagnoses] == ["inverted"]
     assert by["savings-10x-cheaper"].right
