@@ -150,7 +150,7 @@ def expected_text(r: Result) -> str:
     if r.expected.kind == "list":
         return "[" + ", ".join(str(x) for x in v) + "]"
     v = Fraction(v)
-    plain = wk.num(v.numerator) if v.denominator == 1 else (f"{float(v):.3g}" if 0 < abs(v) < 1 else wk.dec(v))
+    plain = wk.num(v.numerator) if v.denominator == 1 else wk.dec(v)
     extra = []
     if QUANTITIES[q.quantity].memory:
         plain += " bytes"
@@ -161,10 +161,10 @@ def expected_text(r: Result) -> str:
         extra.append(f"{float(v):.2%}")
     elif q.quantity == "ratio" and 0 < v < 1:
         extra.append(f"≈ 1/{float(1 / v):.3g}")
-    if a is not None and a.kind == "number" and a.unit and a.unit not in ("B", "x") and not _lost(v, a):
+    if a is not None and a.kind == "number" and a.unit and a.unit != "B" and not a.inverse and not _lost(v, a):
         extra.insert(0, in_unit(v, a))
     elif a is not None and a.kind in ("number", "comparison") and a.unit and not QUANTITIES[q.quantity].memory:
-        extra.insert(0, _scaled(v))  # never "0.0M": the scale follows the value
+        extra.insert(0, _scaled(v))  # never "0.0M" or "0x": the scale follows the value
     extra = [x for x in dict.fromkeys(extra) if x and x != plain]
     return plain + (f" ({', '.join(extra)})" if extra else "")
 

@@ -279,6 +279,7 @@ def _whole(sel: Selection, what: str):
 
 
 SUMMARY_TOP = 5
+SUMMARY_FROM = 30  # a side with more layers than this is summarised (GoogLeNet's 60-odd, not AlexNet's 8)
 
 
 def summarised(w: Working, top: int = SUMMARY_TOP) -> Working:
@@ -294,7 +295,7 @@ def summarised(w: Working, top: int = SUMMARY_TOP) -> Working:
             leaves.append(x)
     walk(w)
     numeric = [x for x in leaves if isinstance(x.value, (int, Fraction)) and not isinstance(x.value, bool)]
-    if len(numeric) <= top + 1 or len(numeric) != len(leaves):
+    if len(numeric) <= max(top + 1, SUMMARY_FROM) or len(numeric) != len(leaves):
         return w
     ranked = sorted(numeric, key=lambda x: -abs(x.value))
     shown = tuple(Working(x.quantity, x.value, (wk.num(x.value),), x.unit,
