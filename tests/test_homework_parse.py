@@ -83,7 +83,7 @@ def test_fractions_and_expressions():
     assert parse_answer("1/2 - 1/3").value == F(1, 6)
 
 
-@pytest.mark.parametrize("text", ["", "   ", "macs", "1,2", "12,4", "1/0", "twelve", "12 parsecs", "55x55x", "(55, 55, None)",
+@pytest.mark.parametrize("text", ["", "   ", "macs", "1,2.5", "12,4,5.1", "1/0", "twelve", "12 parsecs", "55x55x", "(55, 55, None)",
                                   "(0, 3)", "1e999", "--5", "1.2.3", "12M12", "[]", "x", "%", "1/5 +", True, None,
                                   {"a": 1}, [], [1, "a"], float("nan")])
 def test_unreadable_answers_are_spec_errors(text):
@@ -112,7 +112,7 @@ def test_parser_fuzz_raises_only_spec_error(value):
     except SpecError:
         return
     assert isinstance(a, Answer)
-    assert a.kind in ("number", "fraction", "expression", "shape")
+    assert a.kind in ("number", "fraction", "expression", "shape", "comparison")
     if a.kind == "shape":
         assert all(d is None or (isinstance(d, int) and d > 0) for d in a.value)
     else:

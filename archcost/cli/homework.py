@@ -50,6 +50,9 @@ def check(
     format: CheckFormatOpt = CheckFormat.text,
     output: CheckOutput = None,
     depth: CheckDepth = None,
+    student: Annotated[Optional[str], typer.Option("--student", help="grade against this student's variant of the questions with `vary:` (the roster id)")] = None,
+    submission_metadata: Annotated[Optional[str], typer.Option("--submission-metadata", help="take --student from Gradescope's submission_metadata.json (the first user's email)")] = None,
+    full_working: Annotated[bool, typer.Option("--full-working", help="every layer in a ratio's or fraction's working (default: totals and the largest contributors)")] = False,
 ):
     """Check a student's answers: ✓/✗ per question, the expected value, the working and the likely mistake.
 
@@ -59,7 +62,14 @@ def check(
     from ..homework import render
 
     try:
-        report = check_file(answers)
+        if submission_metadata is not None:
+            if student is not None:
+                raise SpecError("--student and --submission-metadata both name the student",
+                                fix="give one of them.")
+            from ..homework.variants import student_from_metadata
+
+            student = student_from_metadata(submission_metadata)
+        report = check_file(answers, full_working=full_working, student=student)
     except SpecError as err:
         if format == CheckFormat.gradescope:
             _write(render.error_gradescope(str(err)), output)
@@ -88,10 +98,19 @@ def explain(
     ops: Annotated[Optional[list[str]], typer.Option("--ops", help="only layers of these ops or families (repeatable)")] = None,
     depth: ExplainDepth = None,
     format: ExplainFormatOpt = ExplainFormat.text,
+    list_layers: Annotated[bool, typer.Option("--layers", help="list the names a question's `layer:` accepts, the paper's names included")] = False,
 ):
     """The working behind a layer's, a block's or a whole model's numbers, with the numbers substituted."""
     from ..homework.explain import explain_spec, explain_json, explain_markdown, explain_text
 
+    if list_layers:
+        from ..homework.explain import layer_names
+
+        try:
+            out(layer_names(spec, input=input, overrides=overrides(set_)))
+        except SpecError as err:
+            fail(err)
+        return
     try:
         result = explain_spec(spec, layers=layer, quantities=quantity, input=input, overrides=overrides(set_),
                               convention=convention, dtype=dtype, batch=batch, ops=ops)

@@ -38,9 +38,9 @@ SUBJECT_KEYS = ("model", "spec", "layers")  # plus any op name (an inline single
 MODIFIER_KEYS = ("input", "set", "layer", "ops", "include")
 OPTION_KEYS = ("convention", "dtype", "batch", "layout", "include_input", "optimizer")
 SIDE_KEYS = ("of", "to", "part", "whole")
-COUNT_KEYS = ("op", "block")
+COUNT_KEYS = ("op", "block", "classifier")
 QUESTION_KEYS = ("id", "text", "quantity", "answer", "points", "tolerance", *SUBJECT_KEYS, *MODIFIER_KEYS,
-                 *OPTION_KEYS, *SIDE_KEYS, *COUNT_KEYS)
+                 *OPTION_KEYS, *SIDE_KEYS, *COUNT_KEYS, "vary")
 LAYOUTS = ("chw", "hwc")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 
@@ -107,7 +107,7 @@ def load_answers(path: str) -> AnswersFile:
         raise r.err("`defaults` must be a mapping of question keys", raw.key_line("defaults"),
                     "write e.g. `defaults: {model: vgg16, convention: default}`.")
     for k in defaults:
-        if k in ("id", "text", "answer") or (k not in QUESTION_KEYS and k not in OPS):
+        if k in ("id", "text", "answer", "vary") or (k not in QUESTION_KEYS and k not in OPS):
             raise r.err(f"`defaults` cannot set {short_repr(k)}", _key_line(defaults, k),
                         "defaults may set the subject, quantity, options, points and tolerance; "
                         "id, text and answer belong to each question.")
@@ -168,6 +168,7 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
             raise e.located(file=r.file, line=_key_line(merged, "tolerance")) from None
     if quantity == "count":
         question.op, question.block = _count_target(r, merged, qid, qline)
+        question.classifier = _classifier(r, merged, qid)
     if quantity in ("ratio", "fraction"):
         question.sides = _sides(r, merged, q, quantity, qid, qline, base, subject, options)
     elif any(k in merged for k in SIDE_KEYS):
@@ -183,6 +184,15 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
                     "add `model: NAME` (a zoo model), `spec: FILE.yaml`, an inline layer such as "
                     "`conv2d: {in: [3, 32, 32], out_channels: 8, kernel_size: 3}`, or `layers: [...]` with `input:`; "
                     "or put the subject in `defaults:`.", qid)
+    if "vary" in q:
+        from .variants import parse_vary
+
+        try:
+            question.vary = parse_vary(q["vary"])
+        except SpecError as e:
+            e.message = f"question '{qid}': {e.message}"
+            raise e.located(file=r.file, line=_key_line(q, "vary")) from None
+        question.vary_line = _key_line(q, "vary")
     if "answer" in q and q["answer"] is not None:
         question.answer_line = _key_line(q, "answer")
         value = q["answer"]
@@ -358,6 +368,17 @@ def _subject(r, m, qid, qline, base) -> Subject:
     return s
 
 
+def _classifier(r, m, qid) -> bool:
+    c = m.get("classifier", True)
+    if not isinstance(c, bool):
+        raise r.err("`classifier` must be true or false", _key_line(m, "classifier"),
+                    "write `classifier: false` to leave the classifier out (\"two hidden fully-connected layers\").", qid)
+    if c is False and m.get("op") is None:
+        raise r.err("`classifier: false` needs `op:` (it leaves the last weight layer out of a layer count)",
+                    _key_line(m, "classifier"), "write e.g. `op: linear` with `classifier: false`.", qid)
+    return c
+
+
 def _count_target(r, m, qid, qline):
     op, block = m.get("op"), m.get("block")
     if (op is None) == (block is None):
@@ -422,5 +443,6 @@ def _sides(r, merged, q, quantity, qid, qline, base, subject, options) -> dict:
         side = Side(k, subj, q2, opts, line)
         if q2 == "count":
             side.op, side.block = _count_target(r, sm, qid, line)
+            side.classifier = _classifier(r, sm, qid)
         out[k] = side
     return out

@@ -63,8 +63,9 @@ def _located(e: SpecError, q: Question, line=None) -> SpecError:
     return e
 
 
-def evaluate_question(q: Question):
-    """(the question's Value, its Selection or None for ratio/fraction)."""
+def evaluate_question(q: Question, *, full_working: bool = False):
+    """(the question's Value, its Selection or None for ratio/fraction).  A ratio's or fraction's sides are
+    summarised (totals and the largest contributors) unless ``full_working``."""
     try:
         if q.quantity in ("ratio", "fraction"):
             keys = ("of", "to") if q.quantity == "ratio" else ("part", "whole")
@@ -73,12 +74,13 @@ def evaluate_question(q: Question):
                 side = q.sides[k]
                 try:
                     sel = build_subject(side.subject, q.file)
-                    vals.append(evaluate(sel, side.quantity, side.options, op=side.op, block=side.block))
+                    vals.append(evaluate(sel, side.quantity, side.options, op=side.op, block=side.block,
+                                         classifier=side.classifier))
                 except SpecError as e:
                     raise _located(e, q, side.line) from None
-            return ratio(vals[0], vals[1], q.quantity, keys), None
+            return ratio(vals[0], vals[1], q.quantity, keys, full=full_working), None
         sel = build_subject(q.subject, q.file)
-        return evaluate(sel, q.quantity, q.options, op=q.op, block=q.block), sel
+        return evaluate(sel, q.quantity, q.options, op=q.op, block=q.block, classifier=q.classifier), sel
     except SpecError as e:
         raise _located(e, q) from None
 
@@ -89,6 +91,8 @@ WRONG_KIND = {
               "write the shape, e.g. 55x55x96 or (96, 55, 55)."),
     "spatial": ("the answer {raw!r} is not a size",
                 "write one number (the same in every dimension) or one per dimension, e.g. 11x11."),
+    "list": ("the answer {raw!r} is not a list of whole numbers",
+             "write the values in order, e.g. [64, 128, 256, 512, 512]."),
     "number": ("the answer {raw!r} is a shape, but {quantity} is a number",
                "write a number such as 120M, 1.2e8 or 61 MB."),
 }
@@ -106,28 +110,34 @@ def judge(q: Question, expected: Value) -> Verdict:
     return verdict
 
 
-def check_question(q: Question) -> Result:
-    expected, sel = evaluate_question(q)
+def check_question(q: Question, *, full_working: bool = False) -> Result:
+    expected, sel = evaluate_question(q, full_working=full_working)
     if q.answer is None:
         return Result(q, expected, None)
     verdict = judge(q, expected)
     found = []
     if not verdict.right:
-        found = diagnose(Context(q, sel, expected, q.answer, {"op": q.op, "block": q.block}))
+        found = diagnose(Context(q, sel, expected, q.answer, {"op": q.op, "block": q.block,
+                                                              "classifier": q.classifier}))
     return Result(q, expected, verdict, found)
 
 
-def check_file(path: str) -> Report:
-    """Check every question of an answers file (raises a located SpecError for a bad file)."""
+def check_file(path: str, *, full_working: bool = False, student: str | None = None) -> Report:
+    """Check every question of an answers file (raises a located SpecError for a bad file).  ``student``:
+    grade against that student's variant of the questions that declare ``vary:`` (see :mod:`.variants`)."""
     af = load_answers(path)
-    return Report(af.file, af.title, [check_question(q) for q in af.questions])
+    if student is not None:
+        from .variants import variant_of
+
+        af = variant_of(af, student)
+    return Report(af.file, af.title, [check_question(q, full_working=full_working) for q in af.questions])
 
 
 # ---------------------------------------------------------------------------- the expected value as text
 
 def expected_text(r: Result) -> str:
     """The true value, plainly and, when the student answered, in the student's unit."""
-    from .grade import in_unit
+    from .grade import _lost, _scaled, in_unit
 
     v, q, a = r.expected.value, r.question, r.question.answer
     if r.expected.kind == "shape":
@@ -137,6 +147,8 @@ def expected_text(r: Result) -> str:
         return fmt_shape(v) + (" (C×H×W)" if len(v) == 3 else "")
     if r.expected.kind == "spatial":
         return fmt_shape(v)
+    if r.expected.kind == "list":
+        return "[" + ", ".join(str(x) for x in v) + "]"
     v = Fraction(v)
     plain = wk.num(v.numerator) if v.denominator == 1 else wk.dec(v)
     extra = []
@@ -147,8 +159,12 @@ def expected_text(r: Result) -> str:
                   _sig(v, 1024, ("KiB", "MiB", "GiB", "TiB")) if binary is not True else ""]
     elif q.quantity == "fraction":
         extra.append(f"{float(v):.2%}")
-    if a is not None and a.kind == "number" and a.unit and a.unit != "B":
+    elif q.quantity == "ratio" and 0 < v < 1:
+        extra.append(f"≈ 1/{float(1 / v):.3g}")
+    if a is not None and a.kind == "number" and a.unit and a.unit != "B" and not a.inverse and not _lost(v, a):
         extra.insert(0, in_unit(v, a))
+    elif a is not None and a.kind in ("number", "comparison") and a.unit and not QUANTITIES[q.quantity].memory:
+        extra.insert(0, _scaled(v))  # never "0.0M" or "0x": the scale follows the value
     extra = [x for x in dict.fromkeys(extra) if x and x != plain]
     return plain + (f" ({', '.join(extra)})" if extra else "")
 

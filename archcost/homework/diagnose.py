@@ -47,6 +47,29 @@ def fits(answer: Answer, value, q: Question, kind: str, *, layout: str | None = 
     return verdict is not None and verdict.right
 
 
+def explains_better(answer: Answer, value, true, q: Question) -> bool:
+    """Does the mistake's ``value`` explain the answer better than rounding does?  The answer must be
+    closer to the mistake's value than to the true one by a clear margin: half the tolerance's width
+    (the relative tolerance, or the answer's own half-step relative to it; a tenth for an exact
+    claim).  Under ``tolerance: 10%`` an answer 2% from a mistake and 3% from the truth is only a
+    loose answer, not that mistake.  Shapes and exact claims are either equal or not: always true."""
+    if answer.kind not in ("number", "fraction") or isinstance(value, tuple) or isinstance(true, tuple):
+        return True
+    a, value, true = Fraction(answer.written().value if answer.inverse else answer.value), Fraction(value), Fraction(true)
+    if answer.inverse and value and true:
+        value, true = 1 / value, 1 / true
+    if not a:
+        return True
+    d_alt, d_true = abs(a - value) / abs(a), abs(a - true) / abs(a)
+    if q.tolerance.kind == "relative":
+        width = q.tolerance.amount
+    elif q.tolerance.kind == "rounding" and answer.step:
+        width = answer.step / 2 / abs(a)
+    else:
+        width = Fraction(0)
+    return d_alt < d_true and d_true - d_alt >= width / 2
+
+
 @dataclass
 class Context:
     q: Question
@@ -66,8 +89,9 @@ class Context:
             return None
 
     def fits(self, value, **kw) -> bool:
-        return value is not None and value != self.expected.value and fits(self.answer, value, self.q,
-                                                                           self.expected.kind, **kw)
+        return (value is not None and value != self.expected.value
+                and fits(self.answer, value, self.q, self.expected.kind, **kw)
+                and explains_better(self.answer, value, self.expected.value, self.q))
 
     def options(self, **changes) -> Options:
         return Options(**{**self.q.options.__dict__, **changes})

@@ -13,7 +13,7 @@ from ..ops import OPS
 from .answers import checked_options
 from .quantities import QUANTITIES, evaluate
 from .records import Subject
-from .subjects import FAMILIES, build_subject, matches_op, select_layers
+from .subjects import FAMILIES, build_subject, matches_op, paper_names, select_layers
 
 MODEL_DEFAULT = ("params", "macs", "flops", "peak_activation_bytes", "depth")
 PART_DEFAULT = ("output_shape", "params", "macs", "activation_bytes")
@@ -44,7 +44,7 @@ def explain_spec(spec: str, *, layers=None, quantities=None, input=None, overrid
     subject = Subject(kind, spec, input=parse_input(input), set=dict(overrides or {}))
     sel = build_subject(subject, None)
     if layers:
-        sel.nodes = select_layers(sel.graph, layers, file=None, line=None)
+        sel.nodes = select_layers(sel.graph, layers, file=None, line=None, aliases=paper_names(sel.graph))
         sel.whole = False
         sel.label += " / " + ", ".join(layers)
     if ops:
@@ -77,3 +77,28 @@ def explain_markdown(e: Explained, depth=None) -> str:
 def explain_json(e: Explained) -> str:
     return json.dumps({"subject": e.title, "convention": e.convention,
                        "workings": {q: w.to_dict() for q, w in e.workings}}, indent=2, ensure_ascii=False)
+
+
+def layer_names(spec: str, *, input=None, overrides=None) -> str:
+    """What a question's ``layer:`` accepts for a model: its top-level layer and block names (with the
+    output shape) and the paper names its spec declares, each with what it selects."""
+    kind = "spec" if os.path.sep in spec or spec.endswith((".yaml", ".yml")) else "model"
+    sel = build_subject(Subject(kind, spec, input=parse_input(input), set=dict(overrides or {})), None)
+    g = sel.graph
+    last = {}
+    for n in g.nodes:
+        last[n.id.split(".")[0]] = n
+    lines = [f"{g.name}: names a question's `layer:` accepts (a node id or any dotted prefix of one)", "",
+             "layers and blocks:"]
+    for top, n in last.items():
+        kind = g.groups.get(top) or n.op
+        lines.append(f"  {top:<28} {kind:<22} → {'×'.join(str(d) for d in n.out_shape)}")
+    names = paper_names(g)
+    if names:
+        lines += ["", "paper names:"]
+        ids = {n.id for n in g.nodes}
+        for k, targets in names.items():
+            have = [t for t in targets if any(i == t or i.startswith(t + ".") for i in ids)]
+            shown = ", ".join(targets) if len(targets) <= 3 else f"{targets[0]} ... {targets[-1]} ({len(targets)})"
+            lines.append(f"  {k:<28} = {shown}" + ("" if have else f"  (not in {g.name})"))
+    return "\n".join(lines) + "\n"

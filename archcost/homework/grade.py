@@ -6,6 +6,14 @@ the precision the student wrote — ``12.4M`` for 12,443,648 is right (12.4M cov
 tie).  A fraction ``p/q`` is right when it is the closest fraction with a denominator up to ``q``;
 a sum of fractions (``1/5 + 1/9``) and a shape must be exact.
 
+An approximate marker (``about``, ``~``, ``≈``, ``roughly``) makes a whole number's trailing zeros
+not significant (see :mod:`.parse`): ``about 60,000`` covers 55,000 to 65,000 and is right for
+60,840, where a bare ``60,000`` is an exact claim and wrong.
+
+A direction word (``9x fewer``) is graded as the digits written against the reciprocal: ``9x fewer``
+for 0.1084 compares 9 with 1 / 0.1084 = 9.22 at the precision of the 9 (right).  A comparison
+(``< 1``, ``≤ 2x``, ``fewer``) is right when the true value satisfies it, exactly.
+
 Other tolerances: ``exact`` (or ``0``), a relative one (``2%``, ``0.02``, ``{relative: 0.02}``) and an
 absolute one (``{absolute: 1000}``).
 """
@@ -83,7 +91,7 @@ class Verdict:
 def in_unit(value, answer: Answer | None) -> str:
     """``value`` written the way the student wrote theirs: 12,443,648 as ``12.4M`` next to ``12.4M``."""
     value = Fraction(value)
-    if answer is None or answer.kind != "number":
+    if answer is None or answer.kind != "number" or answer.inverse or _lost(value, answer):
         return _plain(value) if value.denominator == 1 else f"{float(value):.4g}"
     v = value / answer.scale
     step = answer.step / answer.scale if answer.step else None
@@ -118,9 +126,53 @@ def _show(x: Fraction, answer: Answer) -> str:
     return body + unit
 
 
+CMP_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+def judge_comparison(answer: Answer, true) -> Verdict:
+    """``< 1``, ``≤ 2x``, ``fewer``: right when the true value satisfies the comparison (exactly)."""
+    true, bound, op = Fraction(true), answer.value, answer.compare
+    ok = {"<": true < bound, "<=": true <= bound, ">": true > bound, ">=": true >= bound}[op]
+    shown = human(true, ratio=answer.unit == "x" or bound == 1 and answer.bound is None)
+    claim = f"{CMP_TEXT[op]} {answer.bound.raw if answer.bound is not None else '1'}"
+    if ok:
+        return Verdict(True, f"right: the true value {shown} is {claim}")
+    return Verdict(False, f"the true value {shown} is not {claim}")
+
+
+def human(value, *, ratio: bool = False) -> str:
+    """A value for a reader, its scale picked from the value itself: ``10,080 (10.1K)``, ``0.108 (≈ 1/9.2)``;
+    never ``0.0M`` or ``0x``."""
+    v = Fraction(value)
+    if v.denominator == 1:
+        text = f"{v.numerator:,}"
+        scaled = _scaled(v)
+        return f"{text} ({scaled})" if scaled else text
+    text = f"{float(v):.3g}" if abs(v) < 1000 else f"{float(v):,.0f}"
+    if 0 < v < 1 and ratio:
+        return f"{text} (≈ 1/{float(1 / v):.3g})"
+    return text
+
+
+def _scaled(v: Fraction) -> str:
+    for power, name in ((12, "T"), (9, "G"), (6, "M"), (3, "K")):
+        if abs(v) >= 10 ** power:
+            return f"{float(v) / 10 ** power:.3g}{name}"
+    return ""
+
+
 def judge_number(answer: Answer, true, tol: Tolerance = ROUNDING) -> Verdict:
     """Compare a read answer (number, fraction or expression) with the exact true value."""
     true = Fraction(true)
+    if answer.kind == "comparison":
+        return judge_comparison(answer, true)
+    if answer.inverse:  # "9x fewer": the 9 written against 1 / the true value
+        if true <= 0:
+            return Verdict(False, f"{answer.raw} means 1/{_plain(1 / answer.value)} of it, but the true value is "
+                                  f"{human(true)}")
+        v = judge_number(answer.written(), 1 / true, tol)
+        return Verdict(v.right, f"{answer.raw} means 1/{_plain(1 / answer.value)} = {float(answer.value):.3g}; the true "
+                                f"value {human(true, ratio=True)} is 1/{float(1 / true):.3g}: {v.message}")
     a = answer.value
     if tol.kind == "exact" or answer.kind == "expression" or (tol.kind == "rounding" and answer.step is None
                                                                 and answer.kind == "number"):
@@ -153,7 +205,20 @@ def judge_number(answer: Answer, true, tol: Tolerance = ROUNDING) -> Verdict:
     if ok:
         exact = " (exactly)" if a == true else ""
         return Verdict(True, f"right to {answer.precision_text()}{exact}: {covers}")
-    return Verdict(False, f"{covers}; at that precision the true value is {in_unit(true, answer)}")
+    shown = in_unit(true, answer)
+    if _lost(true, answer):
+        shown = human(true, ratio=answer.unit == "x")
+    return Verdict(False, f"{covers}; at that precision the true value is {shown}")
+
+
+def _lost(value, answer: Answer) -> bool:
+    """Would ``value`` written in the answer's unit and precision lose all its digits (``0M``, ``0x``)?"""
+    value = Fraction(value)
+    if value == 0 or answer.kind != "number":
+        return False
+    step = answer.step / answer.scale if answer.step else None
+    v = value / answer.scale
+    return step is not None and round(v / step) == 0
 
 
 def _exact(x: Fraction) -> str:
@@ -185,9 +250,25 @@ def judge_answer(kind: str, answer: Answer, value, *, tolerance: Tolerance = ROU
 
 
 def _judge_as_shape(answer: Answer, value, tolerance, layout, batch) -> Verdict | None:
-    if answer.kind == "number" and len(value) == 1 and answer.value.denominator == 1:
-        ok = answer.value == value[0]
+    """A shape.  A single number or a 1-D shape (``1024``, ``(1024)``) against a C×1×1 output (after a
+    global pooling) is accepted with a note: the tensor holds the same C values, the 1×1 spatial
+    dimensions carry nothing, and Keras' ``GlobalAveragePooling2D`` and torch's ``flatten`` print it
+    as ``(None, 1024)`` / ``(1024,)`` — a student who writes 1024 means the channel count, not another
+    tensor.  A 1-D answer against an output with a spatial size above 1 is still wrong."""
+    dims = None
+    if answer.kind == "number" and answer.value.denominator == 1 and not answer.unit and not answer.inverse:
+        dims = (answer.value.numerator,)
+    elif answer.kind == "shape" and len(answer.value) == 1 and answer.value[0] is not None:
+        dims = answer.value
+    if dims is not None and len(value) == 1:
+        ok = dims[0] == value[0]
         return Verdict(ok, "exactly right" if ok else f"{answer.raw} is not {value[0]}")
+    if dims is not None and len(value) > 1 and all(d == 1 for d in value[1:]):
+        ok = dims[0] == value[0]
+        singles = "×".join("1" for _ in value[1:])
+        if ok:
+            return Verdict(True, f"right: read as {fmt_shape(value)} (the {singles} spatial dimensions left out)")
+        return Verdict(False, f"{answer.raw} is not {value[0]} channels (the output is {fmt_shape(value)})")
     if answer.kind != "shape":
         return None
     return judge_shape(answer, value, layout=layout, batch=batch)
@@ -209,7 +290,20 @@ def _judge_as_number(answer: Answer, value, tolerance, layout, batch) -> Verdict
     return None if answer.kind == "shape" else judge_number(answer, value, tolerance)
 
 
-_JUDGES = {"shape": _judge_as_shape, "spatial": _judge_as_spatial}
+def _judge_as_list(answer: Answer, value, tolerance, layout, batch) -> Verdict | None:
+    """A list of whole numbers (per-stage filters ``[64, 128, 256, 512, 512]``), compared exactly, in order."""
+    if answer.kind != "shape" or None in answer.value:
+        return None
+    got, want = tuple(answer.value), tuple(value)
+    if got == want:
+        return Verdict(True, "exactly right")
+    if len(got) != len(want):
+        return Verdict(False, f"{len(got)} values given; there are {len(want)}: {list(want)}")
+    bad = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+    return Verdict(False, f"{list(got)} is not {list(want)} (item {', '.join(str(i + 1) for i in bad)} differs)")
+
+
+_JUDGES = {"shape": _judge_as_shape, "spatial": _judge_as_spatial, "list": _judge_as_list}
 
 
 def shape_in(shape, layout: str) -> str:

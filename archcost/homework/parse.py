@@ -8,8 +8,9 @@ written — which the grader uses for its rounding-aware tolerance.  Anything it
 
 Rules (part of the answers-file contract, see the README):
 
-* thousands separators are ``,`` ``_`` or a thin space, in groups of three (``1,2`` is refused:
-  write ``1.2``); the decimal mark is ``.``.
+* thousands separators are ``,`` ``_`` ``'`` (``34'944``), a space or a thin space, in groups of
+  three; the decimal mark is ``.``, or a comma where it cannot be a thousands separator (one comma
+  followed by other than three digits: ``1,2 M`` is 1.2 M; ``1,234`` stays 1234).
 * scales: ``K``/``thousand`` 10³, ``M``/``million`` 10⁶, ``G``/``billion``/``bn`` 10⁹, ``T``/``trillion``
   10¹²; ``B`` is *billion* except for memory quantities, where it is bytes.
 * memory: ``kB``/``KB``, ``MB``, ``GB``, ``TB`` are powers of 1000 (SI); ``KiB``, ``MiB``, ``GiB``,
@@ -18,11 +19,23 @@ Rules (part of the answers-file contract, see the README):
   ``120,000,000`` is exact, ``1.2e8`` is 1.2 ± 0.05 × 10⁸.
 * ``10x``, ``x10``, ``10 times`` are ratios; ``11%`` is 0.11 ± 0.005; ``1/9`` is a fraction (right when
   it is the closest fraction with a denominator up to 9); ``1/5 + 1/9`` is an exact expression.
+* direction words mean what they say: ``9x fewer``, ``9 times less``, ``10x cheaper``, ``x smaller``
+  are the reciprocal (1/9, graded as 9 against 1 ÷ the true value, at the precision of the 9);
+  ``3 times more``, ``3x larger`` are 3; ``half``, ``a third``, ``a quarter``, ``a tenth`` are the
+  fractions 1/2, 1/3, 1/4, 1/10 (graded as those fractions); ``twice``/``double`` is 2x.
+* comparisons (kind ``comparison``): ``< 1``, ``> 0.5``, ``≤ 2x``, ``>= 1/2``, ``less than half``,
+  ``more than 10x``, ``at most 5%``, ``at least 2`` compare the true value with the bound, exactly;
+  a bare ``fewer``, ``less``, ``smaller``, ``cheaper``, ``lower`` means ``< 1`` and ``more``,
+  ``greater``, ``larger``, ``bigger``, ``higher``, ``more expensive`` means ``> 1`` — the ``of``
+  side against the ``to`` side of a ratio (or part against whole of a fraction); a bare word
+  answers only a ratio or fraction question.  (In YAML quote an answer that starts with ``>``.)
 * a shape is ``55x55x96``, ``55×55×96`` or a bracketed list; ``None`` or ``?`` stands for the batch
   (Keras prints ``(None, 55, 55, 96)``); a trailing ``HWC``/``CHW`` (or ``(H, W, C)``) says its order.
-* a leading ``~``, ``≈``, ``about``, ``approx.`` or ``roughly`` is ignored, as is a unit word
-  after the number (``MACs``, ``FLOPs``, ``params``, ``elements``, ``bytes``, ...), which is kept
-  for the report.
+* a leading ``~``, ``≈``, ``about``, ``approx.``, ``around`` or ``roughly`` marks an approximate
+  answer: trailing zeros of a whole number are then not significant (``about 60,000`` is 6 × 10⁴,
+  60,000 ± 5,000, so right for 60,840; ``about 120M`` is 120M ± 5M); without it ``60,000`` is exact.
+  Digits after a decimal point always count (``~1.20M`` is 1.20M ± 5,000).  A unit word after the
+  number (``MACs``, ``FLOPs``, ``params``, ``elements``, ``bytes``, ...) is kept for the report.
 """
 
 from __future__ import annotations
@@ -53,7 +66,7 @@ WORDS = {"mac": "MACs", "macs": "MACs", "madds": "MACs", "mult-adds": "MACs", "m
 APPROX = re.compile(r"^(?:~|≈|about|approx\.?|approximately|around|roughly|circa|ca\.)\s*")
 SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPER_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
-_SEP = "[,_\u2009\u202f]"
+_SEP = "[,_\u2009\u202f'’]"
 NUMBER = re.compile(
     rf"(?P<sign>[+-])?(?P<int>\d{{1,3}}(?:{_SEP}\d{{3}})+|\d+)?(?:\.(?P<frac>\d+))?"
     r"(?:\s*(?:e|[x×*·]\s*10\s*(?:\^|\*\*))\s*(?P<exp>[+-]?\d+))?")
@@ -86,6 +99,17 @@ class Answer:
     layout: str | None = None
     approx: bool = False
     scale: Fraction = Fraction(1)  # what one unit written is worth: 10**6 for M, 2**20 for MiB, 1/100 for %
+    inverse: bool = False  # a direction word (``9x fewer``): ``value`` is 1/9, the digits written are the 9
+    compare: str | None = None  # comparisons: ``<``, ``<=``, ``>``, ``>=`` against ``value`` (the bound)
+    bound: "Answer | None" = None  # comparisons: the bound as written (``2x`` in ``≤ 2x``); None for a bare word
+
+    def written(self) -> "Answer":
+        """A direction-word answer as its digits were written (``9x fewer`` → ``9x``), to judge against
+        the reciprocal of the true value."""
+        if not self.inverse:
+            return self
+        return Answer(self.raw, self.kind, 1 / self.value, None if self.step is None else self.step, self.digits,
+                      self.unit, self.word, self.memory, self.layout, self.approx, self.scale)
 
     def reinterpreted(self, binary: bool) -> "Answer":
         """The same digits read with the other kind of memory unit (``58 MB`` read as ``58 MiB``)."""
@@ -100,6 +124,8 @@ class Answer:
         """``3 significant figures``, ``the nearest 1%``, ... (for verdicts)."""
         if self.kind == "fraction":
             return f"a fraction with denominator up to {self.value.denominator}"
+        if self.kind == "comparison":
+            return "exactly (a comparison)"
         if self.kind in ("expression", "shape") or self.step is None:
             return "exactly"
         if self.unit == "%":
@@ -140,6 +166,8 @@ def parse_answer(value, *, memory: bool = False) -> Answer:
     if len(value) > MAX_TEXT:
         raise _bad(value[:60] + "...", f"longer than {MAX_TEXT} characters")
     text = _SUPER_RUN.sub(lambda m: "^" + m.group().translate(SUPERSCRIPT), value)  # 10⁸ -> 10^8
+    # a thin or no-break space between digit groups separates thousands (split() would eat it)
+    text = re.sub(r"(?<=\d)[\u2009\u202f\u00a0](?=\d{3}(?!\d))", "_", text)
     text = " ".join(text.replace("−", "-").replace("\u00a0", " ").split())
     low = text.lower()
     approx = False
@@ -149,6 +177,13 @@ def parse_answer(value, *, memory: bool = False) -> Answer:
         low = low[m.end():]
     if not low:
         raise _bad(value, "it is empty")
+    cmp = _comparison(value, low, memory)
+    if cmp is not None:
+        return cmp
+    words = _words(value, low)
+    if words is not None:
+        return words
+    low = _decimal_comma(low)
     shape = _shape(value, low)
     if shape is not None:
         return shape
@@ -156,6 +191,64 @@ def parse_answer(value, *, memory: bool = False) -> Answer:
     if frac is not None:
         return frac
     return _number(value, low, memory, approx)
+
+
+# ---------------------------------------------------------------------------- comparisons and words
+
+_CMP = re.compile(r"(<=|>=|≤|≥|⩽|⩾|<|>|(?:no|not)\s+more\s+than|(?:no|not)\s+less\s+than|at\s+most|at\s+least|"
+                  r"(?:less|fewer|smaller|lower|cheaper)\s+than|(?:more|greater|larger|bigger|higher)\s+than|"
+                  r"below|under|above|over)\s*")
+_CMP_OP = {"<=": "<=", "≤": "<=", "⩽": "<=", ">=": ">=", "≥": ">=", "⩾": ">=", "<": "<", ">": ">",
+           "at most": "<=", "at least": ">=", "no more than": "<=", "not more than": "<=", "no less than": ">=",
+           "not less than": ">=", "below": "<", "under": "<", "above": ">", "over": ">"}
+LESS_WORDS = ("fewer", "less", "smaller", "lower", "cheaper")
+MORE_WORDS = ("more", "greater", "larger", "bigger", "higher", "more expensive", "costlier", "dearer")
+# ``a tenth``: the fraction words people write for 1/n
+FRACTION_WORDS = {"half": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+                  "eighth": 8, "ninth": 9, "tenth": 10, "hundredth": 100, "thousandth": 1000}
+_FRACTION_WORD = re.compile(r"(?:(?:a|an|one)\s+)?(" + "|".join(FRACTION_WORDS) + r")(?:\s+(?:of\s+it|as\s+many|as\s+much))?")
+_INVERSE_TAIL = re.compile(r"(?:x|×|times|-?fold)\s*(" + "|".join(LESS_WORDS) + r"|smaller)(?:\s+than)?")
+_MORE_TAIL = re.compile(r"(?:x|×|times|-?fold)(?:\s*(?:more|larger|bigger|greater|higher|as\s+many|as\s+much|"
+                        r"more\s+expensive|costlier)(?:\s+than)?)?")
+
+
+def _comparison(raw, low: str, memory: bool):
+    """``< 1``, ``≤ 2x``, ``more than half``; a bare ``fewer`` (< 1) or ``more`` (> 1)."""
+    bare = re.fullmatch(r"(" + "|".join(MORE_WORDS + LESS_WORDS) + r")(?:\s+([a-z\-]+))?", low)
+    if bare and (bare.group(2) is None or bare.group(2) in WORDS):
+        op = "<" if bare.group(1) in LESS_WORDS else ">"
+        return Answer(raw, "comparison", Fraction(1), compare=op, word=WORDS.get(bare.group(2) or "", ""))
+    m = _CMP.match(low)
+    if not m:
+        return None
+    op = m.group(1)
+    op = _CMP_OP.get(re.sub(r"\s+", " ", op)) or ("<" if op.split()[0] in LESS_WORDS else ">")
+    rest = low[m.end():].strip()
+    if not rest:
+        raise _bad(raw, "a comparison needs a bound, e.g. < 1 or more than 2x")
+    inner = parse_answer(rest, memory=memory)
+    if inner.kind not in ("number", "fraction"):
+        raise _bad(raw, "compare with a number, e.g. < 1, ≤ 2x, > 0.5, less than half")
+    return Answer(raw, "comparison", inner.value, unit=inner.unit, word=inner.word, memory=inner.memory,
+                  scale=inner.scale, compare=op, bound=inner)
+
+
+def _words(raw, low: str):
+    """``half``, ``a tenth``, ``twice``: numbers written as words."""
+    m = _FRACTION_WORD.fullmatch(low)
+    if m:
+        return Answer(raw, "fraction", Fraction(1, FRACTION_WORDS[m.group(1)]))
+    if low in ("twice", "double", "twice as many", "twice as much", "two times"):
+        return Answer(raw, "number", Fraction(2), Fraction(1), 1, "x")
+    return None
+
+
+def _decimal_comma(low: str) -> str:
+    """``1,2 M`` → ``1.2 M``: one comma followed by other than three digits cannot separate thousands."""
+    m = re.match(r"([+-]?\d+),(\d{1,2}|\d{4,})(?![\d,.])", low)
+    if m and "," not in low[m.end():] and not re.match(r"\s*[x×*]\s*\d", low[m.end():]):
+        return f"{m.group(1)}.{m.group(2)}{low[m.end():]}"
+    return low
 
 
 # ---------------------------------------------------------------------------- shapes
@@ -276,6 +369,9 @@ def _number(raw, low: str, memory: bool, approx: bool) -> Answer:
     ten = Fraction(10) ** exp
     mantissa, step = mantissa * ten, step * ten
     digits = _digits(int_part, frac_part)
+    if approx and not frac_part and int_part.strip("0"):
+        zeros = len(int_part) - len(int_part.rstrip("0"))  # "about 60,000": the zeros only fill the places
+        step, digits = step * 10 ** zeros, max(1, digits - zeros)
     rest = low[m.end():].strip()
     unit, word, mem = "", "", None
     scale = Fraction(1)
@@ -285,8 +381,11 @@ def _number(raw, low: str, memory: bool, approx: bool) -> Answer:
         return Answer(raw, "number", mantissa, step, digits, "x", approx=approx)
     if rest in ("%", "percent", "per cent", "pct"):
         return Answer(raw, "number", mantissa / 100, step / 100, digits, "%", approx=approx, scale=Fraction(1, 100))
-    if rest in ("x", "×", "times", "fold", "-fold", "x cheaper", "x fewer", "x more", "times cheaper",
-                "times fewer", "times more", "x smaller", "x larger", "times smaller", "times larger"):
+    if _INVERSE_TAIL.fullmatch(rest):  # "9x fewer": a ninth
+        if mantissa <= 0:
+            raise _bad(raw, "a number of times fewer must be above 0")
+        return Answer(raw, "number", 1 / mantissa, step, digits, "x", approx=approx, inverse=True)
+    if _MORE_TAIL.fullmatch(rest):
         return Answer(raw, "number", mantissa, step, digits, "x", approx=approx)
     if re.match(r",\d", rest):
         raise _bad(raw, "a comma separates thousands (groups of three digits); write a decimal with a point, e.g. 1.2")

@@ -27,7 +27,7 @@ from .subjects import Selection, matches_op
 @dataclass(frozen=True)
 class Quantity:
     name: str
-    kind: str  # number | shape | spatial (one value per spatial dimension: receptive field, stride)
+    kind: str  # number | shape | spatial (one value per spatial dimension) | list (per stage, in order)
     doc: str
     fn: Callable
     memory: bool = False  # measured in bytes (an answer's bare "B" means bytes)
@@ -92,10 +92,16 @@ def depth(sel: Selection, o: Options, **_):
     return Value(w.value, w, "number")
 
 
-def count(sel: Selection, o: Options, op=None, block=None, **_):
+def count(sel: Selection, o: Options, op=None, block=None, classifier=True, **_):
+    left_out = ""
     if op:
         hits = [n.id for n in sel.nodes if matches_op(n, op)]
         what = f"layers of op {', '.join(op)}"
+        if classifier is False:
+            head = classifier_node(sel.graph)
+            if head is not None and head.id in hits:
+                hits.remove(head.id)
+                left_out = f"; the classifier ({head.id}) left out"
     else:
         ids = {n.id for n in sel.nodes}
         hits = [p for p, kind in sel.graph.groups.items()
@@ -105,9 +111,125 @@ def count(sel: Selection, o: Options, op=None, block=None, **_):
                           key=[n.id.split(".")[0] for n in sel.nodes].index)
         what = f"blocks of kind {block}"
     shown = ", ".join(hits[:12]) + (", ..." if len(hits) > 12 else "")
-    w = Working("count", len(hits), (wk.num(len(hits)),), note=f"{what}: {shown}" if hits else f"no {what}",
-                label=sel.label)
+    w = Working("count", len(hits), (wk.num(len(hits)),),
+                note=(f"{what}: {shown}" if hits else f"no {what}") + left_out, label=sel.label)
     return Value(len(hits), w, "number")
+
+
+def classifier_node(graph):
+    """The classifier: the network's last weight layer (linear or convolution), which "hidden layers" leave out."""
+    for n in reversed(graph.nodes):
+        if OPS[n.op].family in ("linear", "conv"):
+            return n
+    return None
+
+
+def _last(sel: Selection):
+    node = sel.nodes[-1]
+    return node, tuple(node.out_shape)
+
+
+def channels(sel: Selection, o: Options, **_):
+    node, out = _last(sel)
+    if len(out) < 2:
+        raise SpecError(f"the output of {node.id} ({fmt_shape(out)}) has no channel dimension: it is a vector",
+                        fix="ask for `output_shape`, or choose a convolution or pooling layer (`layer:`).")
+    w = Working("channels", out[0], (wk.num(out[0]),), note=f"C of {node.id}'s output {fmt_shape(out)} (C×H×W)",
+                label=node.id)
+    return Value(out[0], w, "number")
+
+
+def spatial_size(sel: Selection, o: Options, **_):
+    node, out = _last(sel)
+    if len(out) < 2:
+        raise SpecError(f"the output of {node.id} ({fmt_shape(out)}) has no spatial size: it is a vector",
+                        fix="choose a convolution or pooling layer (`layer:`).")
+    sp = out[1:]
+    w = Working("spatial_size", sp, (fmt_shape(sp),), note=f"H×W of {node.id}'s output {fmt_shape(out)} (C×H×W)",
+                label=node.id)
+    return Value(sp, w, "spatial")
+
+
+def downsampling(sel: Selection, o: Options, **_):
+    """How many times the resolution shrinks from the selection's input to its output (``downsamples by 4``)."""
+    first, (last, out) = sel.nodes[0], _last(sel)
+    inp = tuple(first.in_shapes[0]) if first.in_shapes else tuple(sel.graph.input_shape)
+    if len(inp) < 2 or len(out) < 2:
+        raise SpecError(f"{sel.label} does not keep a spatial size from {fmt_shape(inp)} to {fmt_shape(out)}",
+                        fix="ask about layers before the global pooling / flatten (`layer: [conv1, layer1]`).")
+    factors = [Fraction(a, b) for a, b in zip(inp[1:], out[1:])]
+    parts = tuple(Working("downsampling", f, (f"{a} / {b}", wk.num(f)), label=d)
+                  for d, f, a, b in zip("HW" if len(factors) == 2 else "HWD", factors, inp[1:], out[1:]))
+    note = f"from {fmt_shape(inp)} (the input of {first.id}) to {fmt_shape(out)} (the output of {last.id})"
+    if len(set(factors)) == 1:
+        f = factors[0]
+        return Value(f, Working("downsampling", f, parts[0].sides, note=note, parts=parts, label=sel.label), "number")
+    return Value(tuple(factors), Working("downsampling", tuple(factors), (fmt_shape(tuple(factors)),), note=note,
+                                         parts=parts, label=sel.label), "spatial")
+
+
+def stage_channels(sel: Selection, o: Options, **_):
+    """The output channels of each top-level block (a VGG or ResNet stage), in order: ``[64, 128, 256, 512, 512]``."""
+    groups = sel.graph.groups
+    stages, last = [], {}
+    for n in sel.nodes:
+        top = n.id.split(".")[0]
+        if top in groups and "." in n.id:
+            if top not in last:
+                stages.append(top)
+            last[top] = n
+    if not stages:
+        raise SpecError(f"{sel.label} has no blocks (stages) to list",
+                        fix="ask about a model built from blocks (vgg16, resnet50), or ask for `channels` of one layer.")
+    vals = tuple(int(last[t].out_shape[0]) for t in stages)
+    parts = tuple(Working("channels", v, (wk.num(v),), note=f"{groups[t]}, output {fmt_shape(last[t].out_shape)}",
+                          label=t) for t, v in zip(stages, vals))
+    w = Working("stage_channels", vals, ("[" + ", ".join(str(v) for v in vals) + "]",),
+                note=f"output channels of each of the {len(vals)} blocks, in order", parts=parts, label=sel.label)
+    return Value(vals, w, "list")
+
+
+def _dilated(sel: Selection):
+    for n in reversed(sel.nodes):
+        if "kernel_size" in n.attrs and "dilation" in n.attrs:
+            return n
+    raise SpecError(f"{sel.label} has no convolution or pooling layer with a kernel",
+                    fix="ask about a convolution, e.g. `conv2d: {in: [3, 32, 32], out_channels: 8, kernel_size: 3, "
+                        "dilation: 2}`.")
+
+
+def _pair(v, n):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+def effective_kernel_size(sel: Selection, o: Options, **_):
+    """A dilated kernel's extent: d·(k − 1) + 1 per dimension."""
+    node = _dilated(sel)
+    ks = _pair(node.attrs["kernel_size"], len(node.out_shape) - 1)
+    ds = _pair(node.attrs["dilation"], len(ks))
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(ks, ds))
+    parts = tuple(Working("effective_kernel_size", e, (f"{d}·({k} − 1) + 1", wk.num(e)), label=lab)
+                  for lab, e, k, d in zip("HWD", eff, ks, ds))
+    w = Working("effective_kernel_size", eff, (fmt_shape(eff),),
+                note=f"kernel {fmt_shape(ks)} with dilation {fmt_shape(ds)}: d·(k − 1) + 1", parts=parts, label=node.id)
+    return Value(eff, w, "spatial")
+
+
+def zero_taps(sel: Selection, o: Options, **_):
+    """The positions of a dilated kernel's extent that hold no weight: ∏(d·(k − 1) + 1) − ∏k."""
+    node = _dilated(sel)
+    eff = effective_kernel_size(sel, o).value
+    ks = _pair(node.attrs["kernel_size"], len(eff))
+    v = 1
+    for e in eff:
+        v *= e
+    taps = 1
+    for k in ks:
+        taps *= k
+    w = Working("zero_taps", v - taps, (f"{wk.dot(*eff)} − {wk.dot(*ks)}", wk.num(v - taps)),
+                note=f"the {fmt_shape(eff)} extent of {node.id}'s dilated kernel less its {taps} weights, per "
+                     "input channel and filter", label=node.id)
+    return Value(v - taps, w, "number")
 
 
 def training_bytes(sel: Selection, o: Options, **_):
@@ -156,7 +278,37 @@ def _whole(sel: Selection, what: str):
                         fix="remove `layer:`/`ops:` from the question.")
 
 
-def ratio(a: Value, b: Value, kind: str, labels=("of", "to")) -> Value:
+SUMMARY_TOP = 5
+SUMMARY_FROM = 30  # a side with more layers than this is summarised (GoogLeNet's 60-odd, not AlexNet's 8)
+
+
+def summarised(w: Working, top: int = SUMMARY_TOP) -> Working:
+    """A big side of a ratio as its total and its ``top`` largest contributors (the layers or blocks that
+    make most of it), instead of every layer: ``--full-working`` keeps the whole tree."""
+    leaves = []
+
+    def walk(x):
+        if x.parts and len(leaves) < 100_000:
+            for p in x.parts:
+                walk(p)
+        else:
+            leaves.append(x)
+    walk(w)
+    numeric = [x for x in leaves if isinstance(x.value, (int, Fraction)) and not isinstance(x.value, bool)]
+    if len(numeric) <= max(top + 1, SUMMARY_FROM) or len(numeric) != len(leaves):
+        return w
+    ranked = sorted(numeric, key=lambda x: -abs(x.value))
+    shown = tuple(Working(x.quantity, x.value, (wk.num(x.value),), x.unit,
+                          f"{float(Fraction(x.value) / w.value):.1%} of the total" if w.value else "", (), x.label)
+                  for x in ranked[:top])
+    rest = sum(Fraction(x.value) for x in ranked[top:])
+    others = Working(w.quantity, rest, (wk.num(rest),), w.unit, f"{len(ranked) - top} other layers", (),
+                     "the rest")
+    note = "; ".join(x for x in (w.note, f"the {top} largest of {len(ranked)} layers shown (--full-working for all)") if x)
+    return Working(w.quantity, w.value, (wk.num(w.value),), w.unit, note, (*shown, others), w.label)
+
+
+def ratio(a: Value, b: Value, kind: str, labels=("of", "to"), *, full: bool = True) -> Value:
     if not isinstance(a.value, (int, Fraction)) or not isinstance(b.value, (int, Fraction)):
         raise SpecError(f"a {kind} needs two numbers, not shapes", fix="compare numeric quantities such as macs or params.")
     if b.value == 0:
@@ -164,7 +316,8 @@ def ratio(a: Value, b: Value, kind: str, labels=("of", "to")) -> Value:
     v = Fraction(a.value) / Fraction(b.value)
     sides = (f"{wk.num(a.value)} / {wk.num(b.value)}", wk.num(v) if v.denominator == 1 else "≈" + wk.dec(v))
     note = f"{float(v):.2%} of the whole" if kind == "fraction" else f"{labels[0]} ÷ {labels[1]}"
-    return Value(v, Working(kind, v, sides, note=note, parts=(a.working, b.working)), "number")
+    parts = (a.working, b.working) if full else (summarised(a.working), summarised(b.working))
+    return Value(v, Working(kind, v, sides, note=note, parts=parts), "number")
 
 
 QUANTITIES = {q.name: q for q in [
@@ -190,7 +343,18 @@ QUANTITIES = {q.name: q for q in [
     Quantity("receptive_field", "spatial", "receptive field size of one output unit, in input pixels", _rf("size")),
     Quantity("effective_stride", "spatial", "input pixels between neighbouring output units", _rf("stride")),
     Quantity("depth", "number", "weight layers (convolutions, fully connected) on the longest path", depth),
-    Quantity("count", "number", "how many layers of an op (`op:`) or blocks of a kind (`block:`)", count),
+    Quantity("count", "number", "how many layers of an op (`op:`) or blocks of a kind (`block:`); "
+             "`classifier: false` leaves the classifier out (\"hidden\" layers)", count),
+    Quantity("channels", "number", "the channels of a layer's output (C of C×H×W)", channels),
+    Quantity("spatial_size", "spatial", "the spatial size of a layer's output (H×W)", spatial_size),
+    Quantity("downsampling", "number", "how many times the resolution shrinks from the selection's input to its "
+             "output (`layer: [conv1, layer1]`; 224 → 56 is 4)", downsampling),
+    Quantity("stage_channels", "list", "output channels of each top-level block (stage), in order: "
+             "[64, 128, 256, 512, 512]", stage_channels),
+    Quantity("effective_kernel_size", "spatial", "a dilated kernel's extent, d·(k − 1) + 1 per dimension",
+             effective_kernel_size),
+    Quantity("zero_taps", "number", "positions of a dilated kernel's extent holding no weight, "
+             "∏(d·(k − 1) + 1) − ∏k", zero_taps),
     Quantity("ratio", "number", "`of` ÷ `to`: two subjects or quantities", None),
     Quantity("fraction", "number", "`part` ÷ `whole` (answer as 0.89 or 89%)", None),
 ]}

@@ -53,6 +53,7 @@ class Side:
     line: int | None
     op: tuple | None = None
     block: str | None = None
+    classifier: bool = True
 
 
 @dataclass
@@ -71,6 +72,9 @@ class Question:
     op: tuple | None = None  # count: which ops
     block: str | None = None  # count: which block kind
     answer_line: int | None = None
+    classifier: bool = True  # count: False leaves the classifier out ("hidden" layers)
+    vary: dict = field(default_factory=dict)  # variants: name -> choices (see .variants)
+    vary_line: int | None = None
 
 
 @dataclass

@@ -10,6 +10,9 @@ feature map is a flatten then a linear layer, as courses and Keras' ``Flatten`` 
 from __future__ import annotations
 
 import difflib
+import functools
+import os
+import re
 from dataclasses import dataclass, field
 
 from ..api import build
@@ -85,6 +88,12 @@ def build_subject(s: Subject, file: str) -> Selection:
                 raw.key_lines["include"] = line
             graph = build_graph(spec_from_data(raw, file))
     except SpecError as e:
+        if s.kind == "model" and file:
+            near = _spec_next_to(s.name, file)
+            if near:
+                raise SpecError(f"no zoo model {short_repr(s.name)}", file=file, line=s.line,
+                                fix=f"there is a spec file {near} next to this answers file: write `spec: {near}` "
+                                    "(`model:` names a zoo model; see `archcost zoo`).") from None
         if s.set and e.message.startswith("--set ") and file:  # a `set:` key the spec does not have
             raise SpecError("`set:` " + e.message.split(": ", 1)[-1], file=file, line=s.set_line or s.line,
                             fix=e.fix) from None
@@ -98,7 +107,8 @@ def build_subject(s: Subject, file: str) -> Selection:
     nodes = list(graph.nodes)
     whole = True
     if s.layer:
-        nodes = select_layers(graph, s.layer, file=file, line=s.layer_line)
+        aliases = paper_names(graph) if s.kind in ("model", "spec") else {}
+        nodes = select_layers(graph, s.layer, file=file, line=s.layer_line, aliases=aliases)
         whole = False
         label += " / " + ", ".join(s.layer)
     scope = nodes
@@ -129,17 +139,73 @@ def group_names(graph: Graph) -> list:
     return out
 
 
-def select_layers(graph: Graph, names, *, file: str, line) -> list:
-    """Nodes whose id is one of ``names`` or lies under one as a dotted prefix (``inception3a``)."""
+def _spec_next_to(name: str, file: str) -> str | None:
+    """A spec file called ``name`` (or ``name.yaml``) in the answers file's folder, as the question would write it."""
+    base = os.path.dirname(os.path.abspath(file))
+    for cand in (name, name + ".yaml", name + ".yml"):
+        if os.path.basename(cand) == cand and os.path.isfile(os.path.join(base, cand)) and cand.endswith((".yaml", ".yml")):
+            return cand
+    return None
+
+
+def paper_names(graph: Graph) -> dict:
+    """The names a paper (or the course notes) use for a zoo model's layers, as its spec declares them
+    (``paper_names:`` in the file, and in the variant): name → list of node ids or block prefixes."""
+    return dict(_paper_names(graph.file, graph.meta.get("variant")))
+
+
+@functools.lru_cache(maxsize=64)
+def _paper_names(file: str, variant) -> tuple:
+    from ..language import load_resolved
+
+    if not isinstance(file, str) or not file.endswith((".yaml", ".yml")) or not os.path.isfile(file):
+        return ()
+    try:
+        spec = load_resolved(file, variant)
+    except SpecError:
+        return ()
+    v = spec.variant_model()
+    names = {**spec.model.paper_names, **(v.paper_names if v else {})}
+    return tuple((str(k), tuple(str(t) for t in (x if isinstance(x, list) else [x]))) for k, x in names.items())
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s()_\-]", "", name.lower())
+
+
+def resolve_alias(name: str, aliases: dict):
+    """The targets of a paper name, matched as written or ignoring case, spaces, brackets and ``_``/``-``
+    (``Inception (3a)`` = ``inception_3a``); None when it is not one."""
+    if name in aliases:
+        return list(aliases[name])
+    key = _norm(name)
+    for k, v in aliases.items():
+        if _norm(k) == key:
+            return list(v)
+    return None
+
+
+def select_layers(graph: Graph, names, *, file: str, line, aliases: dict | None = None) -> list:
+    """Nodes whose id is one of ``names`` or lies under one as a dotted prefix (``inception3a``); a name may
+    be one of the spec's paper names (``conv2_x`` for ResNet's ``layer1``, ``conv5_3`` for VGG's ...)."""
     chosen = set()
+    aliases = aliases or {}
     for name in names:
         hit = [n.id for n in graph.nodes if n.id == name or n.id.startswith(name + ".")]
+        targets = resolve_alias(name, aliases) if not hit else None
+        if targets:
+            hit = [n.id for n in graph.nodes if any(n.id == t or n.id.startswith(t + ".") for t in targets)]
+            if not hit:
+                raise SpecError(f"{short_repr(name)} is the paper's name for {', '.join(targets)}, which "
+                                f"{graph.name} does not have", file=file, line=line,
+                                fix=f"`archcost explain {graph.name} --layers` lists the names this model has.")
         if not hit:
-            close = difflib.get_close_matches(name, group_names(graph), n=4, cutoff=0.5)
+            close = difflib.get_close_matches(name, list(aliases) + group_names(graph), n=4, cutoff=0.5)
             top = list(dict.fromkeys(n.id.split(".")[0] for n in graph.nodes))
             raise SpecError(f"{graph.name} has no layer or block {short_repr(name)}", file=file, line=line,
                             fix=(f"did you mean {', '.join(close)}? " if close else "")
-                                + f"its top-level names are {', '.join(top[:12])}{', ...' if len(top) > 12 else ''} "
-                                f"(`archcost table {graph.name} -f json` lists every node id).")
+                                + f"its top-level names are {', '.join(top[:12])}{', ...' if len(top) > 12 else ''}"
+                                + (f"; paper names: {', '.join(list(aliases)[:12])}" if aliases else "")
+                                + f" (`archcost explain {graph.name} --layers` lists them all).")
         chosen.update(hit)
     return [n for n in graph.nodes if n.id in chosen]

@@ -82,7 +82,7 @@ class BlockDef(Record):
 
 class Variant(Record):
     FIELDS = {"params": ("dict", dict), "aliases": ("list[str]", list), "title": ("str?", None),
-              "accuracy": (Accuracy, None), "reference": ("dict", dict)}
+              "accuracy": (Accuracy, None), "reference": ("dict", dict), "paper_names": ("dict", dict)}
 
 
 class SpecModel(Record):
@@ -90,7 +90,7 @@ class SpecModel(Record):
               "title": ("str?", None), "paper": (Paper, None), "accuracy": (Accuracy, None), "notes": ("str?", None),
               "input": ("list[int|str]", REQUIRED), "params": ("dict", dict), "include": ("list[str]", list),
               "blocks": ({BlockDef}, dict), "layers": ("list", REQUIRED), "variants": ({Variant}, dict),
-              "reference": ("dict", dict)}
+              "reference": ("dict", dict), "paper_names": ("dict", dict)}
 
 
 class BlockLibrary(Record):
