@@ -9,8 +9,8 @@ modules and profiler entries line up by name.
 
 A graph is a value: ``archcost.build`` caches one per spec file version and
 hands the same object to every caller, so neither a :class:`Graph` nor its
-:class:`Node` can be changed once built.  Both are frozen dataclasses; ``nodes``
-is a tuple and ``attrs``, ``params``, ``meta`` (nested mappings included) and
+:class:`Node` can be changed once built.  A graph is a frozen dataclass, a node
+a named tuple; ``nodes`` is a tuple and ``attrs``, ``params``, ``meta`` (nested mappings included) and
 ``groups`` are :class:`FrozenDict`.  To edit, build a new graph (as
 ``homework/transforms`` does): ``dict(node.attrs)`` is a plain, mutable copy.
 Leaf values are kept as prepared (a conv's explicit ``padding`` may be a list).
@@ -24,6 +24,7 @@ first use by the one function that owns it and never changed after.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 INPUT = "input"
 
@@ -77,20 +78,27 @@ class GraphCache:
         return f"GraphCache({', '.join(filled) or 'empty'})"
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class _NodeFields(NamedTuple):
     id: str
     op: str
-    attrs: FrozenDict  # a dict is frozen on construction; replayed nodes share one object
+    attrs: FrozenDict  # replayed nodes share one object
     inputs: tuple
     in_shapes: tuple
     out_shape: tuple
     line: int | None = None
     file: str | None = None
 
-    def __post_init__(self):
-        if type(self.attrs) is not FrozenDict:
-            object.__setattr__(self, "attrs", FrozenDict(self.attrs))
+
+class Node(_NodeFields):
+    """One primitive op of a graph (immutable: a named tuple, a fraction of a frozen dataclass's
+    construction time, which counts in expansion; ``attrs`` given as a dict is frozen here)."""
+
+    __slots__ = ()
+
+    def __new__(cls, id, op, attrs, inputs, in_shapes, out_shape, line=None, file=None):
+        if type(attrs) is not FrozenDict:
+            attrs = FrozenDict(attrs)
+        return tuple.__new__(cls, (id, op, attrs, inputs, in_shapes, out_shape, line, file))
 
 
 @dataclass(frozen=True, slots=True)
