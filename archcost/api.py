@@ -14,6 +14,8 @@ from .errors import SpecError
 from .ir import Graph
 from .language import Spec, build_graph, load_resolved, resolve
 
+# (path, variant, mtime, size, input, overrides) -> Graph.  Every caller gets the same object, which is
+# safe because a Graph cannot be changed (archcost/ir.py); what analysis derives from it is in graph.cache.
 _GRAPH_CACHE: dict = {}
 _CACHE_MAX = 256  # above the zoo size, so passes over the whole zoo reuse every graph
 
@@ -37,7 +39,11 @@ def parse_input(value):
 
 
 def build(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None = None) -> Graph:
-    """Load (zoo name, path or Spec) and expand to the graph IR, cached per file version and arguments."""
+    """Load (zoo name, path or Spec) and expand to the graph IR, cached per file version and arguments.
+
+    The graph is immutable and shared with every other caller that builds the same file version with
+    the same arguments (see :mod:`archcost.ir`); to edit one, build a new :class:`Graph`.
+    """
     if isinstance(spec, Graph):
         return spec
     shape = parse_input(input)

@@ -7,19 +7,31 @@ imports the training model for ``totals["training_bytes"]``, so neither can hold
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 from ..ir import Graph
 from ..ops import OPS
+from ..ops.base import Params
+
+
+class NodeCosts(NamedTuple):
+    """One node's numbers that depend on nothing but the graph (no batch, dtype or convention)."""
+
+    params: Params
+    in_elems: int  # elements of all inputs, batch 1
+    out_elems: int
+    view: bool  # shares its input's storage: reads and writes nothing
+    costs: dict  # the op's costs by category (see OpDef.costs)
 
 
 def node_costs(graph: Graph) -> list:
-    """Per node: (Params, input elems, output elems, is view, cost dict).
+    """A :class:`NodeCosts` per node, computed once per graph (``graph.cache.node_costs``).
 
-    Independent of batch, dtype and convention, so computed once and cached on the graph.
     Nodes that share their attributes object and input shapes (a block call the expander
     replayed) share one entry.
     """
-    cached = graph.__dict__.get("_node_costs")
+    cache = graph.cache
+    cached = cache.node_costs
     if cached is None:
         cached = []
         memo: dict = {}
@@ -29,8 +41,8 @@ def node_costs(graph: Graph) -> list:
             if entry is None:
                 op = OPS[n.op]
                 ins = list(n.in_shapes)
-                entry = memo[key] = (op.params(n.attrs, ins), sum(map(prod, n.in_shapes)), prod(n.out_shape),
-                                     op.view, op.costs(n.attrs, ins, n.out_shape))
+                entry = memo[key] = NodeCosts(op.params(n.attrs, ins), sum(map(prod, n.in_shapes)), prod(n.out_shape),
+                                              op.view, op.costs(n.attrs, ins, n.out_shape))
             cached.append(entry)
-        graph.__dict__["_node_costs"] = cached
+        cache.node_costs = cached
     return cached

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from math import prod
+from typing import NamedTuple
 
 from ..errors import SpecError
 from ..ir import INPUT, Graph
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .costs import node_costs
-from .training import training_total_bytes
+from .costs import NodeCosts, node_costs  # noqa: F401  (re-exported)
+from .training import checked_total_bytes
 
 
 @dataclass(slots=True)
@@ -51,8 +52,22 @@ class Row:
 ROW_FIELDS = [f.name for f in fields(Row) if f.name != "extra"]
 
 
+class Counts(NamedTuple):
+    """One node's numbers under one convention at batch 1 (a :class:`Row` before batch and dtype)."""
+
+    params: int
+    trainable: int
+    buffers: int
+    in_elems: int
+    out_elems: int
+    view: bool
+    macs: int
+    flops: int
+
+
 class _Counted:
-    """One graph under one convention, batch 1: per-node numbers and their sums (cached on the graph)."""
+    """One graph under one convention, batch 1: a :class:`Counts` per node and their sums
+    (``graph.cache.counted[convention name]``)."""
 
     __slots__ = ("nodes", "params", "trainable", "buffers", "macs", "flops", "out", "in_nv", "out_nv",
                  "params_nv", "buffers_nv")
@@ -64,28 +79,28 @@ class _Counted:
         for n, entry in zip(graph.nodes, node_costs(graph)):
             row = memo.get(id(entry))  # nodes sharing an entry share op, attrs and shapes: the same counts
             if row is None:
-                p, in_elems, out_elems, view, c = entry
-                row = memo[id(entry)] = (*conv.params(p, n.op), in_elems, out_elems, view, conv.macs(c, n, p),
-                                         conv.flops(c, n, p))
+                p = entry.params
+                row = memo[id(entry)] = Counts(*conv.params(p, n.op), entry.in_elems, entry.out_elems, entry.view,
+                                               conv.macs(entry.costs, n, p), conv.flops(entry.costs, n, p))
             nodes.append(row)
-            params += row[0]
-            trainable += row[1]
-            buffers += row[2]
-            macs += row[6]
-            flops += row[7]
-            out += row[4]
-            if not row[5]:  # views read and write nothing
-                in_nv += row[3]
-                out_nv += row[4]
-                params_nv += row[0]
-                buffers_nv += row[2]
+            params += row.params
+            trainable += row.trainable
+            buffers += row.buffers
+            macs += row.macs
+            flops += row.flops
+            out += row.out_elems
+            if not row.view:  # views read and write nothing
+                in_nv += row.in_elems
+                out_nv += row.out_elems
+                params_nv += row.params
+                buffers_nv += row.buffers
         self.params, self.trainable, self.buffers, self.macs, self.flops, self.out = (
             params, trainable, buffers, macs, flops, out)
         self.in_nv, self.out_nv, self.params_nv, self.buffers_nv = in_nv, out_nv, params_nv, buffers_nv
 
 
 def _counted(graph: Graph, conv) -> _Counted:
-    cache = graph.__dict__.setdefault("_counted", {})
+    cache = graph.cache.counted
     c = cache.get(conv.name)
     if c is None:
         c = cache[conv.name] = _Counted(graph, conv)
@@ -93,10 +108,10 @@ def _counted(graph: Graph, conv) -> _Counted:
 
 
 def peak_activation_elems(graph: Graph) -> int:
-    cached = graph.__dict__.get("_peak_elems")
-    if cached is None:
-        cached = graph.__dict__["_peak_elems"] = _peak_activation_elems(graph)
-    return cached
+    cache = graph.cache
+    if cache.peak_elems is None:
+        cache.peak_elems = _peak_activation_elems(graph)
+    return cache.peak_elems
 
 
 def _peak_activation_elems(graph: Graph) -> int:
@@ -111,7 +126,8 @@ def _peak_activation_elems(graph: Graph) -> int:
     base = {INPUT: INPUT}  # tensor id -> id of the storage it lives in
     last = {INPUT: -1}  # storage id -> index of its last use
     sizes = []  # per node: elements it allocates (0 for a view)
-    for i, (n, (_, _, out_elems, view, _)) in enumerate(zip(nodes, node_costs(graph))):
+    for i, (n, nc) in enumerate(zip(nodes, node_costs(graph))):
+        out_elems, view = nc.out_elems, nc.view
         for src in n.inputs:
             last[base[src]] = i
         if view:
@@ -311,7 +327,7 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
         "write_bytes": wb,
         "arithmetic_intensity": flops / (rb + wb) if rb + wb else 0.0,
         # one Adam step: weights, gradients, two moments, buffers and what autograd saves for backward
-        "training_bytes": training_total_bytes(graph, batch=batch, dtype=dtype, optimizer="adam"),
+        "training_bytes": checked_total_bytes(graph, batch, dtype, dtype, "adam"),  # dtype and batch checked above
         "layers": len(graph.nodes),
     }
     return Analysis(graph, lambda: _build_rows(graph, c, batch, b), totals, convention=convention, dtype=dtype,

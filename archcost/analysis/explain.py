@@ -25,7 +25,7 @@ WEIGHT_FAMILIES = ("conv", "linear")  # the layers papers count in a network's d
 
 def explains(graph: Graph, node) -> dict:
     """The op's workings for one node (cached on the graph)."""
-    cache = graph.__dict__.setdefault("_explains", {})
+    cache = graph.cache.explains
     got = cache.get(node.id)
     if got is None:
         got = cache[node.id] = OPS[node.op].explain(node.attrs, list(node.in_shapes), node.out_shape)

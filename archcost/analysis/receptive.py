@@ -368,7 +368,7 @@ def _rule(graph, n):
 
 
 def _states(graph: Graph) -> dict:
-    cached = graph.__dict__.get("_rf_states")
+    cached = graph.cache.rf_states
     if cached is not None:
         return cached
     nd = len(graph.input_shape) - 1
@@ -377,7 +377,7 @@ def _states(graph: Graph) -> dict:
         states[INPUT] = _grid(tuple(((0, 0, 1),) for _ in range(nd)), graph.input_shape[1:])
         for n in graph.nodes:
             states[n.id] = _rule(graph, n)[0]([states[i] for i in n.inputs], n)
-    graph.__dict__["_rf_states"] = states
+    graph.cache.rf_states = states
     return states
 
 
@@ -396,11 +396,10 @@ def _rf(state) -> RF | None:
 def receptive_fields(graph: Graph) -> dict:
     """Receptive field of every node, ``{node id: RF or None}`` (``None`` where undefined; see the
     module docstring).  Computed once per graph and cached on it."""
-    cached = graph.__dict__.get("_rf")
+    cached = graph.cache.rf
     if cached is None:
         states = _states(graph)
-        cached = {n.id: (_rf(states[n.id]) if n.id in states else None) for n in graph.nodes}
-        graph.__dict__["_rf"] = cached
+        cached = graph.cache.rf = {n.id: (_rf(states[n.id]) if n.id in states else None) for n in graph.nodes}
     return cached
 
 

@@ -188,10 +188,10 @@ class _Model:
 
 
 def _model(graph: Graph) -> _Model:
-    m = graph.__dict__.get("_training_model")
-    if m is None:
-        m = graph.__dict__["_training_model"] = _Model(graph)
-    return m
+    cache = graph.cache
+    if cache.training_model is None:
+        cache.training_model = _Model(graph)
+    return cache.training_model
 
 
 def _check(batch, dtype, param_dtype, optimizer):
@@ -224,6 +224,11 @@ def training_total_bytes(graph: Graph, *, batch: int = 1, dtype: str = "float32"
     """``training_memory(...).total_bytes`` without the per-node breakdown (fast; used by the engine)."""
     param_dtype = param_dtype or dtype
     _check(batch, dtype, param_dtype, optimizer)
+    return checked_total_bytes(graph, batch, dtype, param_dtype, optimizer)
+
+
+def checked_total_bytes(graph: Graph, batch: int, dtype: str, param_dtype: str, optimizer: str) -> int:
+    """:func:`training_total_bytes` for arguments the caller has checked (``analyze_graph`` checks once)."""
     return sum(_components(_model(graph), batch, dtype, param_dtype, optimizer))
 
 

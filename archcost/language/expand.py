@@ -34,7 +34,9 @@ of the tensor entering this layer) and ``i`` inside ``repeat``.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from math import prod
+from typing import NamedTuple
 
 from ..errors import ShapeError, SpecError, short_repr
 from ..ir import INPUT, Graph, Node
@@ -52,6 +54,7 @@ MAX_STEPS = 200_000  # layer items visited (repeat × nesting), so `repeat` of e
 MAX_NESTING = 64  # layer lists inside layer lists (sequential, residual, parallel, blocks)
 MODIFIERS = ("name", "if", "repeat", "first", "from")
 COMPOSITES = ("sequential", "residual", "parallel", "activation")
+JOINS = ("add", "concat", "multiply")  # a parallel's join; may stand alone in a list, with `from: [a, b, ...]`
 TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
@@ -154,7 +157,58 @@ def _coerce_int_like(attr, v, what: str, fix: str):
     return v
 
 
+@dataclass(slots=True)
+class Ctx:
+    """Where the expander stands: what a layer, or a list of layers, is expanded in.
+
+    A layer's ``path`` is its node id (``stage1.conv2d0``); a list's is the id of the group it
+    fills (``""`` at the top level), and its items are named ``prefix`` + their name.  The
+    context of a list (made by :meth:`Expander._seq`) advances ``cur`` and ``line`` item by item
+    and counts its unnamed items.
+    """
+
+    cur: _T  # the tensor entering the layer (in a list: entering the next item)
+    scope: dict  # names visible to expressions: params, block args, in, ch/h/w, i
+    path: str  # node id of the layer, or of the group a list fills
+    line: int | None  # the line errors name
+    stack: tuple  # the blocks being expanded, outermost first (refuses cycles)
+    file: str  # the file the layers come from (a library's, inside its blocks)
+    counts: dict | None = None  # a list's: op or block name -> its unnamed items so far (conv2d0, conv2d1, ...)
+    prefix: str = ""  # a list's: its items' ids start with it ("" at the top level, else path + ".")
+
+    def group(self, path, cur=None) -> "Ctx":
+        """The context of a list of layers inside this layer (a residual's shortcut, a branch)."""
+        return Ctx(self.cur if cur is None else cur, self.scope, path, self.line, self.stack, self.file)
+
+
+class _Expansion(NamedTuple):
+    """A block call's expansion, kept to replay identical calls (see :meth:`Expander._block_body`)."""
+
+    path: str  # the call's path; a replay swaps it for its own
+    nodes: list
+    paths: list  # the layer paths claimed inside, in order
+    steps: int
+    ext: list  # ids of the call's input tensors
+    out_ref: tuple  # ("node", id) or ("input", k)
+    out_shape: tuple
+    groups: list  # (path, block name) of the block calls inside
+
+
+def _next_name(key, counts) -> str:
+    """The name of the next unnamed ``key`` item of a list: conv2d0, conv2d1, ..."""
+    k = counts.get(key, 0)
+    counts[key] = k + 1
+    return f"{key}{k}"
+
+
 class Expander:
+    """Expands one spec's layers into nodes, checking each; :meth:`build` returns the :class:`Graph`.
+
+    What is being expanded, and where, travels in a :class:`Ctx`; the expander itself keeps what
+    the whole expansion shares: the nodes so far, the names claimed, the step count and the memo
+    of block calls.
+    """
+
     memoize = True  # replay identical block calls (tests switch it off to compare)
 
     def __init__(self, *, name, file, params, blocks, input_shape, meta=None):
@@ -174,28 +228,34 @@ class Expander:
         self.steps = 0
         self.memo: dict = {}  # block body expansions, replayed for identical calls (see _block_body)
         self.depth = 0
+        self.frame: dict = {}  # tensor names visible to `from:` in the current block call (or the top level)
 
     # -- errors -----------------------------------------------------------------
     def _err(self, msg, *, line, path, fix=None, file=None):
         return SpecError(msg, file=file or self.file, line=line, path=path or None, fix=fix)
 
-    def _run(self, fn, *, line, path, file):
-        """Call fn(); turn ShapeError/SpecError raised inside into a located SpecError."""
+    def _fail(self, ctx: Ctx, msg, fix=None, **where):
+        """A SpecError located at ``ctx`` (its line, path and file), except where ``where`` says otherwise."""
+        return self._err(msg, fix=fix, **{"line": ctx.line, "path": ctx.path, "file": ctx.file, **where})
+
+    def _run(self, fn, ctx: Ctx, **where):
+        """Call fn(); turn ShapeError/SpecError raised inside into a SpecError located like :meth:`_fail`."""
         try:
             return fn()
         except ShapeError as e:
-            raise self._err(e.message, line=line, path=path, fix=e.fix, file=file) from None
+            raise self._fail(ctx, e.message, e.fix, **where) from None
         except SpecError as e:
-            raise e.located(file=file, line=line, path=path or None)
+            loc = {"line": ctx.line, "path": ctx.path, "file": ctx.file, **where}
+            raise e.located(file=loc["file"], line=loc["line"], path=loc["path"] or None)
 
     # -- entry ------------------------------------------------------------------
     def build(self, layers) -> Graph:
         shape = self.input_shape
-        scope = {**self.params, "in": shape[0]}
         inp = _T(INPUT, shape)
         self.frame = {"input": inp, "in": inp, "in0": inp}
+        top = Ctx(inp, {**self.params, "in": shape[0]}, "", getattr(layers, "line", None), (), self.file)
         try:
-            out = self.seq(layers, inp, scope, "", (), self.file, getattr(layers, "line", None))
+            out = self.seq(layers, top)
         except SpecError as e:
             site = getattr(e, "call_site", None)
             if site and (site[1], site[2]) != (e.file, e.line):
@@ -208,301 +268,317 @@ class Expander:
         return Graph(name=self.name, input_shape=self.input_shape, nodes=self.nodes, output=out.id,
                      file=self.file, params=dict(self.params), meta=self.meta, groups=self.groups)
 
+    # -- names and limits ------------------------------------------------------
+    def _claim(self, path, line, file):
+        """Claim a layer's path for a layer item (fresh, or replayed with its block call): refuse a duplicate."""
+        if path in self.paths:
+            raise self._err(f"two layers are named '{path}'", line=line, path=path, file=file,
+                            fix="give one of them another `name:`.")
+        self.paths.add(path)
+        self.path_log.append(path)
+
+    def _step(self, line, path, file):
+        """Count one layer item visited; refuse more than MAX_STEPS (repeats of repeats of empty blocks)."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise self._err(f"expanding the network visits more than {MAX_STEPS:,} layers", line=line,
+                            path=path, file=file, fix="check repeat counts (repeats multiply when blocks repeat blocks).")
+
     # -- structure --------------------------------------------------------------
-    def seq(self, items, cur, scope, prefix, stack, file, line):
+    def seq(self, items, ctx: Ctx) -> _T:
+        """Expand a list of layers entered by ``ctx.cur`` into the group ``ctx.path``; returns its output."""
         if items is None:
-            return cur
+            return ctx.cur
         if self.depth >= MAX_NESTING:
-            raise self._err(f"layers nested more than {MAX_NESTING} deep", line=getattr(items, "line", line),
-                            path=prefix.rstrip("."), file=file,
-                            fix="flatten the structure: fewer sequential/residual/parallel levels inside each other.")
+            raise self._fail(ctx, f"layers nested more than {MAX_NESTING} deep",
+                             "flatten the structure: fewer sequential/residual/parallel levels inside each other.",
+                             line=getattr(items, "line", ctx.line))
         self.depth += 1
         try:
-            return self._seq(items, cur, scope, prefix, stack, file, line)
+            return self._seq(items, ctx)
         finally:
             self.depth -= 1
 
-    def _seq(self, items, cur, scope, prefix, stack, file, line):
+    def _seq(self, items, ctx: Ctx) -> _T:
         if not isinstance(items, list):
-            raise self._err(f"expected a list of layers, got {type(items).__name__} {short_repr(items, 60)}",
-                            line=getattr(items, "line", line), path=prefix.rstrip("."), file=file,
-                            fix="write layers as a YAML list: each layer on its own line starting with `- `.")
-        counts: dict = {}
+            raise self._fail(ctx, f"expected a list of layers, got {type(items).__name__} {short_repr(items, 60)}",
+                             "write layers as a YAML list: each layer on its own line starting with `- `.",
+                             line=getattr(items, "line", ctx.line))
+        lst = Ctx(ctx.cur, ctx.scope, ctx.path, ctx.line, ctx.stack, ctx.file, {}, f"{ctx.path}." if ctx.path else "")
         for idx, item in enumerate(items):
-            il = getattr(item, "line", None) or (items.item_line(idx) if hasattr(items, "item_line") else line)
-            cur = self.item(item, cur, scope, prefix, counts, il, stack, file)
-        return cur
+            lst.line = getattr(item, "line", None) or (items.item_line(idx) if hasattr(items, "item_line") else ctx.line)
+            lst.cur = self.item(item, lst)
+        return lst.cur
 
-    def item(self, item, cur, scope, prefix, counts, line, stack, file):
+    def item(self, item, lst: Ctx) -> _T:
+        """Expand one item of the list ``lst`` (modifiers included); returns the tensor it outputs."""
         if type(item) is LocDict and len(item) == 1:
             key = next(iter(item))
-            if key not in MODIFIERS and key not in ("add", "concat", "multiply"):
-                return self._plain_item(item, key, cur, scope, prefix, counts, line, stack, file)
-        here = prefix.rstrip(".")
-        parent = here
-        if not isinstance(item, dict) or not item:
-            hint = f"`- {item}: {{}}`" if isinstance(item, str) else "`- conv2d: {out_channels: 64, kernel_size: 3}`"
-            raise self._err(f"each layer must be a mapping with one op or block name, got {short_repr(item, 60)}",
-                            line=line, path=here, file=file, fix=f"write it as {hint}.")
-        keys = [k for k in item if k not in MODIFIERS]
-        if len(keys) != 1:
-            what = ", ".join(map(str, keys)) if keys else "none"
-            raise self._err(f"a layer needs exactly one op or block name, found {what}",
-                            line=line, path=here, file=file,
-                            fix="put each op on its own list item (`- conv2d: {...}` then `- relu: {}`); "
-                                "allowed extra keys are name, if, repeat and first.")
-        key = keys[0]
+            if key not in MODIFIERS and key not in JOINS:
+                return self._plain_item(item, key, lst)
+        key = self._main_key(item, lst)
         value = item[key]
         # errors in the modifiers (repeat, if, first) name the layer as it would be named
-        here = prefix + (str(item["name"]) if "name" in item else f"{key}{counts.get(key, 0)}")
-        key_line = item.key_line(key) if hasattr(item, "key_line") else line
-        base = {**scope, **_shape_names(cur.shape)}
-        n, repeated = 1, "repeat" in item
-        if repeated:
-            n = self._run(lambda: expr.evaluate(str(item["repeat"]), base) if isinstance(item["repeat"], str)
-                          else item["repeat"], line=item.key_line("repeat"), path=here, file=file)
-            if isinstance(n, float) and n.is_integer():
-                n = int(n)
-            if not isinstance(n, int) or isinstance(n, bool) or n < 0 or n > MAX_REPEAT:
-                raise self._err(f"repeat must be an integer from 0 to {MAX_REPEAT:,}, got {short_repr(n)}",
-                                line=item.key_line("repeat"), path=here, file=file,
-                                fix="repeat counts the copies of this layer; a real network repeats a block tens of times at most.")
+        here = lst.prefix + (str(item["name"]) if "name" in item else f"{key}{lst.counts.get(key, 0)}")
+        key_line = item.key_line(key) if hasattr(item, "key_line") else lst.line
+        base = {**lst.scope, **_shape_names(lst.cur.shape)}
+        repeated = "repeat" in item
+        n = self._repeat(item, base, here, lst) if repeated else 1
         first = item.get("first")
         if first is not None and not isinstance(first, dict):
-            raise self._err("`first` must be a mapping of argument overrides for the first repetition",
-                            line=line, path=here, file=file, fix="write e.g. `first: {s: 2}`.")
+            raise self._fail(lst, "`first` must be a mapping of argument overrides for the first repetition",
+                             "write e.g. `first: {s: 2}`.", path=here)
+        step_line = item.key_line("repeat") if repeated else lst.line
+        cur = lst.cur
         for i in range(n):
-            self.steps += 1
-            if self.steps > MAX_STEPS:
-                raise self._err(f"expanding the network visits more than {MAX_STEPS:,} layers",
-                                line=item.key_line("repeat") if repeated else line, path=here, file=file,
-                                fix="check repeat counts (repeats multiply when blocks repeat blocks).")
+            self._step(step_line, here, lst.file)
             s = {**base, "i": i} if repeated else base
             if "if" in item:
                 cond = item["if"]
-                cond = self._run(lambda: expr.evaluate(cond, s) if isinstance(cond, str) else cond,
-                                 line=item.key_line("if"), path=here, file=file)
-                if not cond:
+                if not self._run(lambda: expr.evaluate(cond, s) if isinstance(cond, str) else cond, lst,
+                                 line=item.key_line("if"), path=here):
                     continue
-            if "name" in item:
-                nm = str(item["name"])
-                if not nm or "." in nm or not nm.replace("_", "a").replace("-", "a").isalnum():
-                    raise self._err(f"layer name {short_repr(nm, 60)} must be letters, digits, _ or - (no dots)",
-                                    line=item.key_line("name"), path=parent, file=file, fix="rename the layer.")
-                nm = f"{nm}{i}" if repeated and n > 1 else nm
-            else:
-                k = counts.get(key, 0)
-                counts[key] = k + 1
-                nm = f"{key}{k}"
-            path = prefix + nm
-            if path in self.paths:
-                raise self._err(f"two layers are named '{path}'", line=item.key_line("name") if "name" in item else line,
-                                path=path, file=file, fix="give one of them another `name:`.")
-            self.paths.add(path)
-            self.path_log.append(path)
+            nm = self._name(item, key, i, n, lst)
+            path = lst.prefix + nm
+            self._claim(path, item.key_line("name") if "name" in item else lst.line, lst.file)
             v = value
             if first is not None and i == 0:
                 if value is not None and not isinstance(value, dict):
-                    raise self._err("`first` needs the layer's arguments to be a mapping", line=line, path=path,
-                                    file=file, fix="write the layer as `- block: {arg: value}`.")
+                    raise self._fail(lst, "`first` needs the layer's arguments to be a mapping",
+                                     "write the layer as `- block: {arg: value}`.", path=path)
                 v = {**(value or {}), **first}
-            srcs = None
-            if "from" in item:
-                srcs = self.sources(item["from"], cur, item.key_line("from"), path, file)
-                cur = srcs[0]
-                s = {**s, **_shape_names(cur.shape)}
-            if key in ("add", "concat", "multiply"):
-                if srcs is None or len(srcs) < 2:
-                    raise self._err(f"a standalone '{key}' needs `from:` with two or more tensor names",
-                                    line=line, path=path, file=file,
-                                    fix=f"write `- {{{key}: {{}}, from: [a, b]}}` with names given by `name:`, "
-                                        "or use `parallel:` / `residual:`.")
-                if value not in (None, {}) and not (key == "concat" and isinstance(value, dict) and set(value) <= {"dim"}):
-                    raise self._err(f"'{key}' takes no arguments here", line=line, path=path, file=file,
-                                    fix=f"write `- {{{key}: {{}}, from: [...]}}`.")
-                attrs = {}
-                if key == "concat":
-                    dim_attr = OPS["concat"].attr_index["dim"]
-                    attrs = {"dim": self._run(lambda: _coerce(dim_attr, eval_value((value or {}).get("dim", 0), s, "int")),
-                                              line=key_line, path=path, file=file)}
-                cur = self.add_node(path, key, attrs, srcs, key_line, file)
-            elif srcs is not None and len(srcs) > 1:
-                if key not in self.blocks:
-                    raise self._err(f"'{key}' takes one input but `from:` names {len(srcs)}", line=line, path=path,
-                                    file=file, fix="give one name, or call a block with several inputs.")
-                cur = self.block(key, v, cur, s, path, key_line, stack, file, srcs)
-            else:
-                cur = self.dispatch(key, v, cur, s, path, key_line, stack, file)
+            cur = self._layer(key, v, item, Ctx(cur, s, path, key_line, lst.stack, lst.file), lst.line)
             if "name" in item:
                 self.frame[nm] = cur
         return cur
 
-    def _plain_item(self, item, key, cur, scope, prefix, counts, line, stack, file):
+    def _plain_item(self, item, key, lst: Ctx) -> _T:
         """The common case of :meth:`item`: one op or block, no modifiers (same checks, less work)."""
-        self.steps += 1
-        k = counts.get(key, 0)
-        path = f"{prefix}{key}{k}"
-        if self.steps > MAX_STEPS:
-            raise self._err(f"expanding the network visits more than {MAX_STEPS:,} layers", line=line,
-                            path=path, file=file,
-                            fix="check repeat counts (repeats multiply when blocks repeat blocks).")
+        counts, line, file = lst.counts, lst.line, lst.file
+        k = counts.get(key, 0)  # as _next_name, inline: this is the path most items take
         counts[key] = k + 1
-        if path in self.paths:
-            raise self._err(f"two layers are named '{path}'", line=line, path=path, file=file,
-                            fix="give one of them another `name:`.")
-        key_line = item.key_line(key)
-        self.paths.add(path)
-        self.path_log.append(path)
+        path = f"{lst.prefix}{key}{k}"
+        self._step(line, path, file)
+        self._claim(path, line, file)
+        cur = lst.cur
         shape = cur.shape
-        s = {**scope, "ch": shape[0], "h": shape[1] if len(shape) > 1 else 1, "w": shape[-1] if len(shape) > 1 else 1}
-        return self.dispatch(key, item[key], cur, s, path, key_line, stack, file)
+        s = {**lst.scope, "ch": shape[0], "h": shape[1] if len(shape) > 1 else 1, "w": shape[-1] if len(shape) > 1 else 1}
+        return self.dispatch(key, item[key], Ctx(cur, s, path, item.key_line(key), lst.stack, file))
 
-    def sources(self, names, cur, line, path, file):
+    def _main_key(self, item, lst: Ctx) -> str:
+        """The one key of a list item that is not a modifier: the op, block or composite it calls."""
+        if not isinstance(item, dict) or not item:
+            hint = f"`- {item}: {{}}`" if isinstance(item, str) else "`- conv2d: {out_channels: 64, kernel_size: 3}`"
+            raise self._fail(lst, f"each layer must be a mapping with one op or block name, got {short_repr(item, 60)}",
+                             f"write it as {hint}.")
+        keys = [k for k in item if k not in MODIFIERS]
+        if len(keys) != 1:
+            what = ", ".join(map(str, keys)) if keys else "none"
+            raise self._fail(lst, f"a layer needs exactly one op or block name, found {what}",
+                             "put each op on its own list item (`- conv2d: {...}` then `- relu: {}`); "
+                             "allowed extra keys are name, if, repeat and first.")
+        return keys[0]
+
+    def _repeat(self, item, scope, here, lst: Ctx) -> int:
+        """The evaluated ``repeat:`` of an item: how many copies of the layer."""
+        line = item.key_line("repeat")
+        n = self._run(lambda: expr.evaluate(str(item["repeat"]), scope) if isinstance(item["repeat"], str)
+                      else item["repeat"], lst, line=line, path=here)
+        if isinstance(n, float) and n.is_integer():
+            n = int(n)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0 or n > MAX_REPEAT:
+            raise self._fail(lst, f"repeat must be an integer from 0 to {MAX_REPEAT:,}, got {short_repr(n)}",
+                             "repeat counts the copies of this layer; a real network repeats a block tens of times at most.",
+                             line=line, path=here)
+        return n
+
+    def _name(self, item, key, i, n, lst: Ctx) -> str:
+        """Copy ``i`` of ``n`` of an item: its ``name:`` (numbered when repeated), else the next unnamed key."""
+        if "name" not in item:
+            return _next_name(key, lst.counts)
+        nm = str(item["name"])
+        if not nm or "." in nm or not nm.replace("_", "a").replace("-", "a").isalnum():
+            raise self._fail(lst, f"layer name {short_repr(nm, 60)} must be letters, digits, _ or - (no dots)",
+                             "rename the layer.", line=item.key_line("name"))
+        return f"{nm}{i}" if n > 1 else nm
+
+    def _layer(self, key, value, item, site: Ctx, item_line) -> _T:
+        """One copy of an item with modifiers, once named: its ``from:`` inputs, then what ``key`` calls."""
+        srcs = None
+        if "from" in item:
+            srcs = self.sources(item["from"], site, item.key_line("from"))
+            site.cur = srcs[0]  # the layer takes its (first) input from there, and ch/h/w describe it
+            site.scope = {**site.scope, **_shape_names(site.cur.shape)}
+        if key in JOINS:
+            return self._standalone_join(key, value, srcs, site, item_line)
+        if srcs is not None and len(srcs) > 1:
+            if key not in self.blocks:
+                raise self._fail(site, f"'{key}' takes one input but `from:` names {len(srcs)}",
+                                 "give one name, or call a block with several inputs.", line=item_line)
+            return self.block(key, value, site, srcs)
+        return self.dispatch(key, value, site)
+
+    def _standalone_join(self, key, value, srcs, site: Ctx, item_line) -> _T:
+        """``- {add: {}, from: [a, b]}``: a join of named tensors as a layer of its own."""
+        if srcs is None or len(srcs) < 2:
+            raise self._fail(site, f"a standalone '{key}' needs `from:` with two or more tensor names",
+                             f"write `- {{{key}: {{}}, from: [a, b]}}` with names given by `name:`, "
+                             "or use `parallel:` / `residual:`.", line=item_line)
+        if value not in (None, {}) and not (key == "concat" and isinstance(value, dict) and set(value) <= {"dim"}):
+            raise self._fail(site, f"'{key}' takes no arguments here", f"write `- {{{key}: {{}}, from: [...]}}`.",
+                             line=item_line)
+        attrs = {}
+        if key == "concat":
+            dim_attr = OPS["concat"].attr_index["dim"]
+            attrs = {"dim": self._run(lambda: _coerce(dim_attr, eval_value((value or {}).get("dim", 0), site.scope, "int")),
+                                      site)}
+        return self.add_node(site, key, attrs, srcs)
+
+    def sources(self, names, site: Ctx, line) -> list:
+        """The tensors a ``from:`` (at ``line``) names: ``_`` is the layer's own input."""
         if isinstance(names, str):
             names = [names]
         if not isinstance(names, list) or not names:
-            raise self._err("`from` must be a tensor name or a list of names", line=line, path=path, file=file,
-                            fix="write `from: x` or `from: [a, b]`.")
+            raise self._fail(site, "`from` must be a tensor name or a list of names", "write `from: x` or `from: [a, b]`.",
+                             line=line)
         out = []
         for n in names:
             if n == "_":
-                out.append(cur)
+                out.append(site.cur)
             elif isinstance(n, str) and n in self.frame:
                 out.append(self.frame[n])
             else:
                 names = [k for k in self.frame if k not in ("in0",)]
                 known = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "") if names else "none"
-                raise self._err(f"`from` names '{n}', which is not an earlier named layer here", line=line,
-                                path=path, file=file,
-                                fix=f"give that layer `name: {n}` before using it; names visible here: {known}, _.")
+                raise self._fail(site, f"`from` names '{n}', which is not an earlier named layer here",
+                                 f"give that layer `name: {n}` before using it; names visible here: {known}, _.",
+                                 line=line)
         return out
 
-    def dispatch(self, key, value, cur, scope, path, line, stack, file):
+    def dispatch(self, key, value, site: Ctx) -> _T:
+        """Expand what ``key`` names (an op, a block or a composite) with arguments ``value``."""
         if key in OPS:
-            return self.primitive(key, value, cur, scope, path, line, file)
+            return self.primitive(key, value, site)
         if key in self.blocks:
-            return self.block(key, value, cur, scope, path, line, stack, file)
+            return self.block(key, value, site)
         if key == "activation":
             if not isinstance(value, dict) or "fn" not in value or len(value) > 2:
-                raise self._err("activation needs `fn:` naming the function", line=line, path=path, file=file,
-                                fix="write `- activation: {fn: relu}` or pass fn through a block argument.")
-            fn = self._run(lambda: eval_value(value["fn"], scope, "str"), line=line, path=path, file=file)
+                raise self._fail(site, "activation needs `fn:` naming the function",
+                                 "write `- activation: {fn: relu}` or pass fn through a block argument.")
+            fn = self._run(lambda: eval_value(value["fn"], site.scope, "str"), site)
             if fn in (None, "none", "identity", "linear"):
                 fn = "identity"
             elif not isinstance(fn, str) or fn not in ACTIVATIONS:
-                raise self._err(f"unknown activation {short_repr(fn, 60)}", line=line, path=path, file=file,
-                                fix="use one of " + ", ".join(ACTIVATIONS) + " or none.")
+                raise self._fail(site, f"unknown activation {short_repr(fn, 60)}",
+                                 "use one of " + ", ".join(ACTIVATIONS) + " or none.")
             rest = {k: v for k, v in value.items() if k != "fn"}
-            return self.primitive(fn, rest or None, cur, scope, path, line, file)
+            return self.primitive(fn, rest or None, site)
         if key == "sequential":
             if isinstance(value, dict) and set(value) != {"layers"}:
-                raise self._err("sequential takes a list of layers (or `{layers: [...]}`)", line=line, path=path,
-                                file=file, fix="write `- sequential: [...]` with the layers as list items.")
+                raise self._fail(site, "sequential takes a list of layers (or `{layers: [...]}`)",
+                                 "write `- sequential: [...]` with the layers as list items.")
             layers = value.get("layers") if isinstance(value, dict) else value
-            return self.seq(layers, cur, scope, path + ".", stack, file, line)
+            return self.seq(layers, site)
         if key == "residual":
             if not isinstance(value, dict) or "layers" not in value or set(value) - {"layers", "shortcut"}:
-                raise self._err("residual needs `layers:` (and optionally `shortcut:`)", line=line, path=path,
-                                file=file, fix="write `- residual: {layers: [...], shortcut: [...]}`.")
-            body = self.seq(value["layers"], cur, scope, path + ".", stack, file, line)
-            short = self.seq(value.get("shortcut"), cur, scope, path + ".shortcut.", stack, file, line)
-            return self.join("add", [body, short], path, line, file)
+                raise self._fail(site, "residual needs `layers:` (and optionally `shortcut:`)",
+                                 "write `- residual: {layers: [...], shortcut: [...]}`.")
+            body = self.seq(value["layers"], site)
+            short = self.seq(value.get("shortcut"), site.group(f"{site.path}.shortcut"))
+            return self.join("add", [body, short], site)
         if key == "parallel":
-            return self.parallel(value, cur, scope, path, line, stack, file)
+            return self.parallel(value, site)
         close = difflib.get_close_matches(str(key), list(OPS) + list(self.blocks) + list(COMPOSITES), n=3)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
-        raise self._err(f"unknown op or block '{key}'", line=line, path=path, file=file,
-                        fix=f"{hint}run `archcost ops` for the op list, or define it under `blocks:`.")
+        raise self._fail(site, f"unknown op or block '{key}'",
+                         f"{hint}run `archcost ops` for the op list, or define it under `blocks:`.")
 
-    def parallel(self, value, cur, scope, path, line, stack, file):
+    def parallel(self, value, site: Ctx) -> _T:
         if not isinstance(value, dict) or "branches" not in value or set(value) - {"branches", "join", "split"}:
-            raise self._err("parallel needs `branches:` (a list of layer lists) and optional `join:` and `split:`",
-                            line=line, path=path, file=file,
-                            fix="write `- parallel: {join: concat, branches: [[...], [...]]}`.")
+            raise self._fail(site, "parallel needs `branches:` (a list of layer lists) and optional `join:` and `split:`",
+                             "write `- parallel: {join: concat, branches: [[...], [...]]}`.")
         branches = value["branches"]
         join = value.get("join", "concat")
-        if join not in ("concat", "add", "multiply"):
-            raise self._err(f"join must be concat, add or multiply, got {join!r}", line=line, path=path,
-                            file=file, fix="use `join: concat` (channels), `add` (residual) or `multiply` (gating).")
+        if join not in JOINS:
+            raise self._fail(site, f"join must be concat, add or multiply, got {join!r}",
+                             "use `join: concat` (channels), `add` (residual) or `multiply` (gating).")
         if not isinstance(branches, list) or not branches:
-            raise self._err("branches must be a non-empty list of layer lists", line=line, path=path, file=file,
-                            fix="write each branch as a list; `[]` is the identity branch.")
-        starts = [cur] * len(branches)
+            raise self._fail(site, "branches must be a non-empty list of layer lists",
+                             "write each branch as a list; `[]` is the identity branch.")
+        starts = [site.cur] * len(branches)
         if value.get("split") is not None:
-            starts = self.split(value["split"], cur, len(branches), scope, path, line, file)
-        outs = [self.seq(b, st, scope, f"{path}.branch{k}.", stack, file, line)
-                for k, (b, st) in enumerate(zip(branches, starts))]
+            starts = self.split(value["split"], len(branches), site)
+        outs = [self.seq(b, site.group(f"{site.path}.branch{k}", st)) for k, (b, st) in enumerate(zip(branches, starts))]
         if len(outs) == 1:
             return outs[0]
-        return self.join(join, outs, path, line, file)
+        return self.join(join, outs, site)
 
-    def split(self, spec, cur, n_branches, scope, path, line, file):
-        c = cur.shape[0]
-        sizes = self._run(lambda: eval_value(spec, scope), line=line, path=path, file=file)
+    def split(self, spec, n_branches, site: Ctx) -> list:
+        c = site.cur.shape[0]
+        sizes = self._run(lambda: eval_value(spec, site.scope), site)
         if isinstance(sizes, int) and not isinstance(sizes, bool):
             if sizes != n_branches or c % sizes:
-                raise self._err(f"split: {sizes} must equal the number of branches ({n_branches}) and divide {c} channels",
-                                line=line, path=path, file=file, fix="give explicit sizes, e.g. `split: [ch // 2, ch // 2]`.")
+                raise self._fail(site, f"split: {sizes} must equal the number of branches ({n_branches}) "
+                                       f"and divide {c} channels", "give explicit sizes, e.g. `split: [ch // 2, ch // 2]`.")
             sizes = [c // sizes] * sizes
         if (not isinstance(sizes, list) or len(sizes) != n_branches or sum(sizes) != c
                 or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in sizes)):
-            raise self._err(f"split sizes {short_repr(sizes, 60)} must be {n_branches} positive integers adding up to {c} channels",
-                            line=line, path=path, file=file, fix="make the sizes sum to the input channels.")
+            raise self._fail(site, f"split sizes {short_repr(sizes, 60)} must be {n_branches} positive integers "
+                                   f"adding up to {c} channels", "make the sizes sum to the input channels.")
         out, start = [], 0
         for k, size in enumerate(sizes):
-            out.append(self.add_node(f"{path}.split{k}", "slice", {"start": start, "length": size}, [cur], line, file))
+            out.append(self.add_node(site, "slice", {"start": start, "length": size}, [site.cur], f"{site.path}.split{k}"))
             start += size
         return out
 
-    def block(self, key, value, cur, scope, path, line, stack, file, inputs=None):
+    def block(self, key, value, site: Ctx, inputs=None) -> _T:
+        """A call of block ``key`` with arguments ``value`` (and ``inputs`` when called with ``from: [a, b]``)."""
         bdef, bfile = self.blocks[key]
+        stack, cur = site.stack, site.cur
         if key in stack:
             chain = " → ".join((*stack[stack.index(key):], key))
-            raise self._err(f"cyclic block reference: {chain}", line=line, path=path, file=file,
-                            fix="a block must not use itself, directly or through other blocks.")
+            raise self._fail(site, f"cyclic block reference: {chain}",
+                             "a block must not use itself, directly or through other blocks.")
         if len(stack) >= MAX_BLOCK_DEPTH:
-            raise self._err(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", line=line, path=path, file=file,
-                            fix="flatten the block structure.")
+            raise self._fail(site, f"blocks nested more than {MAX_BLOCK_DEPTH} deep", "flatten the block structure.")
         if value is None:
             value = {}
         if not isinstance(value, dict):
-            raise self._err(f"block '{key}' takes a mapping of arguments, got {short_repr(value, 60)}", line=line, path=path,
-                            file=file, fix=f"write `- {key}: {{arg: value}}`; its args are "
-                                           f"{', '.join(bdef.args) or 'none'}.")
+            raise self._fail(site, f"block '{key}' takes a mapping of arguments, got {short_repr(value, 60)}",
+                             f"write `- {key}: {{arg: value}}`; its args are {', '.join(bdef.args) or 'none'}.")
         unknown = [a for a in value if a not in bdef.args]
         if unknown:
-            raise self._err(f"block '{key}' has no argument '{unknown[0]}'", line=line, path=path, file=file,
-                            fix=_comma_hint(unknown[0]) + f"its arguments are: {', '.join(bdef.args) or 'none'}.")
+            raise self._fail(site, f"block '{key}' has no argument '{unknown[0]}'",
+                             _comma_hint(unknown[0]) + f"its arguments are: {', '.join(bdef.args) or 'none'}.")
         inputs = inputs or [cur]
-        self.groups[path] = key
-        self.group_log.append(path)
+        self.groups[site.path] = key
+        self.group_log.append(site.path)
         bscope = {**self.params, "in": cur.shape[0], **{f"in{k}": t.shape[0] for k, t in enumerate(inputs)}}
         for arg, decl in bdef.args.items():
             if arg in value:
                 kind = "str" if decl == "str" or (isinstance(decl, str) and decl not in TYPE_NAMES) else "arg"
-                v = self._run(lambda: eval_value(value[arg], scope, kind), line=line, path=path, file=file)
+                v = self._run(lambda: eval_value(value[arg], site.scope, kind), site)
                 want = TYPE_NAMES.get(decl) if isinstance(decl, str) else None
                 if want is int and isinstance(v, float) and v.is_integer():
                     v = int(v)
                 if want is float and isinstance(v, int) and not isinstance(v, bool):
                     v = float(v)
                 if want is not None and not isinstance(v, want):
-                    raise self._err(f"argument '{arg}' of block '{key}' must be {decl}, got {v!r}", line=line,
-                                    path=path, file=file, fix=f"pass a {decl} value.")
+                    raise self._fail(site, f"argument '{arg}' of block '{key}' must be {decl}, got {v!r}",
+                                     f"pass a {decl} value.")
             elif isinstance(decl, str) and decl in TYPE_NAMES:
-                raise self._err(f"block '{key}' needs argument '{arg}' ({decl})", line=line, path=path, file=file,
-                                fix=f"write `- {key}: {{{arg}: ...}}`.")
+                raise self._fail(site, f"block '{key}' needs argument '{arg}' ({decl})", f"write `- {key}: {{{arg}: ...}}`.")
             else:
                 raw_args = getattr(getattr(bdef, "_raw", None), "get", lambda _: None)("args")
                 decl_line = raw_args.key_line(arg) if hasattr(raw_args, "key_line") else None
-                v = self._run(lambda: eval_value(decl, bscope, "arg"), line=decl_line or line, path=path, file=bfile)
+                v = self._run(lambda: eval_value(decl, bscope, "arg"), site, line=decl_line or site.line, file=bfile)
             bscope[arg] = v
-        out = self._block_body(key, bdef, bfile, bscope, cur, inputs, path, line, stack, file)
+        out = self._block_body(key, bdef, bfile, bscope, inputs, site)
         if bdef.residual == "auto" and out.shape == cur.shape and out is not cur:
-            return self.join("add", [out, cur], path, line, file)
+            return self.join("add", [out, cur], site)
         return out
 
-    def _block_body(self, key, bdef, bfile, bscope, cur, inputs, path, line, stack, file):
+    def _block_body(self, key, bdef, bfile, bscope, inputs, site: Ctx) -> _T:
         """Expand a block's layers, or replay an identical earlier call of it.
 
         A block body is a pure function of its arguments, its input shapes and the spec's params
@@ -510,19 +586,19 @@ class Expander:
         once and their nodes re-issued under the new call's path.  The replay runs the same name,
         size and step checks as a fresh expansion.
         """
-        memo_key = _memo_key(key, bdef, bscope, inputs, len(stack), self.depth, bfile) if self.memoize else None
+        memo_key = _memo_key(key, bdef, bscope, inputs, len(site.stack), self.depth, bfile) if self.memoize else None
         hit = self.memo.get(memo_key) if memo_key is not None else None
-        if hit is not None and self.steps + hit[3] <= MAX_STEPS:  # else expand, to name the line at fault
-            return self._replay(hit, path, inputs, line, file)
+        if hit is not None and self.steps + hit.steps <= MAX_STEPS:  # else expand, to name the line at fault
+            return self._replay(hit, inputs, site)
         n0, p0, s0, g0 = len(self.nodes), len(self.path_log), self.steps, len(self.group_log)
         outer = self.frame
-        self.frame = {"in": cur, **{f"in{k}": t for k, t in enumerate(inputs)}}
+        self.frame = {"in": site.cur, **{f"in{k}": t for k, t in enumerate(inputs)}}
         try:
-            out = self.seq(bdef.layers, cur, bscope, path + ".", (*stack, key), bfile, line)
+            out = self.seq(bdef.layers, Ctx(site.cur, bscope, site.path, site.line, (*site.stack, key), bfile))
         except SpecError as e:
             # an error inside a block from another file (a library): also name the call, where the arguments came from
-            if e.file != file and getattr(e, "call_site", None) is None:
-                e.call_site = (key, file, line)
+            if e.file != site.file and getattr(e, "call_site", None) is None:
+                e.call_site = (key, site.file, site.line)
             raise
         finally:
             self.frame = outer
@@ -534,51 +610,45 @@ class Expander:
                 (("input", k) for k, t in enumerate(inputs) if t is out), None)
             if out_ref is not None and len(set(ext)) == len(ext):
                 groups = [(g, self.groups[g]) for g in self.group_log[g0:]]
-                self.memo[memo_key] = (path, new, self.path_log[p0:], self.steps - s0, ext, out_ref, out.shape, groups)
+                self.memo[memo_key] = _Expansion(site.path, new, self.path_log[p0:], self.steps - s0, ext, out_ref,
+                                                 out.shape, groups)
         return out
 
-    def _replay(self, hit, path, inputs, line, file):
-        old, nodes, paths, steps, ext, out_ref, out_shape, groups = hit
-        cut = len(old)
-        self.steps += steps
-        for p in paths:
-            q = path + p[cut:]
-            if q in self.paths:
-                raise self._err(f"two layers are named '{q}'", line=line, path=q, file=file,
-                                fix="give one of them another `name:`.")
-            self.paths.add(q)
-            self.path_log.append(q)
-        for g, kind in groups:  # the block calls nested in the body
+    def _replay(self, hit: _Expansion, inputs, site: Ctx) -> _T:
+        path, cut = site.path, len(hit.path)
+        self.steps += hit.steps
+        for p in hit.paths:
+            self._claim(path + p[cut:], site.line, site.file)
+        for g, kind in hit.groups:  # the block calls nested in the body
             self.groups[path + g[cut:]] = kind
             self.group_log.append(path + g[cut:])
-        ext_map = {e: t.id for e, t in zip(ext, inputs)}
-        for n in nodes:
+        ext_map = {e: t.id for e, t in zip(hit.ext, inputs)}
+        for n in hit.nodes:
             nid = path + n.id[cut:]
             ins = tuple(ext_map[i] if i in ext_map else path + i[cut:] for i in n.inputs)
             self._register(nid, n.line, n.file)
             self.nodes.append(Node(nid, n.op, n.attrs, ins, n.in_shapes, n.out_shape, n.line, n.file))
-        if out_ref[0] == "input":
-            return inputs[out_ref[1]]
-        return _T(path + out_ref[1][cut:], out_shape)
+        if hit.out_ref[0] == "input":
+            return inputs[hit.out_ref[1]]
+        return _T(path + hit.out_ref[1][cut:], hit.out_shape)
 
     # -- nodes ------------------------------------------------------------------
-    def join(self, op, outs, path, line, file):
+    def join(self, op, outs, site: Ctx) -> _T:
         if len(outs) == 1:
             return outs[0]
-        return self.add_node(f"{path}.{op}", op, {"dim": 0} if op == "concat" else {}, outs, line, file)
+        return self.add_node(site, op, {"dim": 0} if op == "concat" else {}, outs, f"{site.path}.{op}")
 
-    def primitive(self, opname, value, cur, scope, path, line, file):
+    def primitive(self, opname, value, site: Ctx) -> _T:
         op = OPS[opname]
+        line = site.line
         if op.arity != 1:
-            raise self._err(f"'{opname}' joins several tensors and cannot stand alone in a list of layers",
-                            line=line, path=path, file=file,
-                            fix=f"use `- parallel: {{join: {opname}, branches: [...]}}` or `- residual: {{...}}`.")
+            raise self._fail(site, f"'{opname}' joins several tensors and cannot stand alone in a list of layers",
+                             f"use `- parallel: {{join: {opname}, branches: [...]}}` or `- residual: {{...}}`.")
         if value is None:
             value = {}
         if not isinstance(value, dict):
-            raise self._err(f"the arguments of '{opname}' must be a mapping, got {short_repr(value, 60)}", line=line,
-                            path=path, file=file,
-                            fix=f"write `- {opname}: {{{', '.join(a.name + ': ...' for a in op.attrs[:2])}}}`.")
+            raise self._fail(site, f"the arguments of '{opname}' must be a mapping, got {short_repr(value, 60)}",
+                             f"write `- {opname}: {{{', '.join(a.name + ': ...' for a in op.attrs[:2])}}}`.")
         attrs = {}
         index = op.attr_index
         k = None
@@ -588,25 +658,27 @@ class Expander:
                 if attr is None:
                     close = difflib.get_close_matches(str(k), list(index), n=1)
                     hint = f"did you mean '{close[0]}'? " if close else ""
-                    raise self._err(f"'{opname}' has no argument '{k}'", line=_key_line(value, k, line), path=path,
-                                    file=file,
-                                    fix=f"{_comma_hint(k)}{hint}its arguments are: {', '.join(index) or 'none'}.")
-                attrs[k] = _coerce(attr, eval_value(v, scope, attr.kind))
+                    raise self._fail(site, f"'{opname}' has no argument '{k}'",
+                                     f"{_comma_hint(k)}{hint}its arguments are: {', '.join(index) or 'none'}.",
+                                     line=_key_line(value, k, line))
+                attrs[k] = _coerce(attr, eval_value(v, site.scope, attr.kind))
         except ShapeError as e:
-            raise self._err(e.message, line=_key_line(value, k, line), path=path, fix=e.fix, file=file) from None
+            raise self._fail(site, e.message, e.fix, line=_key_line(value, k, line)) from None
         except SpecError as e:
-            raise e.located(file=file, line=_key_line(value, k, line), path=path or None)
+            raise e.located(file=site.file, line=_key_line(value, k, line), path=site.path or None)
         if len(attrs) != len(op.attrs):
             for attr in op.attrs:
                 if attr.name not in attrs:
                     if attr.default is REQUIRED:
-                        raise self._err(f"'{opname}' needs argument '{attr.name}'"
-                                        + (f" ({attr.doc})" if attr.doc else ""), line=line, path=path, file=file,
-                                        fix=f"add `{attr.name}: ...` to the layer.")
+                        raise self._fail(site, f"'{opname}' needs argument '{attr.name}'"
+                                         + (f" ({attr.doc})" if attr.doc else ""), f"add `{attr.name}: ...` to the layer.")
                     attrs[attr.name] = attr.default
-        return self.add_node(path, opname, attrs, [cur], line, file)
+        return self.add_node(site, opname, attrs, [site.cur])
 
-    def add_node(self, path, opname, attrs, ins, line, file):
+    def add_node(self, site: Ctx, opname, attrs, ins, path=None) -> _T:
+        """Add one node (``path``, default the layer's own) with its shape checked; located at ``site``."""
+        path = site.path if path is None else path
+        line, file = site.line, site.file
         op = OPS[opname]
         in_shapes = [t.shape for t in ins]
         if op.in_rank and len(in_shapes[0]) not in op.in_rank:
