@@ -285,11 +285,8 @@ class Expander:
                 if not cond:
                     continue
             if "name" in item:
-                nm = str(item["name"])
-                if not nm or "." in nm or not nm.replace("_", "a").replace("-", "a").isalnum():
-                    raise self._err(f"layer name {short_repr(nm, 60)} must be letters, digits, _ or - (no dots)",
-                                    line=item.key_line("name"), path=parent, file=file, fix="rename the layer.")
-                nm = f"{nm}{i}" if repeated and n > 1 else nm
+                nm, templated = self._name(item, s, parent, file)
+                nm = f"{nm}{i}" if repeated and n > 1 and not templated else nm
             else:
                 k = counts.get(key, 0)
                 counts[key] = k + 1
@@ -336,6 +333,30 @@ class Expander:
             if "name" in item:
                 self.frame[nm] = cur
         return cur
+
+    def _name(self, item, scope, parent, file):
+        """A layer's ``name:``: segments of letters, digits, _ or -, joined by dots (a path inside the
+        enclosing list, as torch names submodules: ``layer1.0``), with ``{expr}`` parts evaluated
+        (``"{i + 1}"`` numbers repetitions as torch does).  Returns (name, whether it had ``{}``)."""
+        raw = str(item["name"])
+        nm, templated = raw, "{" in raw
+        if templated:
+            parts = []
+            for k, piece in enumerate(raw.replace("}", "{").split("{")):
+                if k % 2 == 0:
+                    parts.append(piece)
+                    continue
+                v = self._run(lambda: expr.evaluate(piece, scope), line=item.key_line("name"), path=parent, file=file)
+                if isinstance(v, float) and v.is_integer():
+                    v = int(v)
+                parts.append(str(v))
+            nm = "".join(parts)
+        if not nm or raw.count("{") != raw.count("}") or not all(
+                seg and seg.replace("_", "a").replace("-", "a").isalnum() for seg in nm.split(".")):
+            raise self._err(f"layer name {short_repr(raw, 60)} must be letters, digits, _ or -, or a dotted path of "
+                            "such names (`layer1.0`), with `{i}`-style expressions", line=item.key_line("name"),
+                            path=parent, file=file, fix="rename the layer.")
+        return nm, templated
 
     def _plain_item(self, item, key, cur, scope, prefix, counts, line, stack, file):
         """The common case of :meth:`item`: one op or block, no modifiers (same checks, less work)."""
