@@ -39,7 +39,8 @@ FORMS = ("module", "functional", "method")
 
 _CONV = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "linear")
 _ACT = ("relu", "relu6", "leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh", "softmax")
-_OTHER = ("dropout", "flatten", "identity", "concat", "channel_shuffle", "slice", "zeropad1d", "zeropad2d")
+_OTHER = ("dropout", "flatten", "identity", "concat", "channel_shuffle", "slice", "zeropad1d", "zeropad2d",
+          "opaque")  # a captured call no op describes: the peers have no hook for it either (issue 18)
 
 #: The category of an op's count (conv / linear ops split theirs into ``macs`` and ``bias``).
 OP_CATEGORY = {

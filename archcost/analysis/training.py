@@ -243,6 +243,7 @@ SAVES = {
     "adaptive_avg_pool1d": _adaptive_avg, "adaptive_avg_pool2d": _adaptive_avg,
     "global_avg_pool1d": _nothing, "global_avg_pool2d": _nothing,
     "dropout": _dropout, "multiply": _multiply,
+    "opaque": _input,  # a captured call archcost does not model: assume it saves its input (issue 18)
 }
 
 def _aliases(n, view: bool) -> bool:

@@ -151,7 +151,7 @@ def _tensor_args(args, values):
 
     def walk(a):
         if isinstance(a, fx.Node):
-            if isinstance(values.get(a), torch.Tensor):
+            if a.op != "get_attr" and isinstance(values.get(a), torch.Tensor):  # parameters are not inputs
                 found.append(a)
         elif isinstance(a, (list, tuple)):
             for x in a:
@@ -249,6 +249,8 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
                                     "register constant tensors as buffers used by a module.")
         op, attrs = mapped[0], mapped[1]
         input_ids = [ids[i] for i in ins]
+        if op == "opaque":
+            input_ids = input_ids[:1]  # an opaque row reads its first tensor (the language's one-input ops)
         if op != "opaque" and len(mapped) > 2:  # a mapping that needs a second row (mean → pool + flatten)
             rows.append(Row(rid, op, attrs, input_ids, mapped[3], call, where, params, module_path))
             first = rid
