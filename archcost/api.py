@@ -12,6 +12,7 @@ from typing import Union
 from .analysis import Analysis, analyze_graph
 from .errors import SpecError
 from .ir import Graph
+from .capture.source import is_module_source as _is_module_source
 from .language import Spec, build_graph, load_resolved, resolve
 
 # (path, variant, mtime, size, input, overrides) -> Graph.  Every caller gets the same object, which is
@@ -47,6 +48,13 @@ def build(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None =
     if isinstance(spec, Graph):
         return spec
     shape = parse_input(input)
+    if not isinstance(spec, (str, Spec)) or _is_module_source(spec):  # an nn.Module, or torchvision:NAME ...
+        from .capture import build_module_graph
+
+        if overrides:
+            raise SpecError("--set applies to specs; a torch module has no spec parameters",
+                            fix="pass the module's own arguments: model.py:make_net(width=0.5).")
+        return build_module_graph(spec, input=shape)
     if isinstance(spec, Spec):
         return build_graph(spec, input_shape=shape, overrides=overrides)
     path, variant = resolve(spec)
@@ -71,7 +79,9 @@ def analyze(spec: Union[str, Spec, Graph], *, input=None, convention: str = "def
     """Analyse a spec analytically (no torch): per-layer rows and totals.
 
     ``spec`` is a zoo name (``"mobilenetv2"``), an alias (``"mobilenet_v2"``), a
-    path to a YAML file, a loaded :class:`Spec` or a :class:`Graph`.  ``input``
+    path to a YAML file, a loaded :class:`Spec` or a :class:`Graph` — or a torch
+    module (an ``nn.Module`` instance, ``"torchvision:resnet50"``, ``"timm:NAME"``,
+    ``"model.py:Net"``), captured as a spec first (needs the ``torch`` extra).  ``input``
     overrides the spec's input shape (without batch), e.g. ``(3, 160, 160)``.
     ``device_profile`` (a saved profile's name, a path, or a loaded profile; see
     ``archcost calibrate``) adds a ``predicted_ms`` column and ``totals["predicted_ms"]``.

@@ -18,6 +18,7 @@ EXTRAS = {
     "torch": ("torch", "fvcore"),
     "pandas": ("pandas",),
     "plot": ("plotly", "pandas", "kaleido"),
+    "timm": ("torch", "timm"),
 }
 
 

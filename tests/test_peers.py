@@ -109,7 +109,7 @@ SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS}
 
 def test_the_small_networks_use_every_op():
     used = {n.op for text in SPECS.values() for n in archcost.build(load_spec("s.yaml", text=text)).nodes}
-    assert used == set(OPS)
+    assert used == {name for name, op in OPS.items() if op.lowerable}
 
 
 @pytest.mark.parametrize("which", list(SPECS))

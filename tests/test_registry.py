@@ -170,3 +170,8 @@ def test_hardswish_and_relu6_named_only_in_ops_or_allowed_modules():
     allowed = {rel for rel, _ in ALLOWED}
     named = {rel for rel, path in _modules() if re.search(r'"(hardswish|relu6)"', path.read_text(encoding="utf-8"))}
     assert named <= allowed, named - allowed
+
+
+def test_only_opaque_is_not_lowerable():
+    """The torch property tests skip ops that cannot be lowered: keep that set to the captured-call op."""
+    assert [name for name, op in OPS.items() if not op.lowerable] == ["opaque"]

@@ -15,6 +15,7 @@ from . import homework  # noqa: F401,E402  (check, explain, calc)
 from . import latency  # noqa: F401,E402  (profile, calibrate)
 from . import memory  # noqa: F401,E402  (memory)
 from . import plots  # noqa: F401,E402  (plot, compare, report)
+from . import importer  # noqa: F401,E402  (import)
 from . import quiz  # noqa: F401,E402  (quiz)
 
 

@@ -338,7 +338,7 @@ class Expander:
                 if not self._run(lambda: expr.evaluate(cond, s) if isinstance(cond, str) else cond, lst,
                                  line=item.key_line("if"), path=here):
                     continue
-            nm = self._name(item, key, i, n, lst)
+            nm = self._name(item, key, i, n, s, here, lst)
             path = lst.prefix + nm
             self._claim(path, item.key_line("name") if "name" in item else lst.line, lst.file)
             v = value
@@ -392,15 +392,34 @@ class Expander:
                              line=line, path=here)
         return n
 
-    def _name(self, item, key, i, n, lst: Ctx) -> str:
-        """Copy ``i`` of ``n`` of an item: its ``name:`` (numbered when repeated), else the next unnamed key."""
+    def _name(self, item, key, i, n, scope, here, lst: Ctx) -> str:
+        """Copy ``i`` of ``n`` of an item: its ``name:``, else the next unnamed key.
+
+        A name is segments of letters, digits, _ or -, joined by dots (a path inside the enclosing list, as
+        torch names submodules: ``layer1.0``), with ``{expr}`` parts evaluated in ``scope`` (``"{i + 1}"``
+        numbers repetitions as torch does); a repeated name without ``{}`` parts is numbered ``name0``, ...
+        """
         if "name" not in item:
             return _next_name(key, lst.counts)
-        nm = str(item["name"])
-        if not nm or "." in nm or not nm.replace("_", "a").replace("-", "a").isalnum():
-            raise self._fail(lst, f"layer name {short_repr(nm, 60)} must be letters, digits, _ or - (no dots)",
-                             "rename the layer.", line=item.key_line("name"))
-        return f"{nm}{i}" if n > 1 else nm
+        raw = str(item["name"])
+        nm, templated = raw, "{" in raw
+        if templated:
+            parts = []
+            for k, piece in enumerate(raw.replace("}", "{").split("{")):
+                if k % 2 == 0:
+                    parts.append(piece)
+                    continue
+                v = self._run(lambda: expr.evaluate(piece, scope), lst, line=item.key_line("name"), path=here)
+                if isinstance(v, float) and v.is_integer():
+                    v = int(v)
+                parts.append(str(v))
+            nm = "".join(parts)
+        if not nm or raw.count("{") != raw.count("}") or not all(
+                seg and seg.replace("_", "a").replace("-", "a").isalnum() for seg in nm.split(".")):
+            raise self._fail(lst, f"layer name {short_repr(raw, 60)} must be letters, digits, _ or -, or a dotted path of "
+                             "such names (`layer1.0`), with `{i}`-style expressions", "rename the layer.",
+                             line=item.key_line("name"), path=here)
+        return f"{nm}{i}" if n > 1 and not templated else nm
 
     def _layer(self, key, value, item, site: Ctx, item_line) -> _T:
         """One copy of an item with modifiers, once named: its ``from:`` inputs, then what ``key`` calls."""

@@ -1,0 +1,326 @@
+"""Trace a torch module into rows: one per call, named by module path, mapped onto registry ops.
+
+Why torch.fx symbolic tracing first: it runs ``forward`` once with proxies and records every call
+with the module it was made in — the module paths torchvision's ``feature_extraction`` names nodes
+by — and it keeps ``nn.Conv2d`` & co. whole (leaf modules), so a row carries the layer's own
+arguments (kernel_size, stride, ...), which is what a spec needs.  Shapes and the FLOPs of calls no
+op describes come from running the traced graph once on a real input (:class:`_Probe`), under
+``FlopCounterMode`` for those calls.
+
+fx cannot follow ``forward`` code that branches on tensor values (``if x.sum() > 0``) or converts
+proxies to Python values; that is reported as a located error naming the user's line and what to
+do.  (``torch.export`` would trace shape-dependent branches, but at the aten level, without
+``nn.Conv2d``'s arguments; it is the planned fallback for such models, not implemented yet.)
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import traceback
+from dataclasses import dataclass, field
+from math import prod
+
+import torch
+import torch.fx as fx
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..errors import SpecError
+from .mapping import map_function, map_module
+
+_TORCH_DIR = os.path.dirname(torch.__file__)
+
+
+@dataclass
+class Row:
+    id: str
+    op: str
+    attrs: dict
+    inputs: list  # ids of earlier rows, or "input"
+    out_shape: tuple
+    call: str = ""  # what was called (for opaque rows and notes)
+    where: str = ""  # file:line of the call in the user's code, when known
+    params: int = 0  # parameters of the module this row lowers to (0 for functional calls)
+    module: str | None = None  # the leaf module's path (its state_dict prefix)
+
+
+@dataclass
+class Trace:
+    rows: list
+    output: str
+    input_shape: tuple
+    params_total: int
+    unused: list = field(default_factory=list)  # (path, params) of modules never called
+    notes: list = field(default_factory=list)
+
+
+class _Tracer(fx.Tracer):
+    """fx tracer that records, for every node, the path of the module whose ``forward`` made it."""
+
+    def __init__(self, autowrap_functions=()):
+        super().__init__(autowrap_functions=tuple(autowrap_functions))
+        self.cur_path = ""
+        self.scopes: dict = {}
+        self.where: dict = {}
+
+    def is_leaf_module(self, m, qualname):
+        if map_module(m, None) is not None and not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
+            return True
+        return super().is_leaf_module(m, qualname)
+
+    def call_module(self, m, forward, args, kwargs):
+        old = self.cur_path
+        self.cur_path = self.path_of_module(m)
+        try:
+            return super().call_module(m, forward, args, kwargs)
+        finally:
+            self.cur_path = old
+
+    def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        self.scopes[node] = self.cur_path
+        self.where[node] = _user_frame()
+        return node
+
+
+def _user_frame() -> str:
+    """file:line of the innermost frame outside torch and archcost: the user's line for this call."""
+    for fr in reversed(traceback.extract_stack()[:-2]):
+        f = fr.filename
+        if not f.startswith(_TORCH_DIR) and "/archcost/" not in f.replace(os.sep, "/") and "<" not in f[:1]:
+            return f"{os.path.basename(f)}:{fr.lineno}"
+    return ""
+
+
+def _autowrap():
+    """Functions traced as one call (each maps onto one op) instead of being traced through."""
+    out = []
+    try:
+        from torchvision.models import shufflenetv2
+
+        out.append(shufflenetv2.channel_shuffle)
+    except ImportError:
+        pass
+    return out
+
+
+def trace(model: nn.Module, input_shape: tuple) -> Trace:
+    model = model.eval()
+    tracer = _Tracer(_autowrap())
+    try:
+        graph = tracer.trace(model)
+    except Exception as err:  # noqa: BLE001 - fx's errors become one located paragraph
+        raise _trace_error(err, model) from None
+    gm = fx.GraphModule(tracer.root, graph)
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    if len(placeholders) != 1:
+        raise SpecError(f"{type(model).__name__}.forward takes {len(placeholders)} inputs; archcost captures "
+                        "modules with one tensor input", fix="wrap the module so forward(x) takes one tensor.")
+    probe = _Probe(gm, tracer, input_shape)
+    probe.run(torch.randn(1, *input_shape))
+    return _rows(model, gm, tracer, probe, input_shape)
+
+
+class _Probe(fx.Interpreter):
+    """Runs the traced graph once: every node's value (for shapes) and FlopCounterMode's FLOPs per call."""
+
+    def __init__(self, gm, tracer, input_shape):
+        super().__init__(gm)
+        self.values: dict = {}
+        self.flops: dict = {}
+
+    def run_node(self, n):
+        if n.op in ("call_module", "call_function", "call_method"):
+            with FlopCounterMode(display=False) as fc:
+                value = super().run_node(n)
+            self.flops[n] = fc.get_total_flops()
+        else:
+            value = super().run_node(n)
+        self.values[n] = value
+        return value
+
+
+def _shape(value):
+    return tuple(value.shape[1:]) if isinstance(value, torch.Tensor) else None
+
+
+def _tensor_args(args, values):
+    """The nodes among (nested) arguments whose values are tensors, in order."""
+    found = []
+
+    def walk(a):
+        if isinstance(a, fx.Node):
+            if a.op != "get_attr" and isinstance(values.get(a), torch.Tensor):  # parameters are not inputs
+                found.append(a)
+        elif isinstance(a, (list, tuple)):
+            for x in a:
+                walk(x)
+        elif isinstance(a, dict):
+            for x in a.values():
+                walk(x)
+    walk(args)
+    return found
+
+
+def _rows(model, gm, tracer, probe, input_shape) -> Trace:
+    values = probe.values
+    modules = dict(model.named_modules())
+    used = set(modules)  # ids already taken: every module path, so a functional call never shadows one
+    ids: dict = {}  # node -> id of the row that produces its tensor
+    rows: list = []
+    called: set = set()
+    param_owner = {id(p): name for name, p in model.named_parameters(remove_duplicate=False)}
+    counted_params: set = set()
+    out_id = None
+
+    def fresh(base):
+        name, k = base, 1
+        while name in used:
+            name = f"{base}_{k}"
+            k += 1
+        used.add(name)
+        return name
+
+    for n in gm.graph.nodes:
+        if n.op == "placeholder":
+            ids[n] = "input"
+            continue
+        if n.op == "output":
+            outs = _tensor_args(n.args, values)
+            if not outs:
+                raise SpecError(f"{type(model).__name__}.forward returns no tensor", fix="return the output tensor.")
+            out_id = ids[outs[0]]
+            continue
+        value = values.get(n)
+        if n.op == "get_attr" or not isinstance(value, torch.Tensor):
+            # sizes, shapes, tuples from chunk/split: not rows (their getitem children are)
+            continue
+        scope = tracer.scopes.get(n, "")
+        where = tracer.where.get(n, "")
+        ins = _tensor_args((n.args, n.kwargs), values)
+        if not ins and n.target is operator.getitem and isinstance(n.args[0], fx.Node):
+            ins = _tensor_args((n.args[0].args, n.args[0].kwargs), values)  # chunk(...)[k]: from chunk's input
+        in_shapes = [_shape(values[i]) for i in ins]
+        out_shape = _shape(value)
+        params = 0
+        if n.op == "call_module":
+            mod = modules[n.target]
+            mapped = map_module(mod, in_shapes)
+            call = f"{type(mod).__module__.split('.')[0]}.{type(mod).__name__}"
+            base = n.target if n.target not in called else f"{n.target}"
+            rid = n.target if n.target not in called else fresh(n.target)
+            if n.target not in called:
+                used.add(n.target)
+            called.add(n.target)
+            for p in mod.parameters():
+                if id(p) not in counted_params:
+                    counted_params.add(id(p))
+                    params += p.numel()
+            module_path = n.target
+        else:
+            mapped = map_function(n, values, in_shapes, out_shape, ins)
+            call = _call_name(n)
+            rid = fresh(f"{scope}.{_short(n)}" if scope else _short(n))
+            module_path = None
+            # parameters used directly (F.conv2d(x, self.weight), x * self.gamma) belong to this call
+            for a in n.all_input_nodes:
+                if a.op == "get_attr":
+                    t = values.get(a)
+                    if isinstance(t, torch.Tensor) and isinstance(t, nn.Parameter) and id(t) not in counted_params:
+                        counted_params.add(id(t))
+                        params += t.numel()
+                    elif a.target in param_owner.values() or _is_param(model, a.target):
+                        p = _get(model, a.target)
+                        if id(p) not in counted_params:
+                            counted_params.add(id(p))
+                            params += p.numel()
+        if mapped is not None and mapped[0] == "alias":
+            # a no-op for costs (x.contiguous()): the row producing its input stands for it
+            ids[n] = ids[ins[0]] if ins else "input"
+            continue
+        if mapped is None:
+            buffers = sum(b.numel() for b in modules[n.target].buffers()) if n.op == "call_module" else 0
+            mapped = ("opaque", {"call": f"{call} at {where}" if where else call, "output_shape": list(out_shape),
+                                 "flops": int(probe.flops.get(n, 0)), "params": params, "buffers": buffers})
+            if not ins:
+                raise SpecError(f"the call {call} at {where or scope} produces a tensor from no input tensor",
+                                fix="archcost captures networks whose tensors all come from the input; "
+                                    "register constant tensors as buffers used by a module.")
+        op, attrs = mapped[0], mapped[1]
+        input_ids = [ids[i] for i in ins]
+        if op == "opaque":
+            input_ids = input_ids[:1]  # an opaque row reads its first tensor (the language's one-input ops)
+        if op != "opaque" and len(mapped) > 2:  # a mapping that needs a second row (mean → pool + flatten)
+            rows.append(Row(rid, op, attrs, input_ids, mapped[3], call, where, params, module_path))
+            first = rid
+            rid = fresh(f"{rid}_flat")
+            op, attrs, input_ids, params = mapped[2][0], mapped[2][1], [first], 0
+        rows.append(Row(rid, op, attrs, input_ids, out_shape, call, where, params, module_path))
+        ids[n] = rid
+    total = sum(p.numel() for p in model.parameters())
+    unused = []
+    for name, mod in modules.items():
+        if not name or name in called or any(name.startswith(c + ".") for c in called if c):
+            continue
+        own = sum(p.numel() for p in mod.parameters(recurse=False) if id(p) not in counted_params)
+        if own:
+            unused.append((name, own))
+    return Trace(rows, out_id, tuple(input_shape), total, unused)
+
+
+def _is_param(model, target):
+    try:
+        return isinstance(_get(model, target), nn.Parameter)
+    except AttributeError:
+        return False
+
+
+def _get(model, target):
+    obj = model
+    for part in target.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _short(n) -> str:
+    """A row name for a functional call: the function's or method's name (relu, add, flatten, cat)."""
+    t = n.target
+    name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
+    return name.strip("_").replace(".", "_") or "call"
+
+
+def _call_name(n) -> str:
+    t = n.target
+    if n.op == "call_method":
+        return f"Tensor.{t}"
+    mod = getattr(t, "__module__", None) or ""
+    name = getattr(t, "__name__", str(t))
+    if mod in ("_operator", "operator"):
+        return f"operator.{name}"
+    if mod.startswith("torch.nn.functional"):
+        return f"F.{name}"
+    if mod.startswith("torch"):
+        return f"torch.{name}"
+    return f"{mod}.{name}" if mod else name
+
+
+def _trace_error(err, model) -> SpecError:
+    """fx's failure as one paragraph: the user's line, what fx could not do, what to do."""
+    where, line, file = "", None, None
+    tb = err.__traceback__
+    while tb is not None:
+        f = tb.tb_frame.f_code.co_filename
+        if not f.startswith(_TORCH_DIR) and "/archcost/" not in f.replace(os.sep, "/"):
+            file, line = f, tb.tb_lineno
+        tb = tb.tb_next
+    text = str(err).split("\n")[0]
+    if "control flow" in text or "iterate" in text or "bool" in text.lower():
+        msg = (f"{type(model).__name__}.forward branches or loops on a tensor's value or shape ({text}); archcost "
+               "traces forward once with symbolic tensors, so such a branch has no single answer")
+        fix = ("make the branch depend on a constructor argument or a module attribute (self.use_x) instead of the "
+               "tensor, or move that code into a function decorated with torch.fx.wrap (it becomes one opaque row).")
+    else:
+        msg = f"cannot trace {type(model).__name__}.forward with torch.fx: {type(err).__name__}: {text}"
+        fix = "move the untraceable code into a function decorated with torch.fx.wrap (it becomes one opaque row)."
+    return SpecError(msg, file=file, line=line, fix=fix)

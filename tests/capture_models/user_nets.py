@@ -1,0 +1,90 @@
+"""Modules written the way users write them (for tests/test_capture.py)."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class FunctionalNet(nn.Module):
+    """LeNet-style: functional activations and pooling, x.view(x.size(0), -1)."""
+
+    input_shape = (1, 28, 28)
+
+    def __init__(self, width=6):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, width, 5, padding=2)
+        self.conv2 = nn.Conv2d(width, 16, 5)
+        self.fc = nn.Linear(16 * 5 * 5, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.avg_pool2d(torch.relu(self.conv2(x)), kernel_size=2, stride=2)
+        x = x.view(x.size(0), -1)
+        return self.fc(x)
+
+
+def make_net(width=6):
+    return FunctionalNet(width=width)
+
+
+class LoopNet(nn.Module):
+    """A loop over a ModuleList with residual adds, then x.mean([2, 3])."""
+
+    def __init__(self, depth=3):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.blocks = nn.ModuleList(nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.BatchNorm2d(16))
+                                    for _ in range(depth))
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for block in self.blocks:
+            x = F.relu(x + block(x))
+        return self.head(x.mean([2, 3]))
+
+
+class GateNet(nn.Module):
+    """torch.chunk and torch.cat, a sigmoid gate, flatten."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 32, 3, padding=1)
+        self.left = nn.Conv2d(16, 16, 1)
+        self.gate = nn.Conv2d(16, 16, 1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        a, b = torch.chunk(x, 2, dim=1)
+        a = self.left(a) * torch.sigmoid(self.gate(b))
+        x = torch.cat([a, b], dim=1)
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class BranchyNet(nn.Module):
+    """Data-dependent control flow: cannot be traced once for all inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if x.sum() > 0:  # the line the error must name
+            x = x * 2
+        return x
+
+
+class RollNet(nn.Module):
+    """A call no registry op describes (torch.roll), and one matmul archcost has no op for yet."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.proj = nn.Parameter(torch.randn(8, 8))
+
+    def forward(self, x):
+        x = torch.roll(self.conv(x), 1, dims=3)
+        return torch.einsum("nchw,cd->ndhw", x, self.proj)
