@@ -10,6 +10,8 @@ is what ``archcost table`` builds (through :func:`archcost.language.spec_from_da
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from dataclasses import dataclass, field
 
@@ -39,9 +41,9 @@ class Captured:
 
         raw = load_yaml_text(self.text, file=self.source)
         graph = build_graph(spec_from_data(raw, self.source))
-        graph.meta["captured"] = {"source": self.source, "not_understood": [c for _, c in self.not_understood],
-                                  "unused_params": [list(u) for u in self.trace.unused]}
-        return graph
+        captured = {"source": self.source, "not_understood": [c for _, c in self.not_understood],
+                    "unused_params": [list(u) for u in self.trace.unused]}
+        return dataclasses.replace(graph, meta={**graph.meta, "captured": captured})  # a Graph is frozen
 
     def summary(self) -> str:
         """One paragraph on what was not understood and what was never called ('' when all was)."""

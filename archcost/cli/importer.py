@@ -17,11 +17,11 @@ def import_(
     input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
 ):
     """Capture a torch module and write it as a spec (blocks, repeat, the module's own names)."""
-    from ..api import _parse_input
+    from ..api import parse_input
     from ..capture import capture
 
     try:
-        cap = capture(source, input=_parse_input(input))
+        cap = capture(source, input=parse_input(input))
         cap.graph()  # the written spec must build: fail here, not when it is read back
     except SpecError as err:
         fail(err)
