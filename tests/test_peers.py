@@ -187,14 +187,13 @@ def test_readme_exceptions_parse():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", TV)
 def test_presets_equal_each_peer_on_the_torchvision_model(name):
-    from zoo_util import torchvision_model
+    from zoo_util import torchvision_model, torchvision_model_on_meta
 
     spec = archcost.load_spec(name)
     graph = archcost.build(name)
     torch.manual_seed(0)
     model = torchvision_model(spec)  # random weights, eval; ptflops runs on it
-    with torch.device("meta"):
-        meta = torchvision_model(spec)  # the same model without data, for thop and torchinfo (shapes only)
+    meta = torchvision_model_on_meta(spec)  # the same model without data, for thop and torchinfo (shapes only)
     x = torch.randn(1, *graph.input_shape)
     measured = run_peers(model, x, meta_model=meta)
     forms = forms_for(name, graph)

@@ -22,6 +22,19 @@ def torchvision_model(spec):
     return torchvision.models.get_model(ref["torchvision"], weights=None, **kwargs).eval()
 
 
+def torchvision_model_on_meta(spec):
+    """torchvision's model built on the meta device (no data: for tools that read only shapes).
+
+    RegNet's constructor computes its stage widths with tensors and reads them back (``tolist``),
+    which the meta device cannot do; such a model is built on the CPU and then moved to meta.
+    """
+    try:
+        with torch.device("meta"):
+            return torchvision_model(spec)
+    except NotImplementedError:
+        return torchvision_model(spec).to("meta")
+
+
 def torchvision_meta(spec):
     from torchvision.models import get_model_weights
 
