@@ -54,14 +54,16 @@ RUNNERS = {"ptflops": run_ptflops, "thop": run_thop, "torchinfo": run_torchinfo}
 
 def run_peers(model, x, meta_model=None) -> dict:
     """{peer: (MACs, params)} for each of ptflops, thop and torchinfo, on one model instance
-    (thop and torchinfo on ``meta_model``, the same model built on the meta device, when given)."""
-    model.eval()
+    (thop and torchinfo on ``meta_model``, the same model built on the meta device, when given;
+    with no ``model``, only those)."""
     res = {}
     for name in PEER_NAMES:
+        if model is None and name not in META_OK:
+            continue
         if meta_model is not None and name in META_OK:
             res[name] = RUNNERS[name](meta_model.eval(), torch.empty(x.shape, device="meta"))
         else:
-            res[name] = RUNNERS[name](model, x)
+            res[name] = RUNNERS[name](model.eval(), x)
     return res
 
 

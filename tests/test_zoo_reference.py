@@ -9,14 +9,25 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import archcost
 from archcost.zoo import entries
+from zoo_util import is_huge
 
 ENTRIES = entries()
 TV = [e.name for e in ENTRIES if archcost.load_spec(e.name).reference.get("torchvision")]
 PAPER = [e.name for e in ENTRIES if archcost.load_spec(e.name).reference.get("paper")]
+HUGE = {e.name for e in ENTRIES if is_huge(e.name)}
+RUN_HUGE = os.environ.get("ARCHCOST_HUGE") == "1"
+
+
+def _skip_if_huge(name):
+    if name in HUGE and not RUN_HUGE:
+        pytest.skip(f"{name}: over {300:,}M params, several GB with real weights; checked on the meta device "
+                    "instead (test_huge_models_on_meta); ARCHCOST_HUGE=1 runs this too")
 
 
 @pytest.mark.parametrize("name", PAPER)
@@ -58,6 +69,7 @@ def test_verify_against_torch_and_fvcore(name):
     """Per layer: analytic shape, params and fvcore-convention MACs equal the lowered module's and fvcore's."""
     from archcost.verify import verify_graph
 
+    _skip_if_huge(name)
     report = verify_graph(archcost.build(name))
     assert report.ok, "\n".join(report.problems()[:20])
 
@@ -68,6 +80,7 @@ def test_torchvision_equal(name):
     import torch
     from zoo_util import copy_weights_in_order, leaf_output_shapes, torchvision_model
 
+    _skip_if_huge(name)
     spec = archcost.load_spec(name)
     tv = torchvision_model(spec)
     ours = archcost.lower(name).eval()
@@ -86,6 +99,24 @@ def test_torchvision_equal(name):
 
     fv_total = fvcore_by_module(tv, x)[""]
     assert archcost.analyze(name, convention="fvcore").totals["macs"] == pytest.approx(fv_total, rel=0.005)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HUGE & set(TV)))
+def test_huge_models_on_meta(name):
+    """The models too big for a laptop worker, on the meta device: params, and every compared layer's
+    output shape equal to torchvision's (no weights are allocated)."""
+    import torch
+    from zoo_util import leaf_output_shapes, torchvision_model_on_meta
+
+    spec = archcost.load_spec(name)
+    a = archcost.analyze(name)
+    tv = torchvision_model_on_meta(spec)
+    with torch.device("meta"):
+        ours = archcost.lower(name).eval()
+    assert a.totals["params"] == sum(p.numel() for p in tv.parameters()) == sum(p.numel() for p in ours.parameters())
+    x = torch.empty(1, *a.graph.input_shape, device="meta")
+    assert leaf_output_shapes(ours, x) == leaf_output_shapes(tv, x)
 
 
 @pytest.mark.parametrize("name", TV)
