@@ -311,21 +311,25 @@ class Expander:
                 srcs = self.sources(item["from"], cur, item.key_line("from"), path, file)
                 cur = srcs[0]
                 s = {**s, **_shape_names(cur.shape)}
-            if key in ("add", "concat", "multiply"):
+            if key in OPS and OPS[key].arity != 1:  # a join (add, concat, multiply) or matmul, attention
                 if srcs is None or len(srcs) < 2:
                     raise self._err(f"a standalone '{key}' needs `from:` with two or more tensor names",
                                     line=line, path=path, file=file,
                                     fix=f"write `- {{{key}: {{}}, from: [a, b]}}` with names given by `name:`, "
                                         "or use `parallel:` / `residual:`.")
-                if value not in (None, {}) and not (key == "concat" and isinstance(value, dict) and set(value) <= {"dim"}):
-                    raise self._err(f"'{key}' takes no arguments here", line=line, path=path, file=file,
-                                    fix=f"write `- {{{key}: {{}}, from: [...]}}`.")
-                attrs = {}
-                if key == "concat":
-                    dim_attr = OPS["concat"].attr_index["dim"]
-                    attrs = {"dim": self._run(lambda: _coerce(dim_attr, eval_value((value or {}).get("dim", 0), s, "int")),
-                                              line=key_line, path=path, file=file)}
-                cur = self.add_node(path, key, attrs, srcs, key_line, file)
+                if OPS[key].attrs and key != "concat":  # matmul, attention: arguments as for any op
+                    cur = self.primitive(key, v, cur, s, path, key_line, file, inputs=srcs)
+                else:
+                    if value not in (None, {}) and not (key == "concat" and isinstance(value, dict)
+                                                        and set(value) <= {"dim"}):
+                        raise self._err(f"'{key}' takes no arguments here", line=line, path=path, file=file,
+                                        fix=f"write `- {{{key}: {{}}, from: [...]}}`.")
+                    attrs = {}
+                    if key == "concat":
+                        dim_attr = OPS["concat"].attr_index["dim"]
+                        attrs = {"dim": self._run(lambda: _coerce(dim_attr, eval_value((value or {}).get("dim", 0), s, "int")),
+                                                  line=key_line, path=path, file=file)}
+                    cur = self.add_node(path, key, attrs, srcs, key_line, file)
             elif srcs is not None and len(srcs) > 1:
                 if key not in self.blocks:
                     raise self._err(f"'{key}' takes one input but `from:` names {len(srcs)}", line=line, path=path,
@@ -567,9 +571,9 @@ class Expander:
             return outs[0]
         return self.add_node(f"{path}.{op}", op, {"dim": 0} if op == "concat" else {}, outs, line, file)
 
-    def primitive(self, opname, value, cur, scope, path, line, file):
+    def primitive(self, opname, value, cur, scope, path, line, file, inputs=None):
         op = OPS[opname]
-        if op.arity != 1:
+        if op.arity != 1 and inputs is None:
             raise self._err(f"'{opname}' joins several tensors and cannot stand alone in a list of layers",
                             line=line, path=path, file=file,
                             fix=f"use `- parallel: {{join: {opname}, branches: [...]}}` or `- residual: {{...}}`.")
@@ -604,7 +608,7 @@ class Expander:
                                         + (f" ({attr.doc})" if attr.doc else ""), line=line, path=path, file=file,
                                         fix=f"add `{attr.name}: ...` to the layer.")
                     attrs[attr.name] = attr.default
-        return self.add_node(path, opname, attrs, [cur], line, file)
+        return self.add_node(path, opname, attrs, inputs or [cur], line, file)
 
     def add_node(self, path, opname, attrs, ins, line, file):
         op = OPS[opname]
