@@ -66,7 +66,8 @@ def _matmul_explain(a, ins, out):
 
 
 def _matmul_saves(a, ins, out, rg):
-    # the gradient of each input needs the other
+    # the gradient of each input needs the other.  archcost tracks no strides: an operand torch cannot view
+    # as batch × n × k (a transposed, batched one) is saved as the contiguous copy torch makes instead
     return ([("input 0", sv.in_(0))] if rg[1] else []) + ([("input 1", sv.in_(1))] if rg[0] else [])
 
 
@@ -123,7 +124,8 @@ def _sdpa_explain(a, ins, out):
 
 
 def _sdpa_saves(a, ins, out, rg):
-    # CPU and CUDA's flash kernels save q, k, v, the output and a log-sum-exp per query row (fp32)
+    # CPU and CUDA's flash kernels save q, k, v, the output and a log-sum-exp per query row (fp32); a
+    # non-contiguous (transposed) input is saved as the contiguous copy torch makes (no strides tracked)
     h, n, s, e, ev = _sdpa_parts(a, ins)
     return [("query", sv.in_(0)), ("key", sv.in_(1)), ("value", sv.in_(2)), ("output", sv.OUT),
             ("log-sum-exp", sv.new(h * n, sv.STAT))]
@@ -217,16 +219,18 @@ def _mha_explain(a, ins, out):
 
 
 def _mha_saves(a, ins, out, rg):
-    """Training (the slow path): the input (for the in-projection), q, k, v and the attention output
-    (sdpa's inputs and output), sdpa's log-sum-exp per row and head, and the attention output again,
-    re-laid out for the out-projection."""
+    """Training takes the slow path (measured with saved_tensors_hooks, torch 2.14.1, CPU): the input (for
+    the in-projection), q, k, v in one tensor, the attention output and sdpa's log-sum-exp per query and
+    head (fp32).  With attention dropout sdpa runs its math form instead: q and kᵀ again, the softmax
+    output, the dropout mask and the dropped weights (h·N² each), and the output re-laid out."""
     n, d = ins[0]
     h = a["num_heads"]
-    saved = [("input", sv.in_(0)), ("q, k, v", sv.new(3 * n * d)), ("attention output", sv.new(n * d)),
-             ("log-sum-exp", sv.new(h * n, sv.STAT)), ("attention output (token-major copy)", sv.new(n * d))]
     if a["dropout"] > 0:
-        saved.append(("attention weights and dropout mask", sv.new(h * n * n)))
-    return saved
+        return [("input", sv.in_(0)), ("q, k, v", sv.new(3 * n * d)), ("scaled q and kᵀ", sv.new(2 * n * d)),
+                ("attention weights and dropped weights", sv.new(2 * h * n * n)),
+                ("dropout mask", sv.new(h * n * n, sv.MASK)), ("attention output", sv.new(n * d))]
+    return [("input", sv.in_(0)), ("q, k, v", sv.new(3 * n * d)), ("attention output", sv.new(n * d)),
+            ("log-sum-exp", sv.new(h * n, sv.STAT))]
 
 
 register(OpDef(

@@ -320,6 +320,7 @@ register(OpDef(
     doc="layer norm over the channels of each position of a C×H×W map (ConvNeXt's LayerNorm2d: permute, "
         "layer_norm over C, permute back); `layernorm` normalises trailing dimensions instead.",
     category="norm", kind="norm", rf=_SAME, latency_class="layernorm",
-    # F.layer_norm on the permuted view saves that view (the input's storage) and a mean and inverse std
-    # per position
-    saves=sv.norm_stats(lambda a, ins: 2 * prod(ins[0][1:]))))
+    # F.layer_norm on the permuted (channels-last) view saves the contiguous copy it normalises (measured
+    # with saved_tensors_hooks), and a mean and an inverse std per position
+    saves=lambda a, ins, out, rg: [("input (a contiguous channels-last copy)", sv.new(prod(ins[0]))),
+                                   ("statistics", sv.new(2 * prod(ins[0][1:]), sv.STAT))]))
