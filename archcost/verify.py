@@ -50,11 +50,15 @@ def fvcore_by_module(model, x) -> dict:
         warnings.simplefilter("ignore")  # fvcore traces with torch.jit, which warns about its own deprecation
         from fvcore.nn import FlopCountAnalysis
 
-        fca = FlopCountAnalysis(model, x)
-        fca.unsupported_ops_warnings(False)
-        fca.uncalled_modules_warnings(False)
-        fca.tracer_warnings("none")
-        return dict(fca.by_module())
+        import torch
+
+        # in eval under no_grad, as the presets count (nn.MultiheadAttention then takes its fused kernel)
+        with torch.no_grad():
+            fca = FlopCountAnalysis(model, x)
+            fca.unsupported_ops_warnings(False)
+            fca.uncalled_modules_warnings(False)
+            fca.tracer_warnings("none")
+            return dict(fca.by_module())
 
 
 def verify_graph(graph: Graph, *, batch: int = 1, seed: int = 0) -> VerifyReport:
@@ -69,7 +73,7 @@ def verify_graph(graph: Graph, *, batch: int = 1, seed: int = 0) -> VerifyReport
     hooks = []
     for nid, m in model.node_modules():
         hooks.append(m.register_forward_hook(
-            lambda mod, inp, out, nid=nid: shapes.__setitem__(nid, tuple(out.shape))))
+            lambda mod, inp, out, nid=nid: shapes.__setitem__(nid, tuple((out[0] if isinstance(out, tuple) else out).shape))))
     with torch.no_grad():
         model(x)
     for h in hooks:

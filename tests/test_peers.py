@@ -105,7 +105,33 @@ layers:
   - linear: {out_features: 3, bias: false}
   - relu: {}
 """
-SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS}
+ATTENTION = """
+name: every_op_attention
+input: [6, 4, 4]
+layers:
+  - layernorm2d: {}
+  - layer_scale: {}
+  - stochastic_depth: {p: 0.1}
+  - permute: {dims: [1, 2, 0]}
+  - unflatten: {dim: 2, sizes: [2, 3]}
+  - flatten: {start_dim: 3}
+  - flatten: {start_dim: 1, end_dim: 2}
+  - transpose: {dim0: 0, dim1: 1}
+  - transpose: {dim0: 0, dim1: 1}
+  - class_token: {}
+  - pos_embedding: {}
+  - multi_head_attention: {num_heads: 2}
+  - multi_head_attention: {num_heads: 3}
+  - {multi_head_attention: {num_heads: 2, bias: false}, name: x}
+  - {linear: {out_features: 6}, name: q}
+  - {unflatten: {dim: 1, sizes: [2, 3]}, from: x}
+  - {transpose: {dim0: 0, dim1: 1}, name: k}
+  - {transpose: {dim0: 1, dim1: 2}, name: kt}
+  - {matmul: {}, from: [k, kt]}
+  - {scaled_dot_product_attention: {}, from: [k, k, k], name: a}
+  - {scaled_dot_product_attention: {is_causal: true}, from: [a, k, k]}
+"""
+SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION}
 
 
 def test_the_small_networks_use_every_op():

@@ -224,6 +224,31 @@ layers:
   - flatten: {}
   - linear: {out_features: 2}
 """,
+    "attention": """
+name: e
+input: [6, 4, 4]
+layers:
+  - conv2d: {out_channels: 6, kernel_size: 1}
+  - layernorm2d: {}
+  - layer_scale: {}
+  - stochastic_depth: {p: 0.1}
+  - permute: {dims: [1, 2, 0]}
+  - unflatten: {dim: 2, sizes: [2, 3]}
+  - flatten: {start_dim: 3}
+  - flatten: {start_dim: 1, end_dim: 2}
+  - transpose: {dim0: 0, dim1: 1}
+  - transpose: {dim0: 0, dim1: 1}
+  - class_token: {}
+  - pos_embedding: {}
+  - multi_head_attention: {num_heads: 2}
+  - {multi_head_attention: {num_heads: 3, bias: false}, name: x}
+  - {linear: {out_features: 6}, name: q}
+  - {unflatten: {dim: 1, sizes: [2, 3]}, name: q3}
+  - {unflatten: {dim: 1, sizes: [3, 2]}, from: q, name: q4}
+  - {matmul: {}, from: [q3, q4]}                # contiguous operands (see the matmul op's saves)
+  - {scaled_dot_product_attention: {}, from: [q3, q3, q3], name: a}
+  - {scaled_dot_product_attention: {is_causal: true}, from: [a, q3, q3]}
+""",
 }
 OP_SPECS["routing"] = OP_SPECS["routing"].replace("  - conv1d_prep: {}\n", "")
 

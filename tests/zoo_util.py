@@ -74,7 +74,12 @@ def copy_weights_in_order(src: nn.Module, dst: nn.Module) -> None:
 def leaf_output_shapes(model: nn.Module, x: torch.Tensor) -> list:
     """(type name, output shape) of every compared leaf module call, in execution order."""
     seen = []
-    hooks = [m.register_forward_hook(lambda m, i, o: seen.append((type(m).__name__, tuple(o.shape))))
+    def shape(m, o):
+        # a linear or layer norm on an N×H×W×C map (ConvNeXt) works on its H·W tokens: compare as N×(H·W)×C
+        flat = isinstance(m, (nn.Linear, nn.LayerNorm)) and o.dim() > 3
+        return tuple(o.flatten(1, -2).shape) if flat else tuple(o.shape)
+
+    hooks = [m.register_forward_hook(lambda m, i, o: seen.append((type(m).__name__, shape(m, o))))
              for m in model.modules() if isinstance(m, COMPARED)]
     try:
         with torch.no_grad():

@@ -4,8 +4,9 @@ Every output names the convention it used.  Presets:
 
 ``default``   MACs of conv / linear / matmul only, FLOPs = 2 × MACs.  This is what
               torchvision's ``_ops`` metadata and most papers' "mult-adds" count.
-``torch``     an alias of ``default`` under the name of ``torch.utils.flop_counter``
-              (its FLOPs are 2 × these MACs).
+``torch``     what ``torch.utils.flop_counter.FlopCounterMode`` counts ÷ 2 in eval under ``no_grad``
+              on CPU: ``default`` on every CNN; nothing of an ``nn.MultiheadAttention`` that takes
+              its fused kernel, and no ``scaled_dot_product_attention`` (the op's ``flop_counter``).
 ``fvcore``    Exactly what fvcore 0.1.5's ``FlopCountAnalysis`` counts with its default
               handles (it calls them flops, but they are MACs): conv, linear, matmul,
               plus batch-norm (eval: 1 per element, 2 with affine), group/layer/instance
@@ -45,14 +46,16 @@ class Convention:
     name: str
     doc: str
     params_rule: str = "torch"  # torch | keras | trainable (ptflops) | thop
-    counter: str = "default"  # default (conv/linear MACs) | fvcore (the cost dict's "fvcore") | a key of PEERS
+    counter: str = "default"  # default (conv/linear MACs) | fvcore (the cost dict's "fvcore") | torch (its
+    # "flop_counter", else "macs") | a key of PEERS
     peer: str | None = None  # the tool and version it reproduces, stamped in JSON as "convention_peer"
     extra_flops: bool = False  # FLOPs add every other op's arithmetic (EXTRA_FLOPS) to 2 × MACs (``full``)
 
     def breakdown(self, c: dict, node, p) -> dict:
         """This node's MACs by category (zeros left out): ``c`` its cost dict, ``p`` its Params."""
-        if self.counter == "default":
-            return {"macs": c["macs"]} if c.get("macs") else {}
+        if self.counter in ("default", "torch"):
+            v = c.get("flop_counter", c.get("macs", 0)) if self.counter == "torch" else c.get("macs", 0)
+            return {"attention" if OPS[node.op].category == "attention" else "macs": v} if v else {}
         if self.counter == "fvcore":
             v = c.get("fvcore", 0)
             return {OPS[node.op].category: v} if v else {}
@@ -63,6 +66,8 @@ class Convention:
             return c.get("macs", 0)
         if self.counter == "fvcore":
             return c.get("fvcore", 0)
+        if self.counter == "torch":
+            return c.get("flop_counter", c.get("macs", 0))
         return sum(self.breakdown(c, node, p).values())
 
     def flops(self, c: dict, node, p) -> int:
@@ -86,8 +91,9 @@ _PT, _THOP, _TI = PEERS["ptflops"], PEERS["thop"], PEERS["torchinfo"]
 
 CONVENTIONS = {
     "default": Convention("default", "conv/linear/matmul MACs only (torchvision _ops, papers' mult-adds); FLOPs = 2×MACs"),
-    "torch": Convention("torch", "alias of default: torch.utils.flop_counter's FLOPs are 2×these MACs",
-                        peer="torch 2.14.1 (torch.utils.flop_counter)"),
+    "torch": Convention("torch", "torch.utils.flop_counter's FLOPs / 2 in eval under no_grad on CPU: as default, "
+                                 "less the attention it cannot see (nn.MultiheadAttention's fused kernel, sdpa)",
+                        counter="torch", peer="torch 2.14.1 (torch.utils.flop_counter)"),
     "fvcore": Convention("fvcore", "fvcore 0.1.5 FlopCountAnalysis: conv/linear + norms + adaptive avg pool; FLOPs = 2×MACs",
                          counter="fvcore", peer="fvcore 0.1.5"),
     "ptflops": Convention("ptflops", f"{_PT.stamp} get_model_complexity_info (pytorch backend): conv/linear with bias, "

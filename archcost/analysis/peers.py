@@ -35,8 +35,8 @@ from math import prod
 from ..ops import OPS
 
 #: Op categories of a count, in display order.  ``macs`` is conv / linear multiply-accumulates.
-CATEGORIES = ("macs", "bias", "batchnorm", "norm", "act", "pool", "eltwise", "adaptive_pool")
-CATEGORY_LABELS = {"macs": "conv/linear", "bias": "bias", "batchnorm": "batch-norm", "norm": "other norms",
+CATEGORIES = ("macs", "attention", "bias", "batchnorm", "norm", "act", "pool", "eltwise", "adaptive_pool")
+CATEGORY_LABELS = {"macs": "conv/linear", "attention": "attention", "bias": "bias", "batchnorm": "batch-norm", "norm": "other norms",
                    "act": "activations", "pool": "pooling", "eltwise": "element-wise",
                    "adaptive_pool": "adaptive pooling"}
 FORMS = ("module", "functional", "method")
@@ -57,6 +57,10 @@ def _n_in(a, ins, out, c, p):
 
 def _n_out(a, ins, out, c, p):
     return prod(out)
+
+
+def _macs(a, ins, out, c, p):
+    return {"macs": c["macs"]}
 
 
 def _macs_and_bias(a, ins, out, c, p):
@@ -81,7 +85,19 @@ def _pt_lrn(a, ins, out, c, p):
     return 3 * n + (ins[0][0] + a["size"] - 1) * _spatial(ins[0])
 
 
+def _pt_mha(a, ins, out, c, p):
+    # multihead_attention_counter_hook: q scaling N·D, projections 3·N·D² (+ 3·N·D bias), per head
+    # N²·E (QKᵀ) + N² (softmax) + N²·E (A·V), out-projection N·D·(D + 1) ("bias is always enabled")
+    n, d = ins[0]
+    h = a["num_heads"]
+    bias = 3 * n * d if a["bias"] else 0
+    return {"attention": n * d + 4 * n * d * d + h * n * n + 2 * n * n * d, "bias": bias + n * d}
+
+
 _PT_RULES = {  # torch.nn class -> (module hook, patched functional the module's forward calls)
+    # its hook only (on the slow path too: the F.linear calls inside a hooked module are not counted again)
+    "MultiheadAttention": (_pt_mha, _zero),
+    "torch.matmul": (_zero, _macs),  # TENSOR_OPS_MAPPING: input numel × other's last size
     **{cls: (_macs_and_bias, _zero) for cls in (*_CONVS, "Linear")},  # conv_flops_counter_hook (bias =
     # output numel), transpose=True counts input positions (= archcost's MACs); linear_flops_counter_hook per token
     **{cls: (_pt_norm, _zero) for cls in _NORMS},  # bn_flops_counter_hook
@@ -146,7 +162,8 @@ _THOP_RULES = {  # torch.nn class -> count (register_hooks)
     # GroupNorm, LocalResponseNorm, the other activations, Flatten, Identity, ZeroPad*, ChannelShuffle
 }
 #: classes thop has no rule for but which have parameters, which thop then leaves out of its params
-_THOP_NO_PARAMS = frozenset({"GroupNorm"})
+#: (``Parameter``: a learned tensor held by a container, as torchvision's class token and layer scale are)
+_THOP_NO_PARAMS = frozenset({"GroupNorm", "MultiheadAttention", "LayerNorm2d", "Parameter"})
 
 
 # ---- torchinfo 1.8.0 summary() -------------------------------------------------------------------
@@ -168,7 +185,9 @@ def _ti_linear(a, ins, out, c, p):
 _TI_RULES = {  # torch.nn class -> count (calculate_macs); a module without parameters: zero
     **{cls: _ti_conv for cls in _CONVS},
     "Linear": _ti_linear,
-    **{cls: _ti_params for cls in _NORMS},
+    **{cls: _ti_params for cls in (*_NORMS, "LayerNorm2d")},
+    # nn.MultiheadAttention has a child (out_proj), so torchinfo computes no mult-adds for it, and the
+    # fused kernel never calls out_proj; a learned tensor's container is no leaf either
 }
 
 

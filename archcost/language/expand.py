@@ -428,7 +428,7 @@ class Expander:
             srcs = self.sources(item["from"], site, item.key_line("from"))
             site.cur = srcs[0]  # the layer takes its (first) input from there, and ch/h/w describe it
             site.scope = {**site.scope, **_shape_names(site.cur.shape)}
-        if key in JOINS:
+        if key in JOINS or (key in OPS and OPS[key].arity != 1):  # joins, matmul, attention
             return self._standalone_join(key, value, srcs, site, item_line)
         if srcs is not None and len(srcs) > 1:
             if key not in self.blocks:
@@ -443,6 +443,8 @@ class Expander:
             raise self._fail(site, f"a standalone '{key}' needs `from:` with two or more tensor names",
                              f"write `- {{{key}: {{}}, from: [a, b]}}` with names given by `name:`, "
                              "or use `parallel:` / `residual:`.", line=item_line)
+        if OPS[key].attrs and key != "concat":  # matmul, attention: arguments as for any op
+            return self.primitive(key, value, site, inputs=srcs)
         if value not in (None, {}) and not (key == "concat" and isinstance(value, dict) and set(value) <= {"dim"}):
             raise self._fail(site, f"'{key}' takes no arguments here", f"write `- {{{key}: {{}}, from: [...]}}`.",
                              line=item_line)
@@ -657,10 +659,10 @@ class Expander:
             return outs[0]
         return self.add_node(site, op, {"dim": 0} if op == "concat" else {}, outs, f"{site.path}.{op}")
 
-    def primitive(self, opname, value, site: Ctx) -> _T:
+    def primitive(self, opname, value, site: Ctx, inputs=None) -> _T:
         op = OPS[opname]
         line = site.line
-        if op.arity != 1:
+        if op.arity != 1 and inputs is None:
             raise self._fail(site, f"'{opname}' joins several tensors and cannot stand alone in a list of layers",
                              f"use `- parallel: {{join: {opname}, branches: [...]}}` or `- residual: {{...}}`.")
         if value is None:
@@ -692,7 +694,7 @@ class Expander:
                         raise self._fail(site, f"'{opname}' needs argument '{attr.name}'"
                                          + (f" ({attr.doc})" if attr.doc else ""), f"add `{attr.name}: ...` to the layer.")
                     attrs[attr.name] = attr.default
-        return self.add_node(site, opname, attrs, [site.cur])
+        return self.add_node(site, opname, attrs, inputs or [site.cur])
 
     def add_node(self, site: Ctx, opname, attrs, ins, path=None) -> _T:
         """Add one node (``path``, default the layer's own) with its shape checked; located at ``site``."""

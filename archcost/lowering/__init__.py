@@ -41,20 +41,23 @@ class LoweredNet(nn.Module):
                 module.requires_grad_(False)
             _place(self, n.id, module, graph, n)
             free = tuple(src for src in set(n.inputs) if last_use.get(src) == i)
-            self._plan.append((n.id, n.inputs, free, module))
+            # a module called otherwise than module(*inputs) (nn.MultiheadAttention: m(x, x, x, ...)[0])
+            call = getattr(module, "archcost_call", None)
+            self._plan.append((n.id, n.inputs, free, module, call))
         self._output = graph.output
 
     def forward(self, x):
         env = {INPUT: x}
-        for nid, ins, free, module in self._plan:
-            env[nid] = module(*[env[i] for i in ins])
+        for nid, ins, free, module, call in self._plan:
+            xs = [env[i] for i in ins]
+            env[nid] = call(module, *xs) if call is not None else module(*xs)
             for f in free:  # drop tensors after their last use, as the analytic liveness does
                 del env[f]
         return env[self._output]
 
     def node_modules(self):
         """(node id, module) in execution order."""
-        return [(nid, m) for nid, _, _, m in self._plan]
+        return [(nid, m) for nid, _, _, m, _ in self._plan]
 
 
 def _place(root: nn.Module, dotted: str, module: nn.Module, graph: Graph, node) -> None:
@@ -68,7 +71,13 @@ def _place(root: nn.Module, dotted: str, module: nn.Module, graph: Graph, node) 
             parent.add_module(seg, child)
         parent = child
     _check_name(parent, parts[-1], graph, node)
-    parent.add_module(parts[-1], module)
+    holder = getattr(module, "param_on_parent", None)
+    if holder:
+        # a learned tensor (class token, position embedding, layer scale): its parameter belongs to the
+        # enclosing module under the layer's name, as in torchvision; the op's module only uses it
+        parent.register_parameter(parts[-1], getattr(module, holder))
+    else:
+        parent.add_module(parts[-1], module)
 
 
 def _check_name(parent, seg, graph, node):

@@ -22,6 +22,10 @@ Cost categories returned by ``costs`` (each an int count for batch 1):
 ``pool_flops``      pooling arithmetic (compares or adds + divide)
 ``eltwise_flops``   element-wise add / multiply
 ``fvcore``          what fvcore 0.1.5's default handles count for this op (its "flops", which are MACs)
+                    in eval under ``no_grad``
+``attention_macs``  the part of ``macs`` that is attention's QKᵀ and A·V (multi-head attention)
+``flop_counter``    ``torch.utils.flop_counter.FlopCounterMode``'s count ÷ 2 in eval under ``no_grad`` on
+                    CPU, where it differs from ``macs`` (attention it cannot see); absent = ``macs``
 
 ``explain(a, ins, out)`` returns the working behind those numbers, with the numbers substituted
 (:class:`archcost.ops.working.Working`), keyed by what it explains: ``output_shape`` always,
@@ -77,12 +81,12 @@ REQUIRED = object()
 Shape = tuple
 
 #: cost categories of an op's count (``OpDef.category``), as the peers and the breakdown use them
-OP_CATEGORIES = ("macs", "batchnorm", "norm", "act", "pool", "adaptive_pool", "eltwise", "other")
+OP_CATEGORIES = ("macs", "attention", "batchnorm", "norm", "act", "pool", "adaptive_pool", "eltwise", "other")
 #: kinds of layer (``OpDef.kind`` / :meth:`OpDef.kind_of`).  ``conv`` is refined by attributes into
 #: ``pointwise`` / ``depthwise`` / ``grouped``; ``merge`` is element-wise arithmetic on whole tensors
 #: (add, multiply, concat, and scale, a multiply by a constant); ``view`` an op whose output aliases
 #: its input
-KINDS = ("conv", "pointwise", "depthwise", "grouped", "transposed", "linear", "norm", "act", "pool", "merge",
+KINDS = ("conv", "pointwise", "depthwise", "grouped", "transposed", "linear", "attention", "norm", "act", "pool", "merge",
          "view", "other")
 #: receptive-field rules (``RFRule.rule``) and the geometry each reads, ``geometry(a, ins, out)``:
 #: ``same`` (each unit sees what the unit at its position saw: element-wise ops, norms), ``window``
@@ -180,8 +184,16 @@ class OpDef:
 
     @property
     def torch_class(self) -> str:
-        """The ``torch.nn`` class the op lowers to (``torch_name`` without ``nn.`` and arguments), or ""."""
-        return self.torch_name[3:].split("(")[0] if self.torch_name.startswith("nn.") else ""
+        """The ``torch.nn`` class the op lowers to (``torch_name`` without ``nn.`` and arguments; the last part
+        of a dotted class path such as ``torchvision.ops.StochasticDepth``), or the function it calls
+        (``torch.matmul``), or ""."""
+        name = self.torch_name.split("(")[0].strip()
+        if name.startswith("nn."):
+            return name[3:]
+        last = name.rpartition(".")[2]
+        if "." in name and last[:1].isupper() and not name.startswith(("Tensor.", "F.")):
+            return last
+        return name  # a function (torch.matmul): what ptflops patches
 
 
 def missing_facts(op: OpDef) -> list:

@@ -289,3 +289,38 @@ register(OpDef(name="dropout", attrs=(Attr("p", "float", 0.5),), prepare=_dropou
                shape=lambda a, ins: ins[0], lower=_dropout_lower, explain=_dropout_explain, view=True, family="other",
                torch_name="nn.Dropout", doc="identity at inference; no cost.",
                category="other", kind="view", saves=_dropout_saves, rf=_SAME))
+
+
+def _ln2d_explain(a, ins, out):
+    c = ins[0][0]
+    res = {"output_shape": wk.shape_working(out, note="same as the input")}
+    if a["elementwise_affine"]:
+        res["params"] = wk.Working("params", 2 * c, (f"2·{wk.num(c)}", wk.num(2 * c)),
+                                   note="a scale and a shift per channel")
+    res["norm_flops"] = wk.elementwise("norm_flops", ins[0], 5, "per element", unit="FLOPs",
+                                       note="mean, variance over the channels of each position; normalise, scale, shift")
+    res["fvcore"] = wk.elementwise("fvcore", ins[0], 5 if a["elementwise_affine"] else 4, "per element", unit="MACs",
+                                   note="fvcore's layer_norm count")
+    return res
+
+
+def _ln2d_lower(a, ins):
+    from .._torch_modules import LayerNorm2d
+
+    return LayerNorm2d(ins[0][0], eps=a["eps"], elementwise_affine=a["elementwise_affine"])
+
+
+register(OpDef(
+    name="layernorm2d", attrs=(Attr("eps", "float", 1e-6, min=0), Attr("elementwise_affine", "bool", True)),
+    shape=lambda a, ins: ins[0],
+    params=lambda a, ins: Params(weight=ins[0][0] if a["elementwise_affine"] else 0,
+                                 bias=ins[0][0] if a["elementwise_affine"] else 0),
+    costs=_norm_costs("elementwise_affine"), explain=_ln2d_explain, lower=_ln2d_lower, in_rank=(3,), family="norm",
+    torch_name="torchvision.models.convnext.LayerNorm2d",
+    doc="layer norm over the channels of each position of a C×H×W map (ConvNeXt's LayerNorm2d: permute, "
+        "layer_norm over C, permute back); `layernorm` normalises trailing dimensions instead.",
+    category="norm", kind="norm", rf=_SAME, latency_class="layernorm",
+    # F.layer_norm on the permuted (channels-last) view saves the contiguous copy it normalises (measured
+    # with saved_tensors_hooks), and a mean and an inverse std per position
+    saves=lambda a, ins, out, rg: [("input (a contiguous channels-last copy)", sv.new(prod(ins[0]))),
+                                   ("statistics", sv.new(2 * prod(ins[0][1:]), sv.STAT))]))
