@@ -166,8 +166,13 @@ def f(n):
     assert op_tables(src)[0][1] == ("hardswish", "relu")
 
 
+#: modules that name an op outside any table: the importer returns the op a torch call stands for
+#: (``F.hardtanh(x, 0, 6)`` is ``relu6``), a fact about torch's function rather than about the op
+NAMES_AN_OP = {"archcost/capture/mapping.py"}
+
+
 def test_hardswish_and_relu6_named_only_in_ops_or_allowed_modules():
-    allowed = {rel for rel, _ in ALLOWED}
+    allowed = {rel for rel, _ in ALLOWED} | NAMES_AN_OP
     named = {rel for rel, path in _modules() if re.search(r'"(hardswish|relu6)"', path.read_text(encoding="utf-8"))}
     assert named <= allowed, named - allowed
 

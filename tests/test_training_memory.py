@@ -289,7 +289,7 @@ def test_ops_against_torch(name):
 
 def test_op_specs_cover_every_op():
     used = {n.op for text in OP_SPECS.values() for n in graph(text).nodes}
-    assert used == set(OPS)
+    assert used == {name for name, op in OPS.items() if op.lowerable}  # opaque: measured, never lowered
 
 
 def test_optimizer_state_and_gradients_against_torch():

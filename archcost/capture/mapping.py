@@ -17,8 +17,15 @@ from torch import nn
 
 # -- modules ----------------------------------------------------------------------------------------
 
-_ACT = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid",
-        nn.Sigmoid: "sigmoid", nn.SiLU: "silu", nn.Tanh: "tanh", nn.GELU: "gelu", nn.LeakyReLU: "leaky_relu"}
+def _activations() -> dict:
+    """nn class -> op name of every activation op, from the ops' own torch classes (one registry)."""
+    from ..ops import OPS
+
+    return {getattr(nn, op.torch_class): name for name, op in OPS.items()
+            if op.kind == "act" and name != "softmax" and hasattr(nn, op.torch_class)}
+
+
+_ACT = _activations()
 
 
 def _ints(v):
@@ -136,10 +143,11 @@ def _dim(dim, in_shapes):
 
 # -- functions and methods --------------------------------------------------------------------------
 
-_F_ACT = {F.relu: "relu", torch.relu: "relu", F.relu6: "relu6", F.silu: "silu", F.gelu: "gelu",
-          F.hardswish: "hardswish", F.hardsigmoid: "hardsigmoid", torch.sigmoid: "sigmoid", F.sigmoid: "sigmoid",
-          torch.tanh: "tanh", F.tanh: "tanh", F.leaky_relu: "leaky_relu", F.relu_: "relu", torch.relu_: "relu"}
-_M_ACT = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "tanh": "tanh"}
+# the functional and method forms of each activation op, by torch's names for them (F.relu, torch.relu,
+# F.relu_, x.relu(), x.relu_()): derived from the op names, which are torch's own
+_F_ACT = {f: op for op in _ACT.values() for mod in (F, torch) for f in (getattr(mod, op, None), getattr(mod, op + "_", None))
+          if callable(f)}
+_M_ACT = {m: op for op in _ACT.values() for m in (op, op + "_") if hasattr(torch.Tensor, m)}
 _ADD = {operator.add, operator.iadd, torch.add}
 _MUL = {operator.mul, operator.imul, torch.mul}
 

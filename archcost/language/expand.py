@@ -418,7 +418,7 @@ class Expander:
                 seg and seg.replace("_", "a").replace("-", "a").isalnum() for seg in nm.split(".")):
             raise self._fail(lst, f"layer name {short_repr(raw, 60)} must be letters, digits, _ or -, or a dotted path of "
                              "such names (`layer1.0`), with `{i}`-style expressions", "rename the layer.",
-                             line=item.key_line("name"), path=here)
+                             line=item.key_line("name"))
         return f"{nm}{i}" if n > 1 and not templated else nm
 
     def _layer(self, key, value, item, site: Ctx, item_line) -> _T:
