@@ -82,7 +82,7 @@ class Budget:
                             fix="ask about smaller networks, or split the homework into several files.")
 
 
-MAX_WORK_NODES = 20_000  # about 1 ms a layer with the working and the diagnoses: ~20 s at most
+MAX_WORK_NODES = 10_000  # about 1 ms a layer with the working and the diagnoses (two questions on resnet1202)
 
 
 def evaluate_question(q: Question, budget: Budget | None = None):
