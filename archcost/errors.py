@@ -8,6 +8,7 @@ traceback reaches the user.
 
 from __future__ import annotations
 
+import re
 import reprlib
 
 class _Repr(reprlib.Repr):
@@ -33,6 +34,18 @@ def short_repr(value, limit: int = 80) -> str:
         text = f"<{type(value).__name__}>"
     text = text.replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# C0 and C1 controls (ESC starts ANSI/OSC sequences; 0x9b is a one-byte CSI), DEL, and the bidirectional
+# overrides and isolates that reorder what a terminal shows (U+202A-202E, U+2066-2069)
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, *, newlines: bool = True) -> str:
+    """``text`` with control characters removed, so that text from a file cannot drive a terminal
+    (colour, cursor moves, OSC title or hyperlink sequences); tabs kept, newlines kept or made spaces."""
+    text = _CONTROLS.sub("", str(text))
+    return text if newlines else " ".join(text.split("\n"))
 
 
 class ArchcostError(Exception):

@@ -40,8 +40,9 @@ questions:
 
 @pytest.fixture
 def right_file(tmp_path):
-    p = tmp_path / "right.yaml"
-    p.write_text(ALL_RIGHT.replace("SPEC", str(HW / "inception_5x5_bottleneck.yaml")))
+    p = tmp_path / "right.yaml"  # a key names files inside its own folder only (issue 19)
+    (tmp_path / "bottleneck.yaml").write_text((HW / "inception_5x5_bottleneck.yaml").read_text())
+    p.write_text(ALL_RIGHT.replace("SPEC", "bottleneck.yaml"))
     return p
 
 
@@ -98,7 +99,7 @@ def test_gradescope_schema(tmp_path):
     assert set(d) == {"score", "output", "tests"}
     assert len(d["tests"]) == 14
     for t in d["tests"]:
-        assert set(t) == {"name", "number", "score", "max_score", "status", "output"}
+        assert set(t) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
         assert t["status"] in ("passed", "failed") and (t["score"] == t["max_score"]) == (t["status"] == "passed")
     assert d["score"] == sum(t["score"] for t in d["tests"]) == 8
 

@@ -20,8 +20,6 @@ BAD = [
      ["vgg17", "neither a spec file nor a zoo model", "vgg16"]),
     ("unknown layer", "questions:\n  - model: googlenet\n    layer: inception9z\n    quantity: params\n    answer: 1\n", 3,
      ["no layer or block 'inception9z'"]),
-    ("unparseable answer", "questions:\n  - model: vgg16\n    quantity: params\n    answer: lots\n", 4,
-     ["cannot read the answer 'lots'"]),
     ("unknown quantity", "questions:\n  - model: vgg16\n    quantity: flops_per_watt\n    answer: 1\n", 3,
      ["unknown quantity 'flops_per_watt'"]),
     ("misspelt quantity", "questions:\n  - model: vgg16\n    quantity: parms\n    answer: 1\n", 3,
@@ -59,10 +57,6 @@ BAD = [
      ["need `input:`"]),
     ("kernel larger than input", "questions:\n  - conv2d: {in: [3, 4, 4], out_channels: 4, kernel_size: 7}\n"
      "    quantity: params\n", 2, ["larger than the padded input"]),
-    ("shape answer for a number", "questions:\n  - model: vgg16\n    quantity: params\n    answer: 55x55x96\n", 4,
-     ["is a shape, but params is a number"]),
-    ("number answer for a shape", "questions:\n  - model: vgg16\n    layer: vgg_stage0\n    quantity: output_shape\n"
-     "    answer: 96\n", 5, ["is a number, but output_shape is a shape"]),
     ("duplicate key", "questions:\n  - model: vgg16\n    layer: linear0\n    layer: x\n", 4,
      ["duplicate key 'layer'"]),
     ("duplicate id", "questions:\n  - {id: a, model: vgg16, quantity: params}\n  - {id: a, model: vgg16, quantity: macs}\n",
@@ -82,6 +76,30 @@ BAD = [
     ("training of a layer", "questions:\n  - model: vgg16\n    layer: linear0\n    quantity: training_bytes\n", 2,
      ["whole-network quantity"]),
 ]
+
+
+# an answer that cannot be read, or is of the wrong kind, makes only its question wrong (issue 19): the
+# rest of the file is graded, and the verdict says why
+PER_QUESTION = [
+    ("unparseable answer", "questions:\n  - model: vgg16\n    quantity: params\n    answer: lots\n", 4,
+     ["cannot read the answer 'lots'"]),
+    ("shape answer for a number", "questions:\n  - model: vgg16\n    quantity: params\n    answer: 55x55x96\n", 4,
+     ["is a shape, but params is a number"]),
+    ("number answer for a shape", "questions:\n  - model: vgg16\n    layer: vgg_stage0\n    quantity: output_shape\n"
+     "    answer: 96\n", 5, ["is a number, but output_shape is a shape"]),
+]
+
+
+@pytest.mark.parametrize("name,text,line,fragments", PER_QUESTION, ids=[b[0] for b in PER_QUESTION])
+def test_bad_answer_is_a_wrong_question_not_a_bad_file(tmp_path, name, text, line, fragments):
+    path = tmp_path / "answers.yaml"
+    path.write_text(text + "  - {id: ok, model: vgg16, quantity: params, answer: 138M}\n")
+    report = check_file(str(path))
+    bad, ok = report.results
+    assert bad.status == "wrong" and bad.question.answer_line == line and ok.status == "right"
+    for f in fragments:
+        assert f in bad.verdict.message
+    assert report.score == 1
 
 
 @pytest.mark.parametrize("name,text,line,fragments", BAD, ids=[b[0] for b in BAD])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from math import prod
 from typing import NamedTuple
 
-from ..errors import SpecError
+from ..errors import SpecError, short_repr
 from ..ir import INPUT, Graph
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .costs import NodeCosts, node_costs  # noqa: F401  (re-exported)
@@ -307,8 +307,9 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
         b = DTYPE_BYTES[dtype]
     except KeyError:
         raise SpecError(f"unknown dtype '{dtype}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.") from None
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise SpecError(f"batch must be a positive integer, got {batch!r}", fix="use --batch 1 or more.")
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10**9:  # 10**400 overflows float
+        raise SpecError(f"batch must be a positive integer up to 10^9, got {short_repr(batch, 30)}",
+                        fix="use --batch 1 or more.")
     c = _counted(graph, conv)
     flops = c.flops * batch
     rb = b * (batch * c.in_nv + c.params_nv + c.buffers_nv)

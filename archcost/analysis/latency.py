@@ -30,7 +30,6 @@ Rows get ``predicted_ms``; totals get their sum plus the per-call overhead (``fo
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from math import prod
@@ -40,8 +39,7 @@ from ..errors import SpecError
 from ..ops import OPS
 from .conventions import DTYPE_BYTES
 
-PROFILE_FORMAT = "archcost-device-profile"
-PROFILE_VERSION = 1
+from .profile_file import PROFILE_FORMAT, PROFILE_VERSION  # noqa: E402 - the file format lives with its reader
 
 # feature names of each fitted class (the order is the order of the fitted coefficients)
 CONV_TERMS = ("one", "macs", "in", "out", "weights", "im2col")
@@ -130,10 +128,10 @@ def features(cls: str, counts: dict, elem_bytes: int, bw: Bandwidth) -> dict:
 class DeviceProfile:
     """A loaded, validated device profile (see the module docstring and the README's "Latency")."""
 
-    def __init__(self, data: dict, source: str = "<profile>"):
+    def __init__(self, data: dict, source: str = "<profile>", text: str | None = None):
         self.data = data
         self.source = source
-        _validate(data, source)
+        _validate(data, source, text)
         self.name = data["name"]
         self.dtype = data["dtype"]
         bw = data["bandwidth"]
@@ -176,53 +174,14 @@ class DeviceProfile:
         return one + compute, cls
 
 
-def _validate(d, source):
-    def bad(msg, key=None, fix="re-run `archcost calibrate`, or give the path of a profile it wrote."):
-        raise SpecError(f"device profile: {msg}", file=source, line=_line_of(source, key) if key else 1, fix=fix)
+def _validate(d, source, text=None):
+    from .profile_file import validate_profile  # field by field, located (see that module)
 
-    if not isinstance(d, dict):
-        bad("the file must hold a JSON object")
-    if d.get("format") != PROFILE_FORMAT:
-        bad(f"'format' must be {PROFILE_FORMAT!r} (this is not a device profile)", "format")
-    if d.get("version") != PROFILE_VERSION:
-        bad(f"'version' {d.get('version')!r} is not supported (this archcost reads version {PROFILE_VERSION})", "version")
-    for key, kind in (("name", str), ("device", str), ("device_name", str), ("dtype", str), ("threads", int),
-                      ("bandwidth", dict), ("classes", dict), ("overhead", dict)):
-        if not isinstance(d.get(key), kind) or isinstance(d.get(key), bool):
-            bad(f"'{key}' is missing or not a {kind.__name__}", key if key in d else None)
-    bw = d["bandwidth"]
-    ws, spb = bw.get("ws_bytes"), bw.get("s_per_byte")
-    if not (isinstance(ws, list) and isinstance(spb, list) and len(ws) == len(spb) >= 1
-            and all(_num(x) and x > 0 for x in ws + spb)):
-        bad("'bandwidth' needs equal-length lists 'ws_bytes' and 's_per_byte' of positive numbers", "bandwidth")
-    for cls, v in d["classes"].items():
-        terms = v.get("terms") if isinstance(v, dict) else None
-        if not isinstance(terms, dict) or not all(_num(x) and x >= 0 for x in terms.values()):
-            bad(f"class '{cls}' needs 'terms': an object of non-negative numbers", cls)
-        unknown = set(terms) - set(terms_of(cls))
-        if unknown:
-            bad(f"class '{cls}' has unknown terms {sorted(unknown)} (expected {list(terms_of(cls))})", cls)
-    for key in ("node_s", "forward_s"):
-        if not _num(d["overhead"].get(key)):
-            bad(f"'overhead.{key}' must be a number", key if key in d["overhead"] else "overhead")
+    validate_profile(d, source, text, terms_of)
 
 
 def _num(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _line_of(source: str, key) -> int | None:
-    """The first line of ``source`` that mentions ``"key"`` (JSON gives no positions for keys)."""
-    if key is None:
-        return None
-    try:
-        with open(source, encoding="utf-8", errors="replace") as f:
-            for i, line in enumerate(f, 1):
-                if f'"{key}"' in line:
-                    return i
-    except OSError:
-        pass
-    return None
 
 
 # --- where profiles live ---------------------------------------------------------------------
@@ -249,6 +208,13 @@ def list_profiles() -> list:
 def resolve_profile(name_or_path: str) -> Path:
     """A profile file: an existing path, else the newest saved profile whose name is or starts with NAME."""
     p = Path(name_or_path).expanduser()
+    try:
+        special = p.exists() and not p.is_file()
+    except (OSError, ValueError):
+        special = False
+    if special:  # a directory or FIFO given as the profile: say so (never wait on it)
+        raise SpecError(f"device profile '{name_or_path}' is not a regular file (a directory, FIFO or device)",
+                        fix="give the path of the .json file `archcost calibrate` wrote, or a saved profile's name.")
     if p.suffix == ".json" or os.sep in name_or_path or p.is_file():
         if not p.is_file():
             raise SpecError(f"device profile file '{name_or_path}' does not exist",
@@ -297,16 +263,10 @@ _PROFILE_CACHE: dict = {}
 
 
 def _read_profile(path) -> DeviceProfile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"cannot read device profile: {err}", file=str(path), fix="check the file.") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"device profile is not valid JSON: {err.msg} (column {err.colno})", file=str(path),
-                        line=err.lineno, fix="re-run `archcost calibrate` to write a fresh profile.") from None
-    return DeviceProfile(data, str(path))
+    from .profile_file import read_profile_data  # regular file, size, nesting, finite numbers
+
+    data, text = read_profile_data(path)
+    return DeviceProfile(data, str(path), text)
 
 
 # --- prediction ----------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
-from ..errors import SpecError
+from ..errors import SpecError, short_repr
 from ..ir import INPUT, Graph
 from ..ops import OPS
 from ..ops.saves import ACT, INDEX, MASK, STAT
@@ -202,8 +202,9 @@ def _check(batch, dtype, param_dtype, optimizer):
     for what, d in (("dtype", dtype), ("param dtype", param_dtype)):
         if d not in DTYPE_BYTES:
             raise SpecError(f"unknown {what} '{d}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.")
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise SpecError(f"batch must be a positive integer, got {batch!r}", fix="use --batch 1 or more.")
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10**9:  # 10**400 overflows float
+        raise SpecError(f"batch must be a positive integer up to 10^9, got {short_repr(batch, 30)}",
+                        fix="use --batch 1 or more.")
 
 
 def _saved_bytes(m: _Model, batch: int, act: int) -> int:

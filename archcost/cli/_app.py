@@ -24,7 +24,9 @@ class Format(str, Enum):
 
 def fail(err: SpecError, code: int = 2):
     """Print a user error as one paragraph on stderr and exit (2 = bad input)."""
-    sys.stderr.write(str(err).replace("\n", " ") + "\n")
+    from ..errors import printable
+
+    sys.stderr.write(printable(str(err), newlines=False) + "\n")  # no terminal escapes from a file's text
     raise typer.Exit(code)
 
 

@@ -33,20 +33,32 @@ CheckDepth = depth_option("levels of working shown in text (default 3; all in js
 ExplainDepth = depth_option("levels of working shown (default: 4 for text, all otherwise)")
 
 
-def _write(text: str, output: Optional[str]):
+def _write(text: str, output: Optional[str]) -> Optional[SpecError]:
+    """Write ``text`` to ``output`` (or stdout); a failed write is returned, not raised, so that the
+    caller can report it after (never instead of) the error it was writing."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text if text.endswith("\n") else text + "\n")
-        except OSError as err:
-            fail(SpecError(f"cannot write {output}: {err.strerror}", fix="check the folder exists and is writable."))
+        except (OSError, ValueError) as err:
+            return SpecError(f"cannot write {output}: {getattr(err, 'strerror', None) or err}",
+                             fix="check the folder exists and is writable.")
     else:
         out(text)
+    return None
+
+
+def _write_or_fail(text: str, output: Optional[str]):
+    err = _write(text, output)
+    if err is not None:
+        fail(err)
 
 
 @app.command()
 def check(
-    answers: Annotated[str, typer.Argument(help="answers file (YAML; see the README, Homework checking)")],
+    answers: Annotated[str, typer.Argument(help="answers file (self-study), or the instructor's key with --responses")],
+    responses: Annotated[Optional[str], typer.Option("--responses", "-r", help="a student's responses file (`id: answer` lines) graded against the key ANSWERS; nothing in it but answers is obeyed")] = None,
+    root: Annotated[Optional[str], typer.Option("--root", help="folder the key's `spec:` and `include:` paths must stay in (default: the key's folder)")] = None,
     format: CheckFormatOpt = CheckFormat.text,
     output: CheckOutput = None,
     depth: CheckDepth = None,
@@ -56,11 +68,16 @@ def check(
 ):
     """Check a student's answers: ✓/✗ per question, the expected value, the working and the likely mistake.
 
-    Exit 0 when every answer is right, 1 when any is wrong or missing, 2 for a bad answers file.
+    Self-study: `archcost check answers.yaml`.  Grading: `archcost check key.yaml --responses student.yaml
+    -f gradescope -o results.json` (each question's `show:` in the key says what the student sees).
+    Exit 0 when every answer is right, 1 when any is wrong or missing, 2 for a bad key or answers file
+    (an unreadable answer only makes its question wrong), 3 for an internal error (results.json still written).
     """
     from ..homework import check_file
     from ..homework import render
 
+    if depth is not None and depth < 0:
+        fail(SpecError(f"--depth must be 0 or more, got {depth}", fix="use --depth 0 (no working) or more."))
     try:
         if submission_metadata is not None:
             if student is not None:
@@ -69,19 +86,27 @@ def check(
             from ..homework.variants import student_from_metadata
 
             student = student_from_metadata(submission_metadata)
-        report = check_file(answers, full_working=full_working, student=student)
+        report = check_file(answers, responses, root=root, full_working=full_working, student=student)
+        if format == CheckFormat.json:
+            text = render.to_json(report)
+        elif format == CheckFormat.markdown:
+            text = render.to_markdown(report)
+        elif format == CheckFormat.gradescope:
+            text = render.to_gradescope(report)
+        else:
+            text = render.to_text(report, 3 if depth is None else depth)
     except SpecError as err:
         if format == CheckFormat.gradescope:
-            _write(render.error_gradescope(str(err)), output)
+            failed = _write(render.error_gradescope(str(err)), output)
+            if failed is not None:
+                err.message += f" (and {failed.message})"
         fail(err)
-    if format == CheckFormat.json:
-        _write(render.to_json(report), output)
-    elif format == CheckFormat.markdown:
-        _write(render.to_markdown(report), output)
-    elif format == CheckFormat.gradescope:
-        _write(render.to_gradescope(report), output)
-    else:
-        _write(render.to_text(report, 3 if depth is None else depth), output)
+    except Exception as exc:  # noqa: BLE001 - an autograder must still get a results.json, and never exit 1
+        why = f"internal error in archcost ({type(exc).__name__}: {str(exc)[:300]}); please report it"
+        if format == CheckFormat.gradescope:
+            _write(render.error_gradescope(why), output)
+        fail(SpecError(why, fix="the files were not graded; run again, or report the bug with the files."), 3)
+    _write_or_fail(text, output)
     raise typer.Exit(0 if report.all_right else 1)
 
 
@@ -153,7 +178,7 @@ def calc(
             if op != "conv2d":
                 raise SpecError("--compare depthwise-separable compares a conv2d", fix="write `archcost calc conv2d ...`.")
             s = depthwise_separable(shape, args, o)
-            out(json.dumps(separable_dict(s), indent=2, ensure_ascii=False) if format == ExplainFormat.json
+            out(json.dumps(separable_dict(s), indent=2, ensure_ascii=False, allow_nan=False) if format == ExplainFormat.json
                 else separable_text(s))
             return
         c = run_calc(op, shape, args, o)
@@ -161,6 +186,6 @@ def calc(
         fail(err)
     if format == ExplainFormat.json:
         out(json.dumps({"title": c.title, "notes": c.notes, **{q: w.to_dict() for q, w in c.workings.items()}},
-                       indent=2, ensure_ascii=False))
+                       indent=2, ensure_ascii=False, allow_nan=False))
     else:
         out(calc_text(c))

@@ -144,7 +144,7 @@ def _print_one(r, format):
     if format == Format.json:
         import json
 
-        out(json.dumps(r, indent=2))
+        out(json.dumps(r, indent=2, allow_nan=False))
     elif format == Format.csv:
         out(R.profile_csv(r))
     elif format == Format.markdown:
@@ -164,7 +164,7 @@ def _print_many(results, format, title):
     if format == Format.json:
         import json
 
-        out(json.dumps({"models": results, "summary": summary}, indent=2))
+        out(json.dumps({"models": results, "summary": summary}, indent=2, allow_nan=False))
     elif format == Format.markdown:
         out("\n".join([f"**{title}**", ""] + R.models_markdown(results) + [""] + [f"- {x}" for x in R.summary_lines(summary)]))
     elif format == Format.csv:
@@ -209,7 +209,7 @@ def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_laye
     if format == Format.json:
         import json
 
-        out(json.dumps(report, indent=2))
+        out(json.dumps(report, indent=2, allow_nan=False))
     elif format == Format.markdown:
         out(open(md, encoding="utf-8").read())
     else:

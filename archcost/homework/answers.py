@@ -19,15 +19,15 @@ files: keys are only ever added.  Documented, with examples, in the README ("Hom
 from __future__ import annotations
 
 import difflib
-import functools
 import os
 import re
 from ..analysis import CONVENTIONS, DTYPE_BYTES
-from ..errors import SpecError, short_repr
+from ..errors import SpecError, printable, short_repr
+from ..language.safefile import confine, is_regular
 from ..language.yamlload import LocDict, LocList, load_yaml_file
 from ..ops import OPS
 from .grade import ROUNDING, parse_tolerance
-from .parse import parse_answer
+from .parse import bounded_number, parse_answer
 from .quantities import QUANTITIES
 from .records import AnswersFile, Options, Question, Side, Subject
 from .subjects import FAMILIES
@@ -40,9 +40,18 @@ OPTION_KEYS = ("convention", "dtype", "batch", "layout", "include_input", "optim
 SIDE_KEYS = ("of", "to", "part", "whole")
 COUNT_KEYS = ("op", "block", "classifier")
 QUESTION_KEYS = ("id", "text", "quantity", "answer", "points", "tolerance", *SUBJECT_KEYS, *MODIFIER_KEYS,
-                 *OPTION_KEYS, *SIDE_KEYS, *COUNT_KEYS, "vary")
+                 *OPTION_KEYS, *SIDE_KEYS, *COUNT_KEYS, "vary", "show", "visibility")
 LAYOUTS = ("chw", "hwc")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+# what a student is shown of a question: `verdict` right or wrong (and their answer as read), `expected`
+# also the true value and the likely mistake, `all` also the working
+SHOW = ("all", "expected", "verdict")
+DEFAULT_SHOW = {"self-study": "all", "key": "verdict"}  # a key graded before the deadline shows only verdicts
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, per test
+MAX_QUESTIONS = 500
+MAX_POINTS = 1_000_000
+MAX_BATCH = 1_000_000
+MAX_ID_CHARS = 100
 
 
 def checked_options(convention: str = "default", dtype: str = "float32", batch: int = 1) -> Options:
@@ -51,8 +60,9 @@ def checked_options(convention: str = "default", dtype: str = "float32", batch: 
         raise SpecError(f"unknown convention '{convention}'", fix=f"use one of {', '.join(CONVENTIONS)}.")
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype '{dtype}'", fix=f"use one of {', '.join(DTYPE_BYTES)}.")
-    if not isinstance(batch, int) or batch < 1:
-        raise SpecError(f"--batch must be at least 1, got {batch}", fix="use --batch 1 or more.")
+    if not isinstance(batch, int) or batch < 1 or batch > MAX_BATCH:
+        raise SpecError(f"--batch must be from 1 to {MAX_BATCH:,}, got {short_repr(batch, 30)}",
+                        fix="use --batch 1 or more.")
     return Options(convention=convention, dtype=dtype, batch=batch)
 
 
@@ -61,30 +71,19 @@ class _Reader:
 
     def __init__(self, file: str):
         self.file = file
-
-    @functools.cached_property
-    def lines(self) -> list:
-        """The file's lines, read only when a scalar's text is needed (see :meth:`raw_scalar`)."""
-        try:
-            with open(self.file, encoding="utf-8") as fh:
-                return fh.read().splitlines()
-        except (OSError, UnicodeDecodeError):
-            return []
+        self.root = os.path.dirname(os.path.abspath(file))  # files named in it stay inside (see confine)
 
     def err(self, msg, line, fix, qid=None):
         where = f"question '{qid}': " if qid is not None else ""
         return SpecError(where + msg, file=self.file, line=line, fix=fix)
 
-    def raw_scalar(self, line: int | None, key: str):
-        """The text of a scalar as written (YAML has already turned ``1.2e8`` into a float)."""
-        if not line or line > len(self.lines):
-            return None
-        m = re.search(rf"(?:^|[\s{{,]){re.escape(key)}\s*:\s*([^,}}\]#]+)", self.lines[line - 1])
-        return m.group(1).strip().strip("'\"") if m else None
 
 
-def load_answers(path: str) -> AnswersFile:
-    """Read and validate an answers file; raise a located SpecError for any problem."""
+def load_answers(path: str, *, root: str | None = None) -> AnswersFile:
+    """Read and validate an answers file (or an instructor's key); raise a located SpecError for any
+    problem with it — except an answer that cannot be read, which makes only its question wrong.
+
+    Files it names (``spec:``) stay inside ``root`` (default: the file's own folder)."""
     raw = load_yaml_file(path)
     r = _Reader(path)
     if not isinstance(raw, LocDict):
@@ -100,7 +99,7 @@ def load_answers(path: str) -> AnswersFile:
         raise r.err(f"answers-file version {short_repr(version)} is not supported", raw.key_line("version"),
                     f"this archcost reads version {VERSION}; upgrade archcost or remove `version:`.")
     title = raw.get("title", os.path.basename(path))
-    if not isinstance(title, (str, int, float)):
+    if not isinstance(title, (str, int, float)) or isinstance(title, bool):
         raise r.err("`title` must be text", raw.key_line("title"), "write `title: My homework`.")
     defaults = raw.get("defaults", LocDict(line=raw.line))
     if not isinstance(defaults, dict):
@@ -115,8 +114,13 @@ def load_answers(path: str) -> AnswersFile:
     if not isinstance(qs, list) or not qs:
         raise r.err("the file needs `questions:` with a list of questions", raw.key_line("questions") or 1,
                     "add `questions:` and under it items like `- {model: vgg16, quantity: params, answer: 138M}`.")
+    if len(qs) > MAX_QUESTIONS:
+        raise r.err(f"the file has {len(qs):,} questions, more than {MAX_QUESTIONS}", raw.key_line("questions"),
+                    "split the homework into several files.")
     questions, ids = [], {}
     base = os.path.dirname(os.path.abspath(path))
+    if root:
+        r.root = os.path.abspath(root)
     for i, q in enumerate(qs):
         line = qs.item_line(i) if isinstance(qs, LocList) else None
         question = _question(r, q, i, line, defaults, base)
@@ -125,7 +129,7 @@ def load_answers(path: str) -> AnswersFile:
                         f"the first is at line {ids[question.id]}; give each question its own `id:`.")
         ids[question.id] = question.line
         questions.append(question)
-    return AnswersFile(path, str(title), questions)
+    return AnswersFile(path, printable(title, newlines=False), questions)
 
 
 def _key_line(d, k):
@@ -138,8 +142,10 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
                     "write each question as `- {quantity: params, model: vgg16, answer: 138M}` or a block mapping.")
     qline = getattr(q, "line", None) or line
     qid = q.get("id", f"q{index + 1}")
-    if not isinstance(qid, (str, int)) or isinstance(qid, bool) or not str(qid).strip():
-        raise r.err(f"question {index + 1}: `id` must be a short name", _key_line(q, "id"), "write e.g. `id: 1a`.")
+    if (not isinstance(qid, (str, int)) or isinstance(qid, bool) or not printable(str(qid)).strip()
+            or len(str(qid)) > MAX_ID_CHARS or printable(str(qid), newlines=False) != str(qid)):
+        raise r.err(f"question {index + 1}: `id` must be a short name", _key_line(q, "id"),
+                    f"write e.g. `id: 1a` (at most {MAX_ID_CHARS} characters, no control characters).")
     qid = str(qid)
     ops = OPS
     for k in q:
@@ -150,17 +156,28 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
                         + f"question keys: {', '.join(QUESTION_KEYS)}, or an op name for an inline layer.", qid)
     merged = _merge(defaults, q)
     text = q.get("text", "")
-    if not isinstance(text, (str, int, float)):
+    if not isinstance(text, (str, int, float)) or isinstance(text, bool):
         raise r.err("`text` must be the question as text", _key_line(q, "text"), "write `text: How many params?`.", qid)
+    text = printable(text, newlines=False)
     quantity = _quantity(r, merged, qid, qline)
     options = _options(r, merged, qid, Options())
     subject = _subject(r, merged, qid, qline, base)
     question = Question(qid, str(text), quantity, subject, options, None, 1.0, ROUNDING, qline, r.file)
     points = merged.get("points", 1)
-    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
-        raise r.err(f"points {short_repr(points)} must be a number at least 0", _key_line(merged, "points"),
-                    "write e.g. `points: 2`.", qid)
+    if (isinstance(points, bool) or not isinstance(points, (int, float)) or points != points
+            or not 0 <= points <= MAX_POINTS):
+        raise r.err(f"points {short_repr(points, 40)} must be a number from 0 to {MAX_POINTS:,}",
+                    _key_line(merged, "points"), "write e.g. `points: 2`.", qid)
     question.points = float(points)
+    for key, allowed in (("show", SHOW), ("visibility", VISIBILITY)):
+        if key in merged:
+            v = merged[key]
+            if not isinstance(v, str) or v not in allowed:
+                raise r.err(f"`{key}` must be one of {', '.join(allowed)}, not {short_repr(v, 40)}",
+                            _key_line(merged, key), f"write e.g. `{key}: {allowed[0]}`"
+                            + (" (what a student sees: all = the working too, expected = the true value, "
+                               "verdict = right or wrong only)." if key == "show" else "."), qid)
+            setattr(question, key, v)
     if "tolerance" in merged:
         try:
             question.tolerance = parse_tolerance(merged["tolerance"])
@@ -194,16 +211,30 @@ def _question(r: _Reader, q, index: int, line, defaults, base) -> Question:
             raise e.located(file=r.file, line=_key_line(q, "vary")) from None
         question.vary_line = _key_line(q, "vary")
     if "answer" in q and q["answer"] is not None:
-        question.answer_line = _key_line(q, "answer")
-        value = q["answer"]
-        if isinstance(value, float):
-            value = r.raw_scalar(question.answer_line, "answer") or value
-        try:
-            question.answer = parse_answer(value, memory=QUANTITIES[quantity].memory)
-        except SpecError as e:
-            e.message = f"question '{qid}': {e.message}"
-            raise e.located(file=r.file, line=question.answer_line) from None
+        set_answer(question, q["answer"], _key_line(q, "answer"), _scalar_text(q, "answer"), r.file)
     return question
+
+
+def _scalar_text(d, key):
+    return d.scalar_text(key) if isinstance(d, LocDict) else None
+
+
+def set_answer(q: Question, value, line, text, file) -> None:
+    """Read ``value`` as ``q``'s answer; one that cannot be read makes only this question wrong.
+
+    ``text``: the value as written in the file, from the YAML node of the answer itself (YAML has
+    made ``1.20e8`` a float and dropped its last digit's precision), never from the line around it."""
+    q.answer, q.answer_error, q.answer_raw, q.answer_line, q.answer_file = None, None, None, line, file
+    if isinstance(value, float) and text:
+        value = text
+    if isinstance(value, str):
+        value = printable(value, newlines=False)  # no terminal escapes in what is echoed back
+    try:
+        q.answer = parse_answer(value, memory=QUANTITIES[q.quantity].memory)
+    except SpecError as e:
+        q.answer_error = printable(e.message + (f" Fix: {e.fix}" if e.fix else ""), newlines=False)
+        q.answer_raw = printable(short_repr(value, 60) if not isinstance(value, str) else value[:60],
+                                 newlines=False)
 
 
 def _merge(defaults, q):
@@ -235,19 +266,20 @@ def _options(r, m, qid, base: Options) -> Options:
     o = Options(**base.__dict__)
     if "convention" in m:
         c = m["convention"]
-        if c not in CONVENTIONS:
+        if not isinstance(c, str) or c not in CONVENTIONS:
             raise r.err(f"unknown convention {short_repr(c)}", _key_line(m, "convention"),
                         f"use one of {', '.join(CONVENTIONS)} (see the README's counting conventions).", qid)
         o.convention = c
     if "dtype" in m:
-        if m["dtype"] not in DTYPE_BYTES:
+        if not isinstance(m["dtype"], str) or m["dtype"] not in DTYPE_BYTES:
             raise r.err(f"unknown dtype {short_repr(m['dtype'])}", _key_line(m, "dtype"),
                         f"use one of {', '.join(DTYPE_BYTES)}.", qid)
         o.dtype = m["dtype"]
     if "batch" in m:
         b = m["batch"]
-        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
-            raise r.err(f"batch {short_repr(b)} must be a positive integer", _key_line(m, "batch"), "write `batch: 8`.", qid)
+        if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= MAX_BATCH:
+            raise r.err(f"batch {short_repr(b, 40)} must be a positive integer up to {MAX_BATCH:,}", _key_line(m, "batch"),
+                        "write `batch: 8`.", qid)
         o.batch = b
     if "layout" in m:
         lay = str(m["layout"]).lower().replace("×", "").replace("x", "")
@@ -261,7 +293,7 @@ def _options(r, m, qid, base: Options) -> Options:
                         "write `include_input: true` to count the input tensor.", qid)
         o.include_input = m["include_input"]
     if "optimizer" in m:
-        if m["optimizer"] not in OPTIMIZERS:
+        if not isinstance(m["optimizer"], str) or m["optimizer"] not in OPTIMIZERS:
             raise r.err(f"unknown optimizer {short_repr(m['optimizer'])}", _key_line(m, "optimizer"),
                         f"use one of {', '.join(OPTIMIZERS)}.", qid)
         o.optimizer = m["optimizer"]
@@ -270,14 +302,13 @@ def _options(r, m, qid, base: Options) -> Options:
 
 def _shape_value(r, v, line, qid, what="input"):
     if isinstance(v, str):
-        parts = [p for p in re.split(r"[,x×\s]+", v.strip("()[] ")) if p]
-        v = parts
-        try:
-            v = [int(p) for p in parts]
-        except ValueError:
-            v = None
+        body = v.strip()
+        if body[:1] + body[-1:] in ("()", "[]"):  # matching brackets only: `(1, 2]` is not a shape
+            body = body[1:-1]
+        parts = [p for p in re.split(r"[,x×\s]+", body) if p]
+        v = [int(p) for p in parts] if all(p.isascii() and p.isdecimal() and len(p) <= 12 for p in parts) else None
     if (not isinstance(v, list) or not v or len(v) > 4
-            or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)):
+            or not all(isinstance(x, int) and not isinstance(x, bool) and 0 < x < 10 ** 12 for x in v)):
         raise r.err(f"`{what}` must be a shape of positive integers (channels first, no batch)", line,
                     "write e.g. `input: [3, 224, 224]`.", qid)
     return tuple(v)
@@ -295,17 +326,19 @@ def _subject(r, m, qid, qline, base) -> Subject:
         s.line = _key_line(m, k)
         v = m[k]
         if k == "model":
-            if not isinstance(v, str) or not v:
-                raise r.err("`model` must be a zoo model's name", s.line, "write e.g. `model: vgg16` (see `archcost zoo`).", qid)
+            if (not isinstance(v, str) or not v or len(v) > 100 or any(c in v for c in "/\\\0~")
+                    or v.startswith(".") or v.endswith((".yaml", ".yml"))):
+                raise r.err("`model` must be a zoo model's name", s.line,
+                            "write e.g. `model: vgg16` (see `archcost zoo`); for a spec file use `spec: FILE.yaml`.", qid)
             s.kind, s.name = "model", v
         elif k == "spec":
             if not isinstance(v, str) or not v:
                 raise r.err("`spec` must be a path to a spec file", s.line,
                             "write e.g. `spec: my_net.yaml` (relative to this answers file).", qid)
-            path = v if os.path.isabs(v) else os.path.join(base, v)
-            if not os.path.isfile(path):
+            path = confine(v, base, root=getattr(r, "root", base), what="spec", file=r.file, line=s.line)
+            if not is_regular(path):
                 raise r.err(f"no spec file {short_repr(v)} next to this answers file", s.line,
-                            f"paths are relative to the answers file's folder ({base}); for a zoo model use `model:`.", qid)
+                            "paths are relative to the answers file's folder; for a zoo model use `model:`.", qid)
             s.kind, s.name = "spec", path
         elif k == "layers":
             if not isinstance(v, list) or not v:
@@ -446,3 +479,41 @@ def _sides(r, merged, q, quantity, qid, qline, base, subject, options) -> dict:
             side.classifier = _classifier(r, sm, qid)
         out[k] = side
     return out
+
+
+# ---------------------------------------------------------------------------- a student's responses
+
+def load_responses(path: str, key: AnswersFile) -> AnswersFile:
+    """The key's questions with the answers of a student's responses file (``id: answer`` lines).
+
+    A responses file is untrusted: it can give answers and nothing else.  It names no path, sets no
+    tolerance, points or defaults; a key it has that is not a question's id is reported in
+    ``notices`` and otherwise ignored.  An answer that cannot be read makes its question wrong.
+    The key's own ``answer:`` values (an instructor's worked answers) are not used."""
+    raw = load_yaml_file(path)
+    r = _Reader(path)
+    if raw is None:
+        raw = LocDict(line=1)
+    if not isinstance(raw, LocDict):
+        raise r.err("the responses file must be a mapping of question ids to answers", 1,
+                    "write one line per question, e.g. `1a: 120M`.")
+    by_id = {q.id: q for q in key.questions}
+    for q in key.questions:
+        q.answer = q.answer_error = q.answer_raw = None
+        q.answer_line, q.answer_file = None, path
+    notices = []
+    for k, v in raw.items():
+        qid = str(k) if isinstance(k, (str, int)) and not isinstance(k, bool) else None
+        line = raw.key_line(k)
+        if qid is None or qid not in by_id:
+            notices.append(f"{os.path.basename(path)}:{line}: {short_repr(printable(str(k), newlines=False), 40)} "
+                           "is not a question of this homework (ignored)")
+            continue
+        if v is None:
+            continue
+        if isinstance(v, dict):
+            v = f"a mapping ({len(v)} keys)"  # not an answer: read (and refused) as text
+        set_answer(by_id[qid], v, line, raw.scalar_text(k), path)
+    if len(notices) > 20:
+        notices = notices[:20] + [f"... and {len(notices) - 20} more keys that are not question ids (ignored)"]
+    return AnswersFile(key.file, key.title, key.questions, notices, path)

@@ -8,7 +8,7 @@ from fractions import Fraction
 from ..errors import SpecError
 from ..ops import working as wk
 from ..ops.base import fmt_shape
-from .answers import load_answers
+from .answers import DEFAULT_SHOW, load_answers, load_responses
 from .diagnose import Context, diagnose
 from .grade import Verdict, judge_answer
 from .quantities import QUANTITIES, Value, evaluate, ratio
@@ -22,6 +22,8 @@ class Result:
     expected: Value
     verdict: Verdict | None  # None: not answered
     diagnoses: list = field(default_factory=list)
+    show: str = "all"  # what the student may see (see answers.SHOW)
+    error: str | None = None  # the answer could not be read or is of the wrong kind (then verdict says why)
 
     @property
     def status(self) -> str:
@@ -41,10 +43,13 @@ class Report:
     file: str
     title: str
     results: list
+    responses: str | None = None  # the two-file form: the student's file
+    notices: list = field(default_factory=list)  # what the responses file tried and was not obeyed
 
     @property
     def score(self) -> float:
-        return sum(r.score for r in self.results)
+        # clamped to the key's maximum, never negative: points are validated finite and at least 0
+        return min(max(sum(r.score for r in self.results), 0.0), self.max_score)
 
     @property
     def max_score(self) -> float:
@@ -63,9 +68,27 @@ def _located(e: SpecError, q: Question, line=None) -> SpecError:
     return e
 
 
-def evaluate_question(q: Question, *, full_working: bool = False):
+class Budget:
+    """Layers a file's questions may build in all: bounds the work per file (questions × layers),
+    which aliases could otherwise multiply (four questions on one 50,000-layer network)."""
+
+    def __init__(self, layers: int):
+        self.left = layers
+
+    def spend(self, sel, q: Question):
+        self.left -= len(sel.graph.nodes)
+        if self.left < 0:
+            raise SpecError(f"the questions up to this one build more than {MAX_WORK_NODES:,} layers in all",
+                            fix="ask about smaller networks, or split the homework into several files.")
+
+
+MAX_WORK_NODES = 10_000  # about 1 ms a layer with the working and the diagnoses (two questions on resnet1202)
+
+
+def evaluate_question(q: Question, budget: Budget | None = None, *, full_working: bool = False):
     """(the question's Value, its Selection or None for ratio/fraction).  A ratio's or fraction's sides are
     summarised (totals and the largest contributors) unless ``full_working``."""
+    spend = budget.spend if budget is not None else (lambda sel, q: None)
     try:
         if q.quantity in ("ratio", "fraction"):
             keys = ("of", "to") if q.quantity == "ratio" else ("part", "whole")
@@ -74,12 +97,14 @@ def evaluate_question(q: Question, *, full_working: bool = False):
                 side = q.sides[k]
                 try:
                     sel = build_subject(side.subject, q.file)
+                    spend(sel, q)
                     vals.append(evaluate(sel, side.quantity, side.options, op=side.op, block=side.block,
                                          classifier=side.classifier))
                 except SpecError as e:
                     raise _located(e, q, side.line) from None
             return ratio(vals[0], vals[1], q.quantity, keys, full=full_working), None
         sel = build_subject(q.subject, q.file)
+        spend(sel, q)
         return evaluate(sel, q.quantity, q.options, op=q.op, block=q.block, classifier=q.classifier), sel
     except SpecError as e:
         raise _located(e, q) from None
@@ -110,27 +135,46 @@ def judge(q: Question, expected: Value) -> Verdict:
     return verdict
 
 
-def check_question(q: Question, *, full_working: bool = False) -> Result:
-    expected, sel = evaluate_question(q, full_working=full_working)
+def check_question(q: Question, show: str = "all", budget: Budget | None = None, *,
+                   full_working: bool = False) -> Result:
+    """Grade one question.  The subject is the key's (a problem there raises a located SpecError);
+    an answer that cannot be read, or is of the wrong kind, makes only this question wrong."""
+    expected, sel = evaluate_question(q, budget, full_working=full_working)
+    show = q.show or show
+    if q.answer_error is not None:
+        return Result(q, expected, Verdict(False, q.answer_error), show=show, error=q.answer_error)
     if q.answer is None:
-        return Result(q, expected, None)
-    verdict = judge(q, expected)
+        return Result(q, expected, None, show=show)
+    try:
+        verdict = judge(q, expected)
+    except SpecError as e:
+        why = e.message.split(": ", 1)[-1] + (f" Fix: {e.fix}" if e.fix else "")
+        return Result(q, expected, Verdict(False, why), show=show, error=why)
     found = []
     if not verdict.right:
         found = diagnose(Context(q, sel, expected, q.answer, {"op": q.op, "block": q.block,
                                                               "classifier": q.classifier}))
-    return Result(q, expected, verdict, found)
+    return Result(q, expected, verdict, found, show=show)
 
 
-def check_file(path: str, *, full_working: bool = False, student: str | None = None) -> Report:
-    """Check every question of an answers file (raises a located SpecError for a bad file).  ``student``:
-    grade against that student's variant of the questions that declare ``vary:`` (see :mod:`.variants`)."""
-    af = load_answers(path)
+def check_file(path: str, responses: str | None = None, *, root: str | None = None, full_working: bool = False,
+               student: str | None = None) -> Report:
+    """Check every question of an answers file — or, with ``responses``, of an instructor's key
+    against a student's responses file.  Raises a located SpecError for a bad file (key); a bad
+    answer only makes its question wrong.  Files the key names stay inside ``root`` (default:
+    the key's folder).  ``student``: grade against that student's variant of the questions that
+    declare ``vary:`` (see :mod:`.variants`; drawn from the key, which the student cannot edit)."""
+    af = load_answers(path, root=root)
     if student is not None:
         from .variants import variant_of
 
         af = variant_of(af, student)
-    return Report(af.file, af.title, [check_question(q, full_working=full_working) for q in af.questions])
+    if responses is not None:
+        af = load_responses(responses, af)
+    show = DEFAULT_SHOW["key" if responses is not None else "self-study"]
+    budget = Budget(MAX_WORK_NODES)
+    results = [check_question(q, show, budget, full_working=full_working) for q in af.questions]
+    return Report(af.file, af.title, results, af.responses, af.notices)
 
 
 # ---------------------------------------------------------------------------- the expected value as text

@@ -76,7 +76,7 @@ def explain_markdown(e: Explained, depth=None) -> str:
 
 def explain_json(e: Explained) -> str:
     return json.dumps({"subject": e.title, "convention": e.convention,
-                       "workings": {q: w.to_dict() for q, w in e.workings}}, indent=2, ensure_ascii=False)
+                       "workings": {q: w.to_dict() for q, w in e.workings}}, indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def layer_names(spec: str, *, input=None, overrides=None) -> str:

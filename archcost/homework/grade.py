@@ -25,7 +25,7 @@ from fractions import Fraction
 
 from ..errors import SpecError, short_repr
 from ..ops.base import fmt_shape
-from .parse import Answer, _plain
+from .parse import Answer, _plain, bounded_number
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,11 @@ ROUNDING = Tolerance()
 def parse_tolerance(value) -> Tolerance:
     """``rounding`` | ``exact`` | 0 | ``2%`` | 0.02 | ``{relative: 0.02}`` | ``{absolute: 1000}``."""
     fix = "write `tolerance: rounding` (the default), `exact`, `2%`, `0.02` or `{absolute: 1000}`."
+    try:  # before Fraction(): `1e99999999%` would take minutes, `.inf` and `1e400` would raise
+        bounded_number(next(iter(value.values())) if isinstance(value, dict) and len(value) == 1 else value,
+                       "tolerance")
+    except SpecError as e:
+        raise SpecError(e.message, fix=fix) from None
     if isinstance(value, str):
         v = value.strip().lower()
         if v in ("rounding", "round", "default"):

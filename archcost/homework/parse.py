@@ -140,6 +140,49 @@ def _plain(x: Fraction) -> str:
     return text
 
 
+MAX_DIGITS = 100  # digits of a number written in a key (tolerance, points, ...), before any int/Fraction/float
+MAX_EXP = 400  # and its decimal exponent: Fraction("1e99999999") would take minutes
+_DIGIT_RUN = re.compile(r"[0-9_]+")
+_EXP = re.compile(r"[eE]\s*([+-]?)\s*([0-9_]+)")
+
+
+def bounded_number(value, what: str = "number"):
+    """``value`` unchanged if it is a number of sane size, else a SpecError naming ``what``.
+
+    Call before handing text or an int to ``Fraction``, ``int`` or ``float``: a finite float; an int
+    of at most :data:`MAX_DIGITS` digits; text of ASCII digits only (no ①, ₂ or ٣), at most
+    :data:`MAX_DIGITS` digits in all and a decimal exponent of at most :data:`MAX_EXP`.
+    """
+    fix = f"write a plain number of at most {MAX_DIGITS} digits, with an exponent of at most ±{MAX_EXP}."
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SpecError(f"{what} {short_repr(value)} is not a finite number", fix=fix)
+        return value
+    if isinstance(value, int):
+        if value.bit_length() > MAX_DIGITS * 3.33:
+            raise SpecError(f"{what} has more than {MAX_DIGITS} digits", fix=fix)
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 2 * MAX_DIGITS + 20:
+            raise SpecError(f"{what} {short_repr(value, 40)} is too long", fix=fix)
+        if any(c.isdigit() and not ("0" <= c <= "9") for c in text):
+            raise SpecError(f"{what} {short_repr(value, 40)} has digits that are not 0-9", fix=fix)
+        if any(c in text.lower() for c in ("nan", "inf")):
+            raise SpecError(f"{what} {short_repr(value, 40)} is not a finite number", fix=fix)
+        m = _EXP.search(text)
+        if m:
+            exp = m.group(2).replace("_", "").lstrip("0")
+            if len(exp) > 4 or int(exp or "0") > MAX_EXP:
+                raise SpecError(f"{what} {short_repr(value, 40)} has an exponent beyond ±{MAX_EXP}", fix=fix)
+            text = text[:m.start()]
+        if sum(len(r.replace("_", "")) for r in _DIGIT_RUN.findall(text)) > MAX_DIGITS:
+            raise SpecError(f"{what} {short_repr(value, 40)} has more than {MAX_DIGITS} digits", fix=fix)
+    return value
+
+
 def _bad(raw, why: str = "") -> SpecError:
     return SpecError(f"cannot read the answer {short_repr(raw, 60)}" + (f": {why}" if why else ""),
                      fix="write a number (120M, 1.2e8, 120,422,400, 12.4 million, 61 MB, 58 MiB, 10x, 1/9, 11%) "
@@ -257,7 +300,7 @@ def _dim(raw, item: str):
     item = item.strip()
     if item in ("none", "?", "n", "b", "batch"):
         return None
-    if not item.isdigit() or len(item) > 12:
+    if not (item.isascii() and item.isdecimal()) or len(item) > 12:  # isdigit() is true for ①, ₂, ❶
         raise _bad(raw, f"{short_repr(item, 20)} is not a dimension")
     v = int(item)
     if v < 1:
@@ -290,7 +333,7 @@ def _shape(raw, low: str):
         layout = "hwc" if m.group("l").startswith("h") else "chw"
         low = low[:m.start()].rstrip()
     body = low
-    bracketed = len(body) >= 2 and body[0] in "([" and body[-1] in ")]"
+    bracketed = len(body) >= 2 and body[0] + body[-1] in ("()", "[]")  # `(1, 2]` is not a shape
     if bracketed:
         body = body[1:-1].strip()
         if not body:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Callable
 
 from ..analysis import explain as ex
-from ..errors import SpecError
+from ..errors import SpecError, short_repr
 from ..ops import OPS
 from ..ops.base import fmt_shape
 from ..ops import working as wk
@@ -109,6 +109,12 @@ def count(sel: Selection, o: Options, op=None, block=None, classifier=True, **_)
         if not hits:  # blocks named after their kind (inception3a, ...), when the spec names its calls
             hits = sorted({n.id.split(".")[0] for n in sel.nodes if n.id.split(".")[0].startswith(block)},
                           key=[n.id.split(".")[0] for n in sel.nodes].index)
+        if not hits and block not in set(sel.graph.groups.values()) | _library_blocks():
+            kinds = sorted(set(sel.graph.groups.values()))
+            raise SpecError(f"{short_repr(block, 40)} is not a kind of block (so it cannot be counted)",
+                            fix=(f"the blocks of {sel.label} are {', '.join(kinds)}" if kinds else
+                                 f"{sel.label} has no blocks; count layers with `op:` instead")
+                                + "; the block libraries define " + ", ".join(sorted(_library_blocks())) + ".")
         what = f"blocks of kind {block}"
     shown = ", ".join(hits[:12]) + (", ..." if len(hits) > 12 else "")
     w = Working("count", len(hits), (wk.num(len(hits)),),
@@ -230,6 +236,28 @@ def zero_taps(sel: Selection, o: Options, **_):
                 note=f"the {fmt_shape(eff)} extent of {node.id}'s dilated kernel less its {taps} weights, per "
                      "input channel and filter", label=node.id)
     return Value(v - taps, w, "number")
+
+
+def _library_blocks() -> set:
+    """The names of the blocks the zoo's block libraries (specs/blocks/) define."""
+    global _LIBRARY_BLOCKS
+    if _LIBRARY_BLOCKS is None:
+        from ..language import specs_dir
+        from ..language.yamlload import load_yaml_file
+
+        names = set()
+        for p in sorted((specs_dir() / "blocks").glob("*.yaml")):
+            try:
+                data = load_yaml_file(str(p))
+            except SpecError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("blocks"), dict):
+                names.update(k for k in data["blocks"] if isinstance(k, str))
+        _LIBRARY_BLOCKS = names
+    return _LIBRARY_BLOCKS
+
+
+_LIBRARY_BLOCKS = None
 
 
 def training_bytes(sel: Selection, o: Options, **_):

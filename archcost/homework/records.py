@@ -75,6 +75,11 @@ class Question:
     classifier: bool = True  # count: False leaves the classifier out ("hidden" layers)
     vary: dict = field(default_factory=dict)  # variants: name -> choices (see .variants)
     vary_line: int | None = None
+    answer_raw: str | None = None  # the answer as written, when it could not be read
+    answer_error: str | None = None  # why it could not be read (the question is then wrong, the rest graded)
+    show: str | None = None  # all | expected | verdict; None: the mode's default (see answers.DEFAULT_SHOW)
+    visibility: str = "visible"  # Gradescope's: visible | hidden | after_due_date | after_published
+    answer_file: str | None = None  # where the answer was read (the responses file in the two-file form)
 
 
 @dataclass
@@ -82,3 +87,9 @@ class AnswersFile:
     file: str
     title: str
     questions: list
+    notices: list = field(default_factory=list)  # what was reported and not obeyed (a responses file's extra keys)
+    responses: str | None = None  # the responses file, in the two-file form
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.questions)

@@ -18,11 +18,29 @@ from __future__ import annotations
 import html
 import json
 from .. import __version__
+from ..errors import printable
 from ..ops.working import json_value
 from ..ops.base import fmt_shape
 from .check import Report, Result, expected_text
 
 MARK = {"right": "✓", "wrong": "✗", "unanswered": "·"}
+MAX_TEST_OUTPUT = 10_000  # characters of one question's output in a results.json
+
+
+def verdict_text(r: Result) -> str:
+    """The verdict as the student may see it: under ``show: verdict`` only right or wrong (the
+    verdict's own text names the true value), unless the answer could not be read (then why)."""
+    if r.verdict is None:
+        return "not answered"
+    if r.show == "verdict" and r.error is None:
+        return "right" if r.right else "wrong"
+    return r.verdict.message
+
+
+def _cut(text: str, limit: int = MAX_TEST_OUTPUT) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n... (cut: {len(text) - limit:,} more characters)"
 
 
 def _subject(r: Result) -> str:
@@ -55,28 +73,41 @@ def _describe(s) -> str:
 
 def result_dict(r: Result) -> dict:
     q, a = r.question, r.question.answer
-    return {
+    answer = None if a is None else {"raw": a.raw, "kind": a.kind, "value": json_value(a.value)}
+    if a is None and q.answer_raw is not None:
+        answer = {"raw": q.answer_raw, "kind": "unreadable", "value": None}
+    d = {
         "id": q.id, "text": q.text, "subject": _subject(r), "quantity": q.quantity,
         "convention": q.options.convention, "dtype": q.options.dtype, "batch": q.options.batch,
         "layout": q.options.layout, "points": q.points, "score": r.score, "status": r.status, "right": r.right,
         "expected": {"value": json_value(r.expected.value), "text": expected_text(r)},
-        "answer": None if a is None else {"raw": a.raw, "kind": a.kind, "value": json_value(a.value)},
-        "verdict": r.verdict.message if r.verdict else "not answered",
+        "answer": answer,
+        "verdict": verdict_text(r),
         "tolerance": q.tolerance.text(),
         "diagnoses": [d.to_dict() for d in r.diagnoses],
         "working": r.expected.working.to_dict(),
     }
+    if r.show != "all":  # keys kept (the contract), what the student may not see emptied
+        d["show"] = r.show
+        d["working"] = None
+        if r.show == "verdict":
+            d["expected"], d["diagnoses"] = None, []
+    return d
 
 
 def to_dict(report: Report) -> dict:
     counts = {s: sum(r.status == s for r in report.results) for s in ("right", "wrong", "unanswered")}
-    return {"format": "archcost-check", "version": 1, "archcost": __version__, "file": report.file,
-            "title": report.title, "score": report.score, "max_score": report.max_score, **counts,
-            "questions": [result_dict(r) for r in report.results]}
+    d = {"format": "archcost-check", "version": 1, "archcost": __version__, "file": report.file,
+         "title": report.title, "score": report.score, "max_score": report.max_score, **counts,
+         "questions": [result_dict(r) for r in report.results]}
+    if report.responses is not None:
+        d["responses"] = report.responses
+        d["ignored"] = list(report.notices)
+    return d
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False)
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def question_lines(r: Result, depth: int | None = 3) -> list:
@@ -85,16 +116,21 @@ def question_lines(r: Result, depth: int | None = 3) -> list:
     lines = [head, f"    {_subject(r)} · {q.quantity} · convention {q.options.convention}"
              + (f" · {q.options.dtype}" if q.quantity.endswith("bytes") else "")
              + (f" · batch {q.options.batch}" if q.options.batch != 1 else "")]
-    if a is None:
-        lines.append(f"    expected {expected_text(r)} — not answered")
+    raw = a.raw if a is not None else q.answer_raw
+    shown = "" if r.show == "verdict" else f"expected {expected_text(r)}"
+    if raw is None:
+        lines.append(f"    {shown + ' — ' if shown else ''}not answered")
     else:
-        lines.append(f"    expected {expected_text(r)}; answer {a.raw}: {r.verdict.message}")
+        lines.append(f"    {shown + '; ' if shown else ''}answer {raw}: {verdict_text(r)}")
+    if r.show == "verdict":
+        return lines
     for d in r.diagnoses:
         lines.append(f"    likely mistake: {d.message}")
     if not r.right and a is not None and not r.diagnoses:
         lines.append("    likely mistake: none of the known ones reproduces this answer")
-    lines.append("    working:")
-    lines += ["      " + x for x in r.expected.working.lines(depth)]
+    if r.show == "all":
+        lines.append("    working:")
+        lines += ["      " + x for x in r.expected.working.lines(depth)]
     return lines
 
 
@@ -105,11 +141,13 @@ def summary(report: Report) -> str:
 
 
 def to_text(report: Report, depth: int | None = 3) -> str:
-    lines = [f"{report.title} ({report.file})", ""]
+    head = f"{report.title} ({report.file}" + (f", responses {report.responses}" if report.responses else "") + ")"
+    lines = [head, ""]
     for r in report.results:
         lines += question_lines(r, depth) + [""]
+    lines += [f"ignored: {n}" for n in report.notices]
     lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def working_html(w, depth: int | None = None) -> str:
@@ -125,34 +163,46 @@ def to_markdown(report: Report) -> str:
     out = [f"# {report.title}", "", f"`{report.file}` — {summary(report)}", "",
            "| | question | quantity | expected | answer |", "|---|---|---|---|---|"]
     for r in report.results:
-        a = r.question.answer
-        out.append(f"| {MARK[r.status]} | {r.question.id} | {r.question.quantity} | {expected_text(r)} | "
-                   f"{'' if a is None else '`' + a.raw + '`'} |")
+        raw = r.question.answer.raw if r.question.answer is not None else r.question.answer_raw
+        out.append(f"| {MARK[r.status]} | {r.question.id} | {r.question.quantity} | "
+                   f"{'' if r.show == 'verdict' else expected_text(r)} | {'' if raw is None else '`' + raw + '`'} |")
     for r in report.results:
         q, a = r.question, r.question.answer
+        raw = a.raw if a is not None else q.answer_raw
         out += ["", f"## {MARK[r.status]} {q.id}" + (f" — {q.text}" if q.text else ""), "",
-                f"- subject: {_subject(r)}; quantity: `{q.quantity}`; convention: `{q.options.convention}`",
-                f"- expected: **{expected_text(r)}**"]
-        if a is not None:
-            out.append(f"- answer: `{a.raw}` — {r.verdict.message}")
+                f"- subject: {_subject(r)}; quantity: `{q.quantity}`; convention: `{q.options.convention}`"]
+        if r.show != "verdict":
+            out.append(f"- expected: **{expected_text(r)}**")
+        if raw is not None:
+            out.append(f"- answer: `{raw}` — {verdict_text(r)}")
+        if r.show == "verdict":
+            continue
         for d in r.diagnoses:
             out.append(f"- likely mistake: {d.message}")
-        out += ["", "<details><summary>working</summary>", "", f"<ul>{working_html(r.expected.working)}</ul>", "",
-                "</details>"]
-    return "\n".join(out) + "\n"
+        if r.show == "all":
+            out += ["", "<details><summary>working</summary>", "", f"<ul>{working_html(r.expected.working)}</ul>",
+                    "", "</details>"]
+    out += [f"- ignored: {n}" for n in report.notices]
+    return printable("\n".join(out) + "\n")
 
 
 def to_gradescope(report: Report) -> str:
+    """Gradescope's results.json: one test per question (name, number, score, max_score, status,
+    output, visibility), showing what each question's ``show:`` allows; every number finite."""
     tests = []
     for r in report.results:
         q = r.question
         tests.append({"name": f"{q.id}: {q.text}" if q.text else q.id, "number": q.id, "score": r.score,
                       "max_score": q.points, "status": "passed" if r.right else "failed",
-                      "output": "\n".join(question_lines(r, depth=2))})
-    return json.dumps({"score": report.score, "output": f"{report.title}: {summary(report)}", "tests": tests},
-                      indent=2, ensure_ascii=False)
+                      "output": _cut(printable("\n".join(question_lines(r, depth=2)))), "visibility": q.visibility})
+    output = f"{report.title}: {summary(report)}"
+    if report.notices:
+        output += "\n" + "\n".join(f"ignored: {n}" for n in report.notices)
+    return json.dumps({"score": report.score, "output": printable(output), "tests": tests},
+                      indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def error_gradescope(message: str) -> str:
     """A results.json for a file that could not be checked (the autograder still shows why)."""
-    return json.dumps({"score": 0, "output": message, "tests": []}, indent=2, ensure_ascii=False)
+    return json.dumps({"score": 0, "output": _cut(printable(message)), "tests": []}, indent=2, ensure_ascii=False,
+                      allow_nan=False)

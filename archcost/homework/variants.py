@@ -182,7 +182,7 @@ def variant_of(af: AnswersFile, student: str) -> AnswersFile:
     """The answers file as ``student`` sees it: each question with ``vary:`` replaced by their draw."""
     student = check_student_id(student)
     qs = [draw(q, student)[0] if q.vary else q for q in af.questions]
-    return AnswersFile(af.file, af.title, qs)
+    return dataclasses.replace(af, questions=qs)
 
 
 # ---------------------------------------------------------------------------- rosters, metadata

@@ -77,11 +77,11 @@ def _load_blocks(model: SpecModel, file: str, raw=None) -> dict:
     inc_lines = raw.get("include") if isinstance(raw, dict) else None
     for k, inc in enumerate(model.include):
         base = Path(file).parent
-        cands = [base / "blocks" / f"{inc}.yaml", specs_dir() / "blocks" / f"{inc}.yaml", base / inc]
-        path = next((c for c in cands if _is_file(c)), None)
+        line = inc_lines.item_line(k) if hasattr(inc_lines, "item_line") else None
+        path = _include_path(inc, base, file, line)
         if path is None:
             raise SpecError(f"cannot find block library {short_repr(inc)}", file=file,
-                            line=inc_lines.item_line(k) if hasattr(inc_lines, "item_line") else None, fix=f"put it at specs/blocks/{inc}.yaml or give a path relative to the spec.")
+                            line=line, fix=f"put it at specs/blocks/{inc}.yaml or give a path relative to the spec.")
         lib_raw = load_yaml_file(str(path))
         lib = validate(BlockLibrary, lib_raw, str(path))
         for name, bdef in lib.blocks.items():
@@ -91,6 +91,22 @@ def _load_blocks(model: SpecModel, file: str, raw=None) -> dict:
         bdef._raw = raw["blocks"][name] if isinstance(raw, dict) and isinstance(raw.get("blocks"), dict) else None
         blocks[name] = (bdef, file)
     return blocks
+
+
+def _include_path(inc: str, base: Path, file: str, line):
+    """The block library an ``include:`` names: a library's name (the spec's ``blocks/`` folder, then
+    the zoo's) or a file relative to the spec, never outside the spec's folder (nor the zoo's
+    ``blocks/``): an absolute or escaping path is refused without looking at what it names."""
+    from .safefile import confine, within
+
+    if os.path.isabs(inc) or inc.startswith("~") or "\0" in inc:
+        confine(inc, str(base), what="include", file=file, line=line)  # raises, saying nothing of the file
+    zoo_blocks = specs_dir() / "blocks"
+    for cand, root in ((base / "blocks" / f"{inc}.yaml", base), (zoo_blocks / f"{inc}.yaml", zoo_blocks)):
+        if _is_file(cand) and within(str(cand), str(root)):
+            return cand
+    path = Path(confine(inc, str(base), what="include", file=file, line=line))
+    return path if _is_file(path) else None
 
 
 def _is_file(path: Path) -> bool:

@@ -25,15 +25,21 @@ MAX_EXPANDED = 200_000  # values after alias expansion: a few aliases can expand
 class LocDict(dict):
     """A dict with the YAML line of itself and of each key."""
 
-    __slots__ = ("line", "key_lines")
+    __slots__ = ("line", "key_lines", "scalar_texts")
 
     def __init__(self, *args, line: int | None = None, **kw):
         super().__init__(*args, **kw)
         self.line = line
         self.key_lines: dict = {}
+        self.scalar_texts: dict | None = None  # key -> a plain non-string scalar value as written
 
     def key_line(self, key) -> int | None:
         return self.key_lines.get(key, self.line)
+
+    def scalar_text(self, key) -> str | None:
+        """The text of a key's number as written in the file (``1.20e8``: YAML has made it 120000000.0),
+        taken from the YAML node itself; None for strings, collections and values not read from a file."""
+        return None if self.scalar_texts is None else self.scalar_texts.get(key)
 
 
 class LocList(list):
@@ -268,8 +274,12 @@ def _fill_mapping(out: LocDict, node, merged: int, value_of) -> LocDict:
             overridable.add(key)
         else:
             overridable.discard(key)
-        out[key] = value_of(value_node)
+        out[key] = value = value_of(value_node)
         key_lines[key] = key_node.start_mark.line + 1
+        if isinstance(value, (int, float)) and isinstance(value_node, yaml.ScalarNode) and not value_node.style:
+            if out.scalar_texts is None:
+                out.scalar_texts = {}
+            out.scalar_texts[key] = value_node.value
     return out
 
 
@@ -368,9 +378,10 @@ def _parse(text: str, file: str):
 
 
 def load_yaml_file(path: str):
+    from .safefile import read_regular
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        data = read_regular(path, MAX_FILE_BYTES)  # regular files only, opened without blocking (FIFOs, /proc)
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1

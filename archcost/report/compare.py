@@ -83,7 +83,7 @@ def _ratio(r: float) -> str:
 def compare_text(result, fmt: str) -> str:
     """``json``, ``csv`` or ``markdown`` text of :func:`~archcost.catalog.compare.compare_rows`'s result."""
     if fmt == "json":
-        return json.dumps(result, indent=2)
+        return json.dumps(result, indent=2, allow_nan=False)
     if fmt == "csv":
         cols = [k for k, _, _ in _columns(result)]
         buf = io.StringIO()

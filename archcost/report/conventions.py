@@ -16,7 +16,7 @@ from .. import units
 
 
 def to_json(cmp, indent: int = 2) -> str:
-    return json.dumps(cmp.to_dict(), indent=indent)
+    return json.dumps(cmp.to_dict(), indent=indent, allow_nan=False)
 
 
 def to_csv(cmp) -> str:

@@ -19,9 +19,9 @@ def to_json(analysis, indent: int = 2) -> str:
     """
     d = analysis.to_dict()
     layers = d.pop("layers")
-    text = json.dumps(d, indent=indent)
+    text = json.dumps(d, indent=indent, allow_nan=False)
     pad = " " * indent
-    rows = f",\n{pad}{pad}".join(json.dumps(row) for row in layers)
+    rows = f",\n{pad}{pad}".join(json.dumps(row, allow_nan=False) for row in layers)
     body = f'{pad}"layers": [\n{pad}{pad}{rows}\n{pad}]' if layers else f'{pad}"layers": []'
     head, sep, tail = text.rpartition(f',\n{pad}"totals": ')  # layers go before the totals, as in to_dict
     return f"{head},\n{body}{sep}{tail}" if sep else text

@@ -208,7 +208,7 @@ def write_zoo_report(report: dict, stem: str) -> tuple:
     p = Path(stem)
     p.parent.mkdir(parents=True, exist_ok=True)
     js, md = p.with_name(p.name + ".json"), p.with_name(p.name + ".md")
-    js.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    js.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     md.write_text(zoo_markdown(report), encoding="utf-8")
     return str(js), str(md)
 

@@ -67,7 +67,7 @@ def memory_json(tm, graph, indent: int = 2) -> str:
     d["input_shape"] = [tm.batch, *graph.input_shape]
     ops = {n.id: n.op for n in graph.nodes}
     d["layers"] = [{"name": layer["name"], "op": ops[layer["name"]], **layer} for layer in d["layers"]]
-    return json.dumps(d, indent=indent)
+    return json.dumps(d, indent=indent, allow_nan=False)
 
 
 def memory_csv(tm, graph, layers: bool = False) -> str:

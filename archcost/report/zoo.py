@@ -10,7 +10,7 @@ from ..zoo import COLUMNS
 
 def zoo_text(rows, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(rows, indent=2)
+        return json.dumps(rows, indent=2, allow_nan=False)
     if fmt == "csv":
         import csv
         import io
