@@ -151,10 +151,9 @@ def _print_one(r, format):
     elif format == Format.markdown:
         out(R.profile_markdown(r))
     else:
-        from rich.console import Console
+        from ..report.terminal import print_table, terminal_width
 
-        console = Console()
-        console.print(R.profile_table(r))
+        print_table(R.profile_table(r, width=terminal_width()))
 
 
 def _print_many(results, format, title):
@@ -182,9 +181,9 @@ def _print_many(results, format, title):
                         m.get("predicted_ms"), m.get("error_pct"), m.get("noisy")])
         out(buf.getvalue())
     else:
-        from rich.console import Console
+        from ..report.terminal import print_table, terminal_width
 
-        Console().print(R.models_table(results, summary, title))
+        print_table(R.models_table(results, summary, title, width=terminal_width()))
 
 
 def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_layer, clock, prof, out_stem, fresh,

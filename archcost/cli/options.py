@@ -77,3 +77,6 @@ def output_option(help: str):
 def family_option(help: str):
     """``--family NAME``: zoo models of one family."""
     return Annotated[Optional[str], typer.Option("--family", help=help)]
+
+
+Wide = Annotated[bool, typer.Option("--wide", help="show every column and row unshortened, however wide the terminal")]

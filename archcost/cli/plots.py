@@ -13,7 +13,7 @@ import typer
 
 from ..errors import SpecError
 from ._app import SpecArg, complete_spec, Format, app, fail, out, overrides
-from .options import (Convention, Dtype, InputEach, OutputFormat, SetsEach, depth_option, device_profile_option,
+from .options import (Convention, Dtype, InputEach, OutputFormat, SetsEach, Wide, depth_option, device_profile_option,
                       family_option, output_option)
 
 plot_app = typer.Typer(no_args_is_help=True, help="Plots (self-contained HTML; --png/--svg through kaleido + Chromium).")
@@ -176,7 +176,7 @@ def compare(
     format: OutputFormat = Format.table,
     input: InputEach = None, set_: SetsEach = None, convention: Convention = "default",
     dtype: Dtype = "float32",
-    latency: Latency = None, device_profile: Profile = None,
+    latency: Latency = None, device_profile: Profile = None, wide: Wide = False,
 ):
     """Models side by side: params, MACs, FLOPs, peak activations, weights, top-1, latency; ratios to the first."""
     from ..catalog.compare import compare_rows
@@ -188,11 +188,10 @@ def compare(
     except SpecError as err:
         fail(err)
     if format == Format.table:
-        from rich.console import Console
-
         from ..report.compare import compare_table
+        from ..report.terminal import print_table, terminal_width
 
-        Console().print(compare_table(result))
+        print_table(compare_table(result, width=terminal_width(wide)))
     else:
         out(compare_text(result, format.value))
 
