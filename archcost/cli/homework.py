@@ -27,7 +27,7 @@ class ExplainFormat(str, Enum):
 
 CheckFormatOpt = format_option(CheckFormat, help="text, json, markdown or gradescope (results.json)")
 ExplainFormatOpt = format_option(ExplainFormat)
-CalcFormatOpt = format_option(ExplainFormat, help="text or json")
+CalcFormatOpt = format_option(ExplainFormat, help="text, json or markdown (the text in a fenced block)")
 CheckOutput = output_option("write here instead of stdout (e.g. /autograder/results/results.json)")
 CheckDepth = depth_option("levels of working shown in text (default 3; all in json/markdown)")
 ExplainDepth = depth_option("levels of working shown (default: 4 for text, all otherwise)")
@@ -135,7 +135,7 @@ def calc(
                 raise SpecError("--compare depthwise-separable compares a conv2d", fix="write `archcost calc conv2d ...`.")
             s = depthwise_separable(shape, args, o)
             out(json.dumps(separable_dict(s), indent=2, ensure_ascii=False) if format == ExplainFormat.json
-                else separable_text(s))
+                else _fenced(separable_text(s)) if format == ExplainFormat.markdown else separable_text(s))
             return
         c = run_calc(op, shape, args, o)
     except SpecError as err:
@@ -143,5 +143,11 @@ def calc(
     if format == ExplainFormat.json:
         out(json.dumps({"title": c.title, "notes": c.notes, **{q: w.to_dict() for q, w in c.workings.items()}},
                        indent=2, ensure_ascii=False))
+    elif format == ExplainFormat.markdown:
+        out(_fenced(calc_text(c)))
     else:
         out(calc_text(c))
+
+
+def _fenced(text: str) -> str:
+    return "```text\n" + text.rstrip("\n") + "\n```\n"
