@@ -25,9 +25,9 @@ class ExplainFormat(str, Enum):
     markdown = "markdown"
 
 
-CheckFormatOpt = format_option(CheckFormat, help="text, json, markdown or gradescope (results.json)")
+CheckFormatOpt = format_option(CheckFormat, help="output format: text, json, markdown, gradescope (results.json)")
 ExplainFormatOpt = format_option(ExplainFormat)
-CalcFormatOpt = format_option(ExplainFormat, help="text, json or markdown (the text in a fenced block)")
+CalcFormatOpt = format_option(ExplainFormat, help="output format: text, json, markdown (the text in a fenced block)")
 CheckOutput = output_option("write here instead of stdout (e.g. /autograder/results/results.json)")
 CheckDepth = depth_option("levels of working shown in text (default 3; all in json/markdown)")
 ExplainDepth = depth_option("levels of working shown (default: 4 for text, all otherwise)")
@@ -46,7 +46,7 @@ def _write(text: str, output: Optional[str]):
 
 @app.command()
 def check(
-    answers: Annotated[str, typer.Argument(help="answers file (YAML; see the README, Homework checking)")],
+    answers: Annotated[str, typer.Argument(help="answers file (YAML; see the README, Homework checking)", metavar="ANSWERS")],
     format: CheckFormatOpt = CheckFormat.text,
     output: CheckOutput = None,
     depth: CheckDepth = None,
@@ -77,7 +77,7 @@ def check(
 
 @app.command()
 def explain(
-    spec: Annotated[str, typer.Argument(help="zoo name or spec file")],
+    spec: Annotated[str, typer.Argument(help="zoo name or spec file", metavar="SPEC")],
     layer: Annotated[Optional[list[str]], typer.Option("--layer", "-l", help="a node id or a block's name prefix (e.g. inception3a); repeatable")] = None,
     quantity: Annotated[Optional[list[str]], typer.Option("--quantity", "-q", help="output_shape, params, macs, flops, activation_bytes, weight_bytes, peak_activation_bytes, depth, ... (repeatable)")] = None,
     input: Input = None,
@@ -108,7 +108,7 @@ def explain(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def calc(
     ctx: typer.Context,
-    op: Annotated[str, typer.Argument(help="an op (see `archcost ops`), e.g. conv2d, linear, max_pool2d")],
+    op: Annotated[str, typer.Argument(help="an op (see `archcost ops`), e.g. conv2d, linear, max_pool2d", metavar="OP")],
     in_: Annotated[str, typer.Option("--in", help="input shape, channels first, no batch: 3,227,227")],
     compare: Annotated[Optional[str], typer.Option("--compare", help="depthwise-separable: standard vs depthwise + pointwise")] = None,
     convention: Convention = "default",
