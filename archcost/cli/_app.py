@@ -14,6 +14,22 @@ from ..errors import SpecError
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """archcost's own warnings as one ``warning: ...`` line on stderr (no source line, no class name)."""
+    from ..errors import ArchcostWarning
+
+    if issubclass(category, ArchcostWarning):
+        sys.stderr.write(f"warning: {message}\n")
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
+import warnings  # noqa: E402
+
+_default_show_warning = warnings.showwarning
+warnings.showwarning = _show_warning
+
+
 class Group(typer.core.TyperGroup):
     """The command group, with one error format: ``error: what. Fix: how.`` on stderr, exit 2.
 
