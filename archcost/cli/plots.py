@@ -261,6 +261,12 @@ def report(
         output = output or os.path.join("reports", "report-" + "_".join(_safe(n) for n in names[:3])
                                         + ("_etc" if len(names) > 3 else "") + ".html")
         check_writable(output, "-o")
+        from ..language import resolve
+
+        for n in names:  # an unknown name is the only line on stderr, before any progress
+            resolve(n)
+        sys.stderr.write(f"report: {len(names)} model{'s' if len(names) != 1 else ''}: summary, charts, per-layer "
+                         f"tables{'' if verify is False else ', verify where torch is installed'}…\n")
         t0 = time.perf_counter()
         html = report_html(names, input=input, overrides=overrides(set_), convention=convention,
                            charts_all=charts_all, verify=verify, latency=latency, device_profile=device_profile,
@@ -268,4 +274,5 @@ def report(
         write_text(output, html)
     except SpecError as err:
         fail(err)
-    out(f"wrote {output} ({len(html) / 2**20:.1f} MiB, {len(names)} models, {time.perf_counter() - t0:.1f} s)")
+    out(f"wrote {output} ({len(html) / 2**20:.1f} MiB, {len(names)} model{'s' if len(names) != 1 else ''}, "
+        f"{time.perf_counter() - t0:.1f} s)")

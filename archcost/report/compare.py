@@ -38,7 +38,9 @@ def title_lines(result) -> list:
     if result["input"]:
         how.append("input " + "×".join(map(str, result["input"])))
     how += [f"{k}={v}" for k, v in result["set"].items()]
-    lines = [f"compare {len(result['models'])} models; ratios to {result['baseline']} ({', '.join(how)})"]
+    n = len(result["models"])
+    lines = [f"compare {n} model{'s' if n != 1 else ''}; ratios to {result['baseline']} ({', '.join(how)})"
+             if n > 1 else f"{result['baseline']} ({', '.join(how)})"]
     lat = result["latency"]
     if "predicted" in lat:
         lines.append(f"predicted latency: device profile {lat['predicted']}")
