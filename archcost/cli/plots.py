@@ -30,6 +30,9 @@ Image = Annotated[Optional[list[str]], typer.Option("--image", help="also write 
 Png = Annotated[Optional[str], typer.Option("--png", hidden=True, help="deprecated: use --image png or -o FILE.png")]
 Svg = Annotated[bool, typer.Option("--svg", hidden=True, help="deprecated: use --image svg")]
 IMAGE_FORMATS = ("png", "svg")
+Labels = Annotated[str, typer.Option("--labels", help="names written on the chart: frontier (the Pareto frontier "
+                                                      "and the models named; default), all or none; every name "
+                                                      "is on hover")]
 Dataset = Annotated[Optional[str], typer.Option("--dataset", help="plot top-1 on this dataset (default: the one most models use)")]
 Latency = Annotated[Optional[str], typer.Option("--latency", help="measured latencies: a reports/latency-*.json from `archcost profile --zoo`")]
 Profile = device_profile_option("predicted latencies from this device profile (NAME or FILE)")
@@ -94,7 +97,7 @@ def _check_outputs(html: Optional[str], images: list):
 
 
 def _accuracy(metric: str, names, all, family, output, image, png, svg, convention, input, dataset, latency=None,
-              device_profile=None):
+              device_profile=None, labels="frontier"):
     try:
         _need_plot("archcost plot")
         from ..plot import measured_models
@@ -109,7 +112,7 @@ def _accuracy(metric: str, names, all, family, output, image, png, svg, conventi
             names = measured_models(latency)  # default: every model the latency report has
         chart = accuracy_chart(names, all=all, family=family, metric=metric, convention=convention, input=input,
                                dataset=dataset, latency=latency, device_profile=device_profile)
-        fig = accuracy_figure(chart)
+        fig = accuracy_figure(chart, labels=labels, named=names or ())
         targets = _write_figure(fig, html, images)
     except SpecError as err:
         fail(err)
@@ -134,8 +137,8 @@ def _accuracy(metric: str, names, all, family, output, image, png, svg, conventi
 def _cost_command(metric: str, doc: str):
     def command(names: Names = None, all: All = False, family: Family = None, output: Output = None,
                 image: Image = None, convention: Convention = "default", input: InputEach = None,
-                dataset: Dataset = None, png: Png = None, svg: Svg = False):
-        _accuracy(metric, names, all, family, output, image, png, svg, convention, input, dataset)
+                dataset: Dataset = None, labels: Labels = "frontier", png: Png = None, svg: Svg = False):
+        _accuracy(metric, names, all, family, output, image, png, svg, convention, input, dataset, labels=labels)
 
     command.__doc__ = doc
     command.__name__ = f"accuracy_vs_{metric}"
@@ -151,11 +154,11 @@ _cost_command("flops", "Top-1 accuracy vs FLOPs (log) under the convention.")
 def accuracy_vs_latency(names: Names = None, all: All = False, family: Family = None, output: Output = None,
                         image: Image = None, convention: Convention = "default", input: InputEach = None,
                         dataset: Dataset = None, latency: Latency = None, device_profile: Profile = None,
-                        png: Png = None, svg: Svg = False):
+                        labels: Labels = "frontier", png: Png = None, svg: Svg = False):
     """Top-1 accuracy vs latency: measured (--latency FILE; default the newest reports/latency-*.json) or
     predicted (--device-profile). Without NAMES: every model of the latency report."""
     _accuracy("latency", names, all, family, output, image, png, svg, convention, input, dataset, latency,
-              device_profile)
+              device_profile, labels=labels)
 
 
 @plot_app.command("layers")
