@@ -112,6 +112,9 @@ def compare_conventions(spec: Union[str, Spec, Graph], *, input=None, batch: int
 
 def lower(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None = None):
     """Lower a spec to a ``torch.nn.Module`` whose submodules are named by the spec's node ids."""
+    from .extras import require
+
+    require("torch", "archcost.lower()", ("torch",))  # an ImportError naming the pip command, as the CLI does
     from .lowering import lower_graph
 
     return lower_graph(build(spec, input=input, overrides=overrides))

@@ -52,6 +52,10 @@ class ArchcostError(Exception):
     """Base class for archcost's own errors."""
 
 
+class ArchcostWarning(UserWarning):
+    """Input that is valid but probably not what was meant (the CLI prints it as ``warning: ...``)."""
+
+
 class SpecError(ArchcostError):
     """A located, actionable error in a spec (or in CLI input)."""
 

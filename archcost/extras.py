@@ -32,3 +32,18 @@ def need(extra: str, what: str, modules: tuple | None = None) -> None:
             missing = getattr(err, "name", None) or mod
             raise SpecError(f"{what} needs {' and '.join(mods)} ({missing} is not installed or cannot be imported)",
                             fix=f"pip install 'archcost[{extra}]'") from None
+
+
+class MissingExtra(ImportError):
+    """An extra the Python API needs is not installed: the same words as the CLI's error."""
+
+
+def require(extra: str, what: str, modules: tuple | None = None) -> None:
+    """:func:`need` for the Python API: raise an ``ImportError`` (:class:`MissingExtra`) with the CLI's words.
+
+        >>> require("pandas", "Analysis.to_pandas()")   # ImportError: ... pip install 'archcost[pandas]'
+    """
+    try:
+        need(extra, what, modules)
+    except SpecError as err:
+        raise MissingExtra(str(err).replace("error: ", "", 1)) from None

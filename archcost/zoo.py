@@ -73,9 +73,9 @@ def zoo_rows(family: str | None = None, sort: str = "name") -> list:
 def to_pandas(family: str | None = None, sort: str = "name"):
     """The zoo listing (``archcost zoo``) as a pandas DataFrame: name, family, year, input, params, MACs
     (default convention), top1, accuracy_source.  pandas is imported only here."""
-    from .extras import need
+    from .extras import require
 
-    need("pandas", "archcost.zoo.to_pandas")
+    require("pandas", "archcost.zoo.to_pandas()")
     import pandas as pd
 
     return pd.DataFrame(zoo_rows(family=family, sort=sort), columns=list(COLUMNS))

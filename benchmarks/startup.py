@@ -1,6 +1,6 @@
 """Benchmark: archcost's analytic path vs fvcore, as whole cold processes, in one run.
 
-    python benchmarks/startup.py [--repeats 5]
+    python benchmarks/startup.py [--repeats 5] [--against /work/main/.venv/bin/archcost]
 
 Prints the median wall time and peak RSS of
   A) `archcost table mobilenetv2 --format json`            (analytic, no torch)
@@ -83,11 +83,24 @@ def in_process(seconds=2.0):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--against", help="another archcost executable, timed interleaved with this one (A B A B): "
+                                      "on a loaded machine only the ratio of the two means much")
+    ap.add_argument("--cli-only", action="store_true", help="only the cold CLI runs (no fvcore, no in-process rates)")
     args = ap.parse_args()
     exe = shutil.which("archcost") or sys.executable
     ours = [exe, "table", "mobilenetv2", "--format", "json"] if exe.endswith("archcost") else \
         [sys.executable, "-m", "archcost", "table", "mobilenetv2", "--format", "json"]
     theirs = [sys.executable, "-c", FVCORE]
+    if args.against:
+        other = [args.against, *ours[-4:]]
+        pairs = [(run(ours), run(other)) for _ in range(args.repeats)]
+        mine = statistics.median(a[0] for a, _ in pairs)
+        base = statistics.median(b[0] for _, b in pairs)
+        print(f"interleaved, median of {args.repeats}: this archcost {mine * 1000:.0f} ms "
+              f"(min {min(a[0] for a, _ in pairs) * 1000:.0f}), {args.against} {base * 1000:.0f} ms "
+              f"(min {min(b[0] for _, b in pairs) * 1000:.0f}); ratio {mine / base:.2f}")
+    if args.cli_only:
+        return
     a_wall, a_rss = measure(ours, args.repeats)
     b_wall, b_rss = measure(theirs, args.repeats)
     cached, same, new = in_process()

@@ -2,3 +2,43 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+import gc  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory now (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _trim():
+    """Give freed memory back to the OS: a zoo-wide torch test frees each model, but glibc keeps the
+    pages, so a worker's RSS would grow to the sum of its biggest models' leftovers (issue 21)."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+_RSS_LOG = os.environ.get("ARCHCOST_RSS_LOG")  # a file: one line per test, "nodeid rss_after_bytes max_rss_bytes"
+
+
+@pytest.fixture(autouse=True)
+def _free_memory_after_torch_tests(request):
+    yield
+    if "torch" in sys.modules and not os.environ.get("ARCHCOST_NO_TRIM"):  # only tests that built torch models leave much behind
+        _trim()
+    if _RSS_LOG:
+        import resource
+
+        with open(_RSS_LOG, "a") as fh:
+            fh.write(f"{request.node.nodeid} {_rss_bytes()} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}\n")

@@ -78,7 +78,7 @@ def test_zoo_lists_and_filters():
     macs = [row["macs"] for row in rows]
     assert macs == sorted(macs, reverse=True)
     r = run("zoo", "--family", "efficient", "--format", "csv")
-    assert r.exit_code == 0 and r.output.startswith("name,family")
+    assert r.exit_code == 0 and r.output.startswith("model,family")  # issue 21: `model`, as in the Markdown
 
 
 def test_ops_lists_registry():

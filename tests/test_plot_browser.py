@@ -139,3 +139,37 @@ def test_png_and_svg_export_through_kaleido(tmp_path):
     assert_not_blank(data)
     text = svg.read_text()
     assert text.startswith("<svg") and all(name in text for name in SET)
+
+
+def _label_boxes(page):
+    """Bounding boxes of the model names plotly drew (text of the scatter traces, empty ones skipped)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.scatterlayer .textpoint text'))
+        .filter(t => t.textContent.trim()).map(t => { const b = t.getBoundingClientRect();
+            return [t.textContent, b.left, b.top, b.right, b.bottom]; })""")
+
+
+def test_all_chart_labels_do_not_overlap(browser, tmp_path):
+    """`plot accuracy-vs-macs --all`: the frontier is named, no two names overlap (issue 21); every model
+    is still on hover, and the size legend is there."""
+    from archcost.plot.data import accuracy_chart
+    from archcost.plot.export import write_html
+    from archcost.plot.figures import accuracy_figure
+
+    chart = accuracy_chart(None, all=True, metric="macs")
+    fig = accuracy_figure(chart)
+    path = tmp_path / "all.html"
+    write_html(fig, str(path))
+    page, events, url = open_page(browser, path)
+    assert_offline_and_clean(events, url)
+    boxes = _label_boxes(page)
+    names = {b[0] for b in boxes}
+    assert set(chart.frontier) <= names and len(names) < len(chart.points)
+    clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if min(a[3], b[3]) - max(a[1], b[1]) > 1 and min(a[4], b[4]) - max(a[2], b[2]) > 1]
+    assert clashes == []
+    legend = page.evaluate("() => Array.from(document.querySelectorAll('.legendtext')).map(t => t.textContent)")
+    assert any(x.endswith("params") for x in legend), legend
+    fonts = page.evaluate("() => Array.from(document.querySelectorAll('.textpoint text, .xtick text, .ytick text'))"
+                          ".map(t => parseFloat(getComputedStyle(t).fontSize))")
+    assert fonts and min(fonts) >= 11, min(fonts)
+    page.close()

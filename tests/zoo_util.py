@@ -60,15 +60,16 @@ def torchvision_meta(spec):
     return get_model_weights(spec.reference["torchvision"]).DEFAULT.meta
 
 
-def copy_weights_in_order(src: nn.Module, dst: nn.Module) -> None:
-    """Copy src's state_dict into dst by position, checking every tensor's shape."""
+def copy_weights_in_order(src: nn.Module, dst: nn.Module, assign: bool = False) -> None:
+    """Copy src's state_dict into dst by position, checking every tensor's shape (``assign``: dst
+    takes src's tensors themselves, so a dst built on the meta device costs no memory)."""
     s, d = src.state_dict(), dst.state_dict()
     assert len(s) == len(d), f"state_dict sizes differ: {len(s)} (torchvision) vs {len(d)} (archcost)"
     new = {}
     for (ks, vs), (kd, vd) in zip(s.items(), d.items()):
         assert vs.shape == vd.shape, f"{ks} {tuple(vs.shape)} (torchvision) vs {kd} {tuple(vd.shape)} (archcost)"
         new[kd] = vs
-    dst.load_state_dict(new)
+    dst.load_state_dict(new, assign=assign)
 
 
 def leaf_output_shapes(model: nn.Module, x: torch.Tensor) -> list:

@@ -100,8 +100,8 @@ def analysis_table_html(analysis, *, interactive: bool = False, table_id: str | 
     """A ``<table>`` of the analysis' rows and totals (see the module doc for ``interactive``)."""
     extra = list(analysis.columns)
     head = ['<th data-type="text">layer</th>', '<th data-type="text">op</th>', '<th data-type="text">output</th>']
-    head += [f'<th data-type="{t}">{escape(h)}</th>' for h, _, _, t in _COLUMNS]
-    head += [f'<th data-type="num">{escape(k)}</th>' for k in extra]
+    head += [f'<th class="n" data-type="{t}">{escape(h)}</th>' for h, _, _, t in _COLUMNS]
+    head += [f'<th class="n" data-type="num">{escape(k)}</th>' for k in extra]
     t = analysis.totals
     foot = ["<td>total</td>", "<td></td>", f"<td>{t['layers']} layers</td>",
             *(_num_cell(t.get(attr), fmt) for _, attr, fmt, _ in _COLUMNS[:3]),
@@ -140,8 +140,30 @@ def _grouped_bodies(analysis, extra) -> list:
     return out
 
 
+# scoped to the notebook output: numbers right-aligned in tabular figures, inside Jupyter or not
+NOTEBOOK_CSS = (".archcost table{border-collapse:collapse;font-size:12px}"
+                ".archcost th,.archcost td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left;"
+                "white-space:nowrap}"
+                ".archcost td.n,.archcost th.n{text-align:right;font-variant-numeric:tabular-nums}"
+                ".archcost tfoot td{font-weight:bold;border-top:2px solid #888}"
+                ".archcost details{margin-top:6px}.archcost summary{cursor:pointer}")
+FOLD_ROWS = 40  # above this many rows, the notebook shows blocks and folds the layers away
+
+
 def analysis_html(analysis) -> str:
-    """The header lines and the table: what Jupyter shows for an Analysis."""
+    """The header lines and the table: what Jupyter shows for an Analysis.
+
+    A big model shows one row per top-level block, with every layer folded under ``<details>``
+    (no script: notebooks that are not trusted still fold)."""
     head = header_lines(analysis)
-    lines = [f"<p><b>{escape(head[0])}</b><br>" + "<br>".join(escape(x) for x in head[1:]) + "</p>"]
-    return "<div class=\"archcost\">" + "\n".join(lines) + analysis_table_html(analysis) + "</div>"
+    lines = [f"<style>{NOTEBOOK_CSS}</style>",
+             f"<p><b>{escape(head[0])}</b><br>" + "<br>".join(escape(x) for x in head[1:]) + "</p>"]
+    if len(analysis.rows) > FOLD_ROWS:
+        blocks = analysis.collapse(1)
+        lines.append(f"<p>{len(blocks.rows)} blocks (depth 1); every layer below</p>")
+        lines.append(analysis_table_html(blocks))
+        lines.append(f"<details><summary>all {len(analysis.rows)} layers</summary>"
+                     + analysis_table_html(analysis) + "</details>")
+    else:
+        lines.append(analysis_table_html(analysis))
+    return "<div class=\"archcost\">" + "\n".join(lines) + "</div>"

@@ -223,6 +223,11 @@ class Analysis:
             "totals": dict(self.totals),
         }
 
+    def __repr__(self) -> str:
+        t = self.totals
+        return (f"<Analysis {self.model}: input {'×'.join(map(str, self.input_shape))}, {t['params']:,} params, "
+                f"{t['macs']:,} MACs, convention {self.convention}, {self.dtype}, {len(self.rows)} rows>")
+
     def _repr_html_(self) -> str:
         """Jupyter shows an Analysis as its header and an HTML table of rows and totals (no pandas).
 
@@ -233,6 +238,9 @@ class Analysis:
         return analysis_html(self)
 
     def to_pandas(self):
+        from ..extras import require
+
+        require("pandas", "Analysis.to_pandas()")  # an ImportError naming the pip command, as the CLI does
         import pandas as pd  # lazily: the analytic path stays light
 
         df = pd.DataFrame([r.to_dict() for r in self.rows], columns=ROW_FIELDS + list(self.columns))

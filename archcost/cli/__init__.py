@@ -32,11 +32,12 @@ def main():
 
     argv = sys.argv[1:]
     info = _command(argv[0]) if argv else None
-    if info is None or "--help" in argv or any(k.startswith("_ARCHCOST_COMPLETE") for k in __import__("os").environ):
+    if info is None or "--help" in argv or "-h" in argv or any(k.startswith("_ARCHCOST_COMPLETE")
+                                                               for k in __import__("os").environ):
         return app()
-    import typer
+    from ._app import typer_app
 
-    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    single = typer_app(add_completion=False)
     single.registered_commands = [info]
     single.callback()(_no_op)
     return single(prog_name="archcost")

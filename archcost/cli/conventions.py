@@ -6,21 +6,19 @@ from typing import Optional
 
 from ..errors import SpecError
 from ._app import SpecArg, Format, app, fail, out, overrides
-from .options import Batch, Input, OutputFormat, Sets
+from .options import Batch, Input, OutputFormat, Sets, Wide
 
 
-def show_comparison(spec: str, *, input: Optional[str], batch: int, sets: dict, format: Format):
+def show_comparison(spec: str, *, input: Optional[str], batch: int, sets: dict, format: Format, wide: bool = False):
     """Compare every convention on one network and print it in ``format`` (SpecError on bad input)."""
     from ..api import compare_conventions
 
     cmp = compare_conventions(spec, input=input, batch=batch, overrides=sets)
     if format == Format.table:
-        from rich.console import Console
-
         from ..report.conventions import rich_table
+        from ..report.terminal import print_table, terminal_width
 
-        console = Console()
-        console.print(rich_table(cmp, width=console.width))
+        print_table(rich_table(cmp, width=terminal_width(wide)))
         return
     from ..report import conventions as fmt
 
@@ -34,6 +32,7 @@ def conventions(
     batch: Batch = 1,
     format: OutputFormat = Format.table,
     set_: Sets = None,
+    wide: Wide = False,
 ):
     """Every counting convention on one network (ptflops, thop, torchinfo, fvcore, ...) and why they differ.
 
@@ -42,6 +41,6 @@ def conventions(
     Same as `archcost table SPEC --convention all`.
     """
     try:
-        show_comparison(spec, input=input, batch=batch, sets=overrides(set_), format=format)
+        show_comparison(spec, input=input, batch=batch, sets=overrides(set_), format=format, wide=wide)
     except SpecError as err:
         fail(err)

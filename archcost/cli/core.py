@@ -8,8 +8,8 @@ import typer
 
 from ..errors import SpecError
 from ._app import SpecArg, Format, app, fail, out, overrides
-from .options import (Batch, ConventionOrAll, Dtype, Input, OutputFormat, Sets, depth_option, device_profile_option,
-                      family_option)
+from .options import (Batch, ConventionOrAll, Dtype, Input, OutputFormat, Sets, Wide, depth_option,
+                      device_profile_option, family_option)
 
 RowDepth = depth_option("collapse rows to this many name levels (blocks as one row)")
 PredictWith = device_profile_option("add predicted_ms per layer from a device profile (name or file; see `archcost calibrate`)")
@@ -29,6 +29,7 @@ def table(
     verify: Annotated[bool, typer.Option("--verify", help="lower to torch and check shapes, params and MACs against torch and fvcore")] = False,
     receptive_field: Annotated[bool, typer.Option("--receptive-field", help="add receptive-field columns: rf (size), rf_stride, rf_offset (H×W, input pixels)")] = False,
     device_profile: PredictWith = None,
+    wide: Wide = False,
 ):
     """Per-layer shapes, params, MACs, FLOPs and memory of a network."""
     from ..api import analyze, build
@@ -45,9 +46,9 @@ def table(
                                 fix="drop --depth, or pick one convention to see its rows by block.")
             from .conventions import show_comparison
 
-            show_comparison(spec, input=input, batch=batch, sets=sets, format=format)
+            show_comparison(spec, input=input, batch=batch, sets=sets, format=format, wide=wide)
             if verify:
-                _verify(build(spec, input=input, overrides=sets), batch)
+                _verify(build(spec, input=input, overrides=sets), batch, format)
             return
         a = analyze(spec, input=input, convention=convention, dtype=dtype, batch=batch, overrides=sets,
                     device_profile=device_profile)
@@ -59,10 +60,14 @@ def table(
             a = a.collapse(depth)
     except SpecError as err:
         fail(err)
+    report = None
+    if verify and format != Format.table:  # results go inside the output (json, markdown) or to stderr (csv)
+        report = _verify_report(build(spec, input=input, overrides=sets), batch)
     if format == Format.json:
         from ..report.formats import to_json
+        from ..report.verify import verify_dict
 
-        out(to_json(a))
+        out(to_json(a, extra=None if report is None else {"verify": verify_dict(report)}))
     elif format == Format.csv:
         from ..report.formats import to_csv
 
@@ -70,27 +75,57 @@ def table(
     elif format == Format.markdown:
         from ..report.formats import to_markdown
 
-        out(to_markdown(a))
+        text = to_markdown(a)
+        if report is not None:
+            from ..report.verify import verify_markdown
+
+            text += "\n" + verify_markdown(report)
+        out(text)
     else:
-        from rich.console import Console
+        from ..report.table import readable_depth, rich_table
+        from ..report.terminal import print_table, terminal_width
 
-        from ..report.table import rich_table
-
-        console = Console()
-        console.print(rich_table(a, width=console.width))
+        width = terminal_width(wide)
+        auto = readable_depth(a) if depth is None and not wide else None
+        shown = a.collapse(auto) if auto else a
+        print_table(rich_table(shown, width=width, collapsed=(len(a.rows), auto) if auto else None))
     if verify:
-        _verify(build(spec, input=input, overrides=sets), batch)
+        if report is None:
+            _verify(build(spec, input=input, overrides=sets), batch, format)
+        else:
+            _verify_outcome(report, format)
 
 
-def _verify(graph, batch):
+def _verify_report(graph, batch):
     from ..verify import verify_graph
+
+    try:
+        return verify_graph(graph, batch=batch)
+    except SpecError as err:
+        fail(err)
+
+
+def _verify_outcome(report, format):
+    """After the output: the verdict on stderr (stdout holds only the asked-for format); exit 1 on disagreement."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    if format == Format.csv:  # csv has no room for a second table: the disagreements go to stderr
+        for p in report.problems():
+            err.print(p, markup=False, highlight=False)
+    if not report.ok:
+        err.print(f"[red]{len(report.problems())} disagreement(s)[/]")
+        raise typer.Exit(1)
+    err.print(f"[green]verified: all {len(report.checks)} layers agree[/]")
+
+
+def _verify(graph, batch, format=Format.table):
     from rich.console import Console
     from rich.table import Table
 
-    try:
-        report = verify_graph(graph, batch=batch)
-    except SpecError as err:
-        fail(err)
+    report = _verify_report(graph, batch)
+    if format != Format.table:
+        return _verify_outcome(report, format)
     console = Console()
     t = Table(title=f"verify {graph.name}: analytic vs torch (shape, params) and fvcore (MACs, fvcore convention)")
     for col in ("layer", "op", "shape", "params", "MACs", "difference"):

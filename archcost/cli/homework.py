@@ -25,9 +25,9 @@ class ExplainFormat(str, Enum):
     markdown = "markdown"
 
 
-CheckFormatOpt = format_option(CheckFormat, help="text, json, markdown or gradescope (results.json)")
+CheckFormatOpt = format_option(CheckFormat, help="output format: text, json, markdown, gradescope (results.json)")
 ExplainFormatOpt = format_option(ExplainFormat)
-CalcFormatOpt = format_option(ExplainFormat, help="text or json")
+CalcFormatOpt = format_option(ExplainFormat, help="output format: text, json, markdown (the text in a fenced block)")
 CheckOutput = output_option("write here instead of stdout (e.g. /autograder/results/results.json)")
 CheckDepth = depth_option("levels of working shown in text (default 3; all in json/markdown)")
 ExplainDepth = depth_option("levels of working shown (default: 4 for text, all otherwise)")
@@ -56,7 +56,7 @@ def _write_or_fail(text: str, output: Optional[str]):
 
 @app.command()
 def check(
-    answers: Annotated[str, typer.Argument(help="answers file (self-study), or the instructor's key with --responses")],
+    answers: Annotated[str, typer.Argument(help="answers file (self-study), or the instructor's key with --responses", metavar="ANSWERS")],
     responses: Annotated[Optional[str], typer.Option("--responses", "-r", help="a student's responses file (`id: answer` lines) graded against the key ANSWERS; nothing in it but answers is obeyed")] = None,
     root: Annotated[Optional[str], typer.Option("--root", help="folder the key's `spec:` and `include:` paths must stay in (default: the key's folder)")] = None,
     format: CheckFormatOpt = CheckFormat.text,
@@ -112,7 +112,7 @@ def check(
 
 @app.command()
 def explain(
-    spec: Annotated[str, typer.Argument(help="zoo name or spec file")],
+    spec: Annotated[str, typer.Argument(help="zoo name or spec file", metavar="SPEC")],
     layer: Annotated[Optional[list[str]], typer.Option("--layer", "-l", help="a node id or a block's name prefix (e.g. inception3a); repeatable")] = None,
     quantity: Annotated[Optional[list[str]], typer.Option("--quantity", "-q", help="output_shape, params, macs, flops, activation_bytes, weight_bytes, peak_activation_bytes, depth, ... (repeatable)")] = None,
     input: Input = None,
@@ -152,7 +152,7 @@ def explain(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def calc(
     ctx: typer.Context,
-    op: Annotated[str, typer.Argument(help="an op (see `archcost ops`), e.g. conv2d, linear, max_pool2d")],
+    op: Annotated[str, typer.Argument(help="an op (see `archcost ops`), e.g. conv2d, linear, max_pool2d", metavar="OP")],
     in_: Annotated[str, typer.Option("--in", help="input shape, channels first, no batch: 3,227,227")],
     compare: Annotated[Optional[str], typer.Option("--compare", help="depthwise-separable: standard vs depthwise + pointwise")] = None,
     convention: Convention = "default",
@@ -179,7 +179,7 @@ def calc(
                 raise SpecError("--compare depthwise-separable compares a conv2d", fix="write `archcost calc conv2d ...`.")
             s = depthwise_separable(shape, args, o)
             out(json.dumps(separable_dict(s), indent=2, ensure_ascii=False, allow_nan=False) if format == ExplainFormat.json
-                else separable_text(s))
+                else _fenced(separable_text(s)) if format == ExplainFormat.markdown else separable_text(s))
             return
         c = run_calc(op, shape, args, o)
     except SpecError as err:
@@ -187,5 +187,11 @@ def calc(
     if format == ExplainFormat.json:
         out(json.dumps({"title": c.title, "notes": c.notes, **{q: w.to_dict() for q, w in c.workings.items()}},
                        indent=2, ensure_ascii=False, allow_nan=False))
+    elif format == ExplainFormat.markdown:
+        out(_fenced(calc_text(c)))
     else:
         out(calc_text(c))
+
+
+def _fenced(text: str) -> str:
+    return "```text\n" + text.rstrip("\n") + "\n```\n"

@@ -10,7 +10,7 @@ import typer
 from ..errors import SpecError
 from ._app import Format, app, fail, out, overrides
 from .options import (Batch, Clock, Device, Input, OutputFormat, Sets, TimedDtype, batch_option, device_profile_option,
-                      family_option, threads_option)
+                      family_option, output_option, threads_option)
 
 ProfileThreads = threads_option("CPU threads (default 1: steadier; always printed)")
 CalibrateThreads = threads_option("CPU threads (default 1; a profile is for one thread count)")
@@ -59,6 +59,20 @@ def _progress():
                     TextColumn("{task.fields[note]}"), transient=False, console=_err_console())
 
 
+ZooOutput = output_option("with --zoo: the report's path; .json and .md are written (an extension given is dropped)")
+ProfileOutput = output_option("write the profile here instead of the user cache directory")
+OldOut = Annotated[Optional[str], typer.Option("--out", hidden=True, help="deprecated: use -o/--output")]
+
+
+def _stem(path):
+    """A report path without its extension (``--zoo`` writes both .json and .md)."""
+    import os
+
+    if path and os.path.splitext(path)[1] in (".json", ".md"):
+        return os.path.splitext(path)[0]
+    return path
+
+
 def _err_console():
     from rich.console import Console
 
@@ -67,7 +81,7 @@ def _err_console():
 
 @app.command()
 def profile(
-    specs: Annotated[Optional[list[str]], typer.Argument(help="zoo names or spec files (several: measured interleaved, A B A B)")] = None,
+    specs: Annotated[Optional[list[str]], typer.Argument(help="zoo names or spec files (several: measured interleaved, A B A B)", metavar="SPEC...")] = None,
     input: Input = None,
     batch: Batch = 1,
     set_: Sets = None,
@@ -84,7 +98,8 @@ def profile(
     format: OutputFormat = Format.table,
     zoo: Annotated[bool, typer.Option("--zoo", help="every zoo model (resumable), report to reports/latency-DEVICE-DATE.{json,md}")] = False,
     family: ZooFamily = None,
-    out_: Annotated[Optional[str], typer.Option("--out", help="with --zoo: report path without extension")] = None,
+    output: ZooOutput = None,
+    out_: OldOut = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="with --zoo: ignore the resume log and measure again")] = False,
 ):
     """Measure latency (median, IQR, min, CV) of a spec, per model and per layer; with --compare, against the prediction."""
@@ -105,7 +120,7 @@ def profile(
         prof = _resolve_compare_profile(device_profile, info, dtype) if (compare or device_profile) else None
         if zoo:
             _profile_zoo(info, family=family, batch=batch, dtype=dtype, warmup=warmup, repeat=repeat, budget=budget,
-                         per_layer=per_layer or compare, clock=clock, prof=prof, out_stem=out_, fresh=fresh,
+                         per_layer=per_layer or compare, clock=clock, prof=prof, out_stem=_stem(output or out_), fresh=fresh,
                          format=format, input=input, sets=sets)
             return
         _profile_specs(info, specs, input=input, sets=sets, batch=batch, dtype=dtype, warmup=warmup, repeat=repeat,
@@ -150,10 +165,9 @@ def _print_one(r, format):
     elif format == Format.markdown:
         out(R.profile_markdown(r))
     else:
-        from rich.console import Console
+        from ..report.terminal import print_table, terminal_width
 
-        console = Console()
-        console.print(R.profile_table(r))
+        print_table(R.profile_table(r, width=terminal_width()))
 
 
 def _print_many(results, format, title):
@@ -181,9 +195,9 @@ def _print_many(results, format, title):
                         m.get("predicted_ms"), m.get("error_pct"), m.get("noisy")])
         out(buf.getvalue())
     else:
-        from rich.console import Console
+        from ..report.terminal import print_table, terminal_width
 
-        Console().print(R.models_table(results, summary, title))
+        print_table(R.models_table(results, summary, title, width=terminal_width()))
 
 
 def _profile_zoo(info, *, family, batch, dtype, warmup, repeat, budget, per_layer, clock, prof, out_stem, fresh,
@@ -226,7 +240,8 @@ def calibrate(
     budget: Annotated[float, typer.Option(help="seconds for the timed micro-benchmark rounds (synthetic networks add ~2/3 of it)")] = 45.0,
     seed: Annotated[int, typer.Option(help="seed of the random benchmark shapes and synthetic networks")] = 0,
     clock: Clock = None,
-    out_: Annotated[Optional[str], typer.Option("--out", help="write the profile here instead of the user cache directory")] = None,
+    output: ProfileOutput = None,
+    out_: OldOut = None,
     list_: Annotated[bool, typer.Option("--list", help="list the saved device profiles and exit")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="a few small benchmarks only (seconds; a smoke test, not an accurate profile)")] = False,
 ):
@@ -260,7 +275,7 @@ def calibrate(
             size = dict(quick=True) if quick else dict(budget_s=budget, network_budget_s=budget * 2 / 3)
             prof = run_calibration(device=info["device"], threads=info["threads"], dtype=dtype, batch=batch, seed=seed,
                                    clock=clock, progress=progress, **size)
-        path = save(prof, out_)
+        path = save(prof, output or out_)
     except SpecError as err:
         fail(err)
     from rich.console import Console
@@ -270,7 +285,7 @@ def calibrate(
     console = Console()
     console.print(calibration_table(prof))
     console.print(f"saved device profile [bold]{prof['name']}[/] to {path} ({prof['duration_s']:.0f} s)")
-    console.print(f"use it: archcost table SPEC --device-profile {prof['name'] if not out_ else path}")
+    console.print(f"use it: archcost table SPEC --device-profile {prof['name'] if not (output or out_) else path}")
 
 
 def _list_profiles():

@@ -8,9 +8,9 @@ import typer
 
 from ..errors import SpecError
 from ._app import SpecArg, Format, app, fail, out, overrides
-from .options import Batch, Input, OutputFormat, Sets, dtype_option
+from .options import DTYPES, Batch, Input, OutputFormat, Sets, dtype_option
 
-ActivationDtype = dtype_option("float32, float16, bfloat16, float64", what="activation dtype: ")
+ActivationDtype = dtype_option(DTYPES, what="activation dtype: ")
 
 
 @app.command()

@@ -13,9 +13,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..analysis.conventions import CONVENTIONS, DTYPE_BYTES
 from ._app import Format
 
-CONVENTIONS_HELP = "counting convention: default, torch, fvcore, ptflops, thop, torchinfo, full, keras"
+# help texts from the registries, so a new convention, dtype or format shows up in every command's help
+CONVENTIONS_HELP = "counting convention: " + ", ".join(CONVENTIONS)
+DTYPES = ", ".join(DTYPE_BYTES)
+FORMATS = ", ".join(f.value for f in Format)
 
 Input = Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")]
 InputEach = Annotated[Optional[str], typer.Option("--input", "-i",
@@ -37,12 +41,13 @@ def dtype_option(values: str, what: str = ""):
     return Annotated[str, typer.Option("--dtype", help=what + values)]
 
 
-Dtype = dtype_option("float32, float16, bfloat16, int8")
+Dtype = dtype_option(DTYPES)
 TimedDtype = dtype_option("float32, float16 or bfloat16")  # what torch can time here (profile, calibrate)
 
 
-def format_option(choices=Format, help: str = "output format"):
-    """``--format/-f`` over a command's own choices (an Enum: typer lists and checks them)."""
+def format_option(choices=Format, help: str = None):
+    """``--format/-f`` over a command's own choices (an Enum: typer lists and checks them); the help names them."""
+    help = help or "output format: " + ", ".join(f.value for f in choices)
     return Annotated[choices, typer.Option("--format", "-f", help=help)]
 
 
@@ -77,3 +82,6 @@ def output_option(help: str):
 def family_option(help: str):
     """``--family NAME``: zoo models of one family."""
     return Annotated[Optional[str], typer.Option("--family", help=help)]
+
+
+Wide = Annotated[bool, typer.Option("--wide", help="show every column and row unshortened, however wide the terminal")]

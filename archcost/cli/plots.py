@@ -12,20 +12,27 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import SpecError
-from ._app import SpecArg, complete_spec, Format, app, fail, out, overrides
-from .options import (Convention, Dtype, InputEach, OutputFormat, SetsEach, depth_option, device_profile_option,
+from ._app import SpecArg, complete_spec, Format, app, fail, out, overrides, typer_app
+from .options import (Convention, Dtype, InputEach, OutputFormat, SetsEach, Wide, depth_option, device_profile_option,
                       family_option, output_option)
 
-plot_app = typer.Typer(no_args_is_help=True, help="Plots (self-contained HTML; --png/--svg through kaleido + Chromium).")
+plot_app = typer_app(no_args_is_help=True, help="Plots (self-contained HTML; PNG/SVG through kaleido + Chromium: -o FILE.png or --image svg).")
 app.add_typer(plot_app, name="plot")
 
-Names = Annotated[Optional[list[str]], typer.Argument(help="zoo names, aliases or spec files", show_default=False,
+Names = Annotated[Optional[list[str]], typer.Argument(help="zoo names, aliases or spec files", show_default=False, metavar="NAME...",
                                                                autocompletion=complete_spec)]
 All = Annotated[bool, typer.Option("--all", help="every zoo model")]
 Family = family_option("every zoo model of this family")
-Output = output_option("HTML file (default reports/<plot>.html)")
-Png = Annotated[Optional[str], typer.Option("--png", help="also write a PNG (needs Chromium)")]
-Svg = Annotated[bool, typer.Option("--svg", help="also write an SVG next to the HTML (needs Chromium)")]
+Output = output_option("the chart's file: .html, or .png/.svg for that image alone "
+                       "(default reports/<chart>-<models>.html)")
+Image = Annotated[Optional[list[str]], typer.Option("--image", help="also write the chart as png or svg next to the "
+                                                             "HTML (needs Chromium; repeatable)")]
+Png = Annotated[Optional[str], typer.Option("--png", hidden=True, help="deprecated: use --image png or -o FILE.png")]
+Svg = Annotated[bool, typer.Option("--svg", hidden=True, help="deprecated: use --image svg")]
+IMAGE_FORMATS = ("png", "svg")
+Labels = Annotated[str, typer.Option("--labels", help="names written on the chart: frontier (the Pareto frontier "
+                                                      "and the models named; default), all or none; every name "
+                                                      "is on hover")]
 Dataset = Annotated[Optional[str], typer.Option("--dataset", help="plot top-1 on this dataset (default: the one most models use)")]
 Latency = Annotated[Optional[str], typer.Option("--latency", help="measured latencies: a reports/latency-*.json from `archcost profile --zoo`")]
 Profile = device_profile_option("predicted latencies from this device profile (NAME or FILE)")
@@ -39,13 +46,36 @@ def _need_plot(what: str):
     need("plot", what)
 
 
-def _write_figure(fig, output: str, png: Optional[str], svg: bool):
-    """HTML first (so it exists even if the images fail), then PNG/SVG in one Chromium session."""
-    from ..plot.export import write_html
+def _targets(output: str, image, png: Optional[str], svg: bool) -> tuple:
+    """(HTML path or None, [(image path, format)]) from -o's extension, --image and the old --png/--svg.
 
-    write_html(fig, output)
-    out(f"wrote {output}")
-    return [(p, f) for p, f in ((png, "png"), (os.path.splitext(output)[0] + ".svg" if svg else None, "svg")) if p]
+    ``-o chart.png`` or ``-o chart.svg`` writes that image alone; any other name is the HTML page."""
+    stem, ext = os.path.splitext(output)
+    ext = ext.lower().lstrip(".")
+    for fmt in image or []:
+        if fmt not in IMAGE_FORMATS:
+            raise SpecError(f"--image {fmt!r} is not an image format archcost writes",
+                            fix=f"use --image {' or --image '.join(IMAGE_FORMATS)}.")
+    if ext in IMAGE_FORMATS:
+        html, images = None, [(output, ext)]
+    else:  # anything else is the HTML page, whatever it is called
+        html, images = output, []
+    images += [(stem + "." + f, f) for f in image or [] if f != ext]
+    if png:
+        images.append((png, "png"))
+    if svg and ext != "svg":
+        images.append((stem + ".svg", "svg"))
+    return html, images
+
+
+def _write_figure(fig, html: Optional[str], images: list):
+    """HTML first (so it exists even if the images fail); the images come after, in one Chromium session."""
+    if html:
+        from ..plot.export import write_html
+
+        write_html(fig, html)
+        out(f"wrote {html}")
+    return images
 
 
 def _images(fig, targets):
@@ -57,18 +87,17 @@ def _images(fig, targets):
             out(f"wrote {p}")
 
 
-def _check_outputs(output: str, png: Optional[str], svg: bool):
+def _check_outputs(html: Optional[str], images: list):
     from ..plot.export import check_writable
 
-    check_writable(output, "-o")
-    if png:
-        check_writable(png, "--png")
-    if svg:
-        check_writable(os.path.splitext(output)[0] + ".svg", "--svg")
+    if html:
+        check_writable(html, "-o")
+    for p, fmt in images:
+        check_writable(p, "--image " + fmt)
 
 
-def _accuracy(metric: str, names, all, family, output, png, svg, convention, input, dataset, latency=None,
-              device_profile=None):
+def _accuracy(metric: str, names, all, family, output, image, png, svg, convention, input, dataset, latency=None,
+              device_profile=None, labels="frontier"):
     try:
         _need_plot("archcost plot")
         from ..plot import measured_models
@@ -76,14 +105,15 @@ def _accuracy(metric: str, names, all, family, output, png, svg, convention, inp
         from ..plot.figures import accuracy_figure
         from .. import units
 
-        output = output or os.path.join("reports", f"accuracy-vs-{metric}.html")
-        _check_outputs(output, png, svg)
+        output = output or default_output(f"accuracy-vs-{metric}", names, all, family)
+        html, images = _targets(output, image, png, svg)
+        _check_outputs(html, images)
         if metric == "latency" and not names and not all and family is None and device_profile is None:
             names = measured_models(latency)  # default: every model the latency report has
         chart = accuracy_chart(names, all=all, family=family, metric=metric, convention=convention, input=input,
                                dataset=dataset, latency=latency, device_profile=device_profile)
-        fig = accuracy_figure(chart)
-        targets = _write_figure(fig, output, png, svg)
+        fig = accuracy_figure(chart, labels=labels, named=names or ())
+        targets = _write_figure(fig, html, images)
     except SpecError as err:
         fail(err)
     _, fmt = ACCURACY_METRICS[metric]
@@ -106,9 +136,9 @@ def _accuracy(metric: str, names, all, family, output, png, svg, convention, inp
 
 def _cost_command(metric: str, doc: str):
     def command(names: Names = None, all: All = False, family: Family = None, output: Output = None,
-                png: Png = None, svg: Svg = False, convention: Convention = "default", input: InputEach = None,
-                dataset: Dataset = None):
-        _accuracy(metric, names, all, family, output, png, svg, convention, input, dataset)
+                image: Image = None, convention: Convention = "default", input: InputEach = None,
+                dataset: Dataset = None, labels: Labels = "frontier", png: Png = None, svg: Svg = False):
+        _accuracy(metric, names, all, family, output, image, png, svg, convention, input, dataset, labels=labels)
 
     command.__doc__ = doc
     command.__name__ = f"accuracy_vs_{metric}"
@@ -122,11 +152,13 @@ _cost_command("flops", "Top-1 accuracy vs FLOPs (log) under the convention.")
 
 @plot_app.command("accuracy-vs-latency")
 def accuracy_vs_latency(names: Names = None, all: All = False, family: Family = None, output: Output = None,
-                        png: Png = None, svg: Svg = False, convention: Convention = "default", input: InputEach = None,
-                        dataset: Dataset = None, latency: Latency = None, device_profile: Profile = None):
+                        image: Image = None, convention: Convention = "default", input: InputEach = None,
+                        dataset: Dataset = None, latency: Latency = None, device_profile: Profile = None,
+                        labels: Labels = "frontier", png: Png = None, svg: Svg = False):
     """Top-1 accuracy vs latency: measured (--latency FILE; default the newest reports/latency-*.json) or
     predicted (--device-profile). Without NAMES: every model of the latency report."""
-    _accuracy("latency", names, all, family, output, png, svg, convention, input, dataset, latency, device_profile)
+    _accuracy("latency", names, all, family, output, image, png, svg, convention, input, dataset, latency,
+              device_profile, labels=labels)
 
 
 @plot_app.command("layers")
@@ -134,8 +166,9 @@ def layers(
     spec: SpecArg,
     metric: Annotated[str, typer.Option("--metric", "-m", help="macs, params, activation_bytes, weight_bytes, flops, predicted_ms")] = "macs",
     depth: BarDepth = None,
-    output: Output = None, png: Png = None, svg: Svg = False, convention: Convention = "default",
+    output: Output = None, image: Image = None, convention: Convention = "default",
     input: InputEach = None, set_: SetsEach = None, device_profile: Profile = None,
+    png: Png = None, svg: Svg = False,
 ):
     """Where the cost is: a bar per layer (or per block with --depth), coloured by layer kind."""
     try:
@@ -146,9 +179,10 @@ def layers(
         chart = layers_chart(spec, metric=metric, depth=depth, input=input, overrides=overrides(set_),
                              convention=convention, device_profile=device_profile)
         output = output or os.path.join("reports", f"layers-{_safe(chart.model)}-{metric}.html")
-        _check_outputs(output, png, svg)
+        html, images = _targets(output, image, png, svg)
+        _check_outputs(html, images)
         fig = layers_figure(chart)
-        targets = _write_figure(fig, output, png, svg)
+        targets = _write_figure(fig, html, images)
     except SpecError as err:
         fail(err)
     _, fmt = LAYER_METRICS[metric]
@@ -165,18 +199,30 @@ def layers(
         fail(err)
 
 
+def default_output(chart: str, names, all: bool, family) -> str:
+    """reports/<chart>-<what was picked>.html: a new pick does not overwrite the last chart of another."""
+    if all:
+        what = ["all"]
+    elif family:
+        what = [family]
+    else:
+        what = [os.path.splitext(os.path.basename(n))[0] for n in names or []]
+    tail = "_".join(_safe(n) for n in what[:3]) + ("_etc" if len(what) > 3 else "")
+    return os.path.join("reports", f"{chart}-{tail}.html" if tail else f"{chart}.html")
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 @app.command()
 def compare(
-    names: Annotated[list[str], typer.Argument(help="models to compare; ratios are to the first",
+    names: Annotated[list[str], typer.Argument(help="models to compare; ratios are to the first", metavar="NAME...",
                                                         autocompletion=complete_spec)],
     format: OutputFormat = Format.table,
     input: InputEach = None, set_: SetsEach = None, convention: Convention = "default",
     dtype: Dtype = "float32",
-    latency: Latency = None, device_profile: Profile = None,
+    latency: Latency = None, device_profile: Profile = None, wide: Wide = False,
 ):
     """Models side by side: params, MACs, FLOPs, peak activations, weights, top-1, latency; ratios to the first."""
     from ..catalog.compare import compare_rows
@@ -188,18 +234,17 @@ def compare(
     except SpecError as err:
         fail(err)
     if format == Format.table:
-        from rich.console import Console
-
         from ..report.compare import compare_table
+        from ..report.terminal import print_table, terminal_width
 
-        Console().print(compare_table(result))
+        print_table(compare_table(result, width=terminal_width(wide)))
     else:
         out(compare_text(result, format.value))
 
 
 @app.command()
 def report(
-    names: Annotated[list[str], typer.Argument(help="models with a section (summary, plots, per-layer table)",
+    names: Annotated[list[str], typer.Argument(help="models with a section (summary, plots, per-layer table)", metavar="NAME...",
                                                        autocompletion=complete_spec)],
     output: ReportOutput = None,
     charts_all: Annotated[bool, typer.Option("--charts-all", help="the accuracy charts show the whole zoo (the named models outlined)")] = False,
@@ -219,6 +264,12 @@ def report(
         output = output or os.path.join("reports", "report-" + "_".join(_safe(n) for n in names[:3])
                                         + ("_etc" if len(names) > 3 else "") + ".html")
         check_writable(output, "-o")
+        from ..language import resolve
+
+        for n in names:  # an unknown name is the only line on stderr, before any progress
+            resolve(n)
+        sys.stderr.write(f"report: {len(names)} model{'s' if len(names) != 1 else ''}: summary, charts, per-layer "
+                         f"tables{'' if verify is False else ', verify where torch is installed'}…\n")
         t0 = time.perf_counter()
         html = report_html(names, input=input, overrides=overrides(set_), convention=convention,
                            charts_all=charts_all, verify=verify, latency=latency, device_profile=device_profile,
@@ -226,4 +277,5 @@ def report(
         write_text(output, html)
     except SpecError as err:
         fail(err)
-    out(f"wrote {output} ({len(html) / 2**20:.1f} MiB, {len(names)} models, {time.perf_counter() - t0:.1f} s)")
+    out(f"wrote {output} ({len(html) / 2**20:.1f} MiB, {len(names)} model{'s' if len(names) != 1 else ''}, "
+        f"{time.perf_counter() - t0:.1f} s)")

@@ -115,7 +115,14 @@ def _subject(opname, shape, args) -> Subject:
 def calc(opname: str, shape: tuple, args: dict, options: Options | None = None, quantities=CALC_QUANTITIES) -> Calc:
     """Shape, params, MACs, FLOPs and memory of one layer, each with its working."""
     o = options or Options()
-    sel = build_subject(_subject(opname, shape, args), "archcost calc")
+    try:
+        sel = build_subject(_subject(opname, shape, args), "archcost calc")
+    except SpecError as e:  # the layer was written from options: say which option, not which YAML key
+        if e.fix and e.fix.startswith("add `") and e.fix.endswith(": ...` to the layer."):
+            name = e.fix[len("add `"):-len(": ...` to the layer.")]
+            e.fix = f"give --{name.replace('_', '-')} N, e.g. --{name.replace('_', '-')} 3."
+            e.args = (str(e),)
+        raise
     notes, sel.notes = sel.notes, []  # printed once, not under every quantity
     out = {q: evaluate(sel, q, o).working for q in quantities}
     title = f"{opname} on {fmt_shape(shape)}" + (

@@ -192,11 +192,21 @@ def resolve(name_or_path: str) -> tuple[str, str | None]:
         if k in idx:
             p, v = idx[k]
             return str(p), v
-    import difflib
-
-    close = difflib.get_close_matches(key, model_names(), n=3)
+    close = suggest_models(key)
     raise SpecError(f"'{name_or_path}' is neither a spec file nor a zoo model",
                     fix=(f"did you mean {', '.join(close)}? " if close else "") + "run `archcost zoo` to list models.")
+
+
+def suggest_models(typo: str, n: int = 3) -> list:
+    """Zoo names a mistyped one probably meant: names it begins (``mobilenetv3`` → ``mobilenet_v3_large``,
+    ``mobilenet_v3_small``, compared without ``_`` and ``-``), or else the closest spellings."""
+    import difflib
+
+    names = model_names()
+    squash = lambda s: s.lower().replace("_", "").replace("-", "")  # noqa: E731
+    t = squash(typo)
+    begun = [nm for nm in names if squash(nm).startswith(t) and squash(nm) != t]
+    return begun[:4] if begun else difflib.get_close_matches(typo, names, n=n)
 
 
 def load_spec(name_or_path: str, *, text: str | None = None) -> Spec:
@@ -243,6 +253,20 @@ def parse_override(text: str):
         return text
 
 
+def _warn_channels_last(shape, where: str):
+    """Warn when an input looks like H×W×C (images as numpy/PIL hold them): archcost reads C×H×W."""
+    if len(shape) == 3 and shape[2] in (1, 3, 4) and shape[0] >= 16 and shape[1] >= 16:
+        import warnings
+
+        from ..errors import ArchcostWarning
+
+        c_first = [shape[2], shape[0], shape[1]]
+        warnings.warn(ArchcostWarning(
+            f"{where} looks like height × width × channels; archcost reads channels first "
+            f"(C×H×W), so this is {shape[0]} channels of {shape[1]}×{shape[2]}. If you meant {shape[2]} channels, "
+            f"write {c_first} (--input {','.join(map(str, c_first))})."), stacklevel=3)
+
+
 def build_graph(spec: Spec, *, input_shape=None, overrides: dict | None = None) -> Graph:
     """Expand a spec (with param overrides and an optional input shape) into the graph IR."""
     raw_params = spec.default_params()
@@ -257,6 +281,7 @@ def build_graph(spec: Spec, *, input_shape=None, overrides: dict | None = None) 
         except SpecError as e:
             e.message = f"parameter '{k}': {e.message}"
             raise e.located(file=spec.file, line=getattr(spec.raw.get("params"), "key_line", lambda _: None)(k))
+    from_option = input_shape is not None
     if input_shape is None:
         try:
             input_shape = [eval_value(x, params, "int") for x in spec.model.input]
@@ -277,8 +302,21 @@ def build_graph(spec: Spec, *, input_shape=None, overrides: dict | None = None) 
             "accuracy": acc.as_dict() if acc else None}
     ex = Expander(name=spec.name, file=spec.file, params=params, blocks=spec.blocks, input_shape=input_shape,
                   meta=meta)
+    _warn_channels_last(input_shape, "--input " + ",".join(map(str, input_shape)) if from_option else
+                        f"{spec.file}:{spec.raw.key_line('input')}: input {list(input_shape)}")
     try:
         return ex.build(spec.raw["layers"])
+    except SpecError as e:
+        if not getattr(e, "input_blame", False):
+            raise
+        e.message = e.message.split(" (inside block")[0]  # where the block was called is beside the point
+        if from_option:  # --input was given: blame it, not a line of the spec
+            e.message = f"--input {','.join(map(str, input_shape))}: {e.message}"
+            e.file = e.line = e.path = None
+        else:
+            e.file, e.line, e.path = spec.file, spec.raw.key_line("input"), None
+        e.args = (str(e),)
+        raise
     except RecursionError:
         raise SpecError("the network is nested too deeply to expand", file=spec.file,
                         line=spec.raw.key_line("layers"),

@@ -201,6 +201,11 @@ def _next_name(key, counts) -> str:
     return f"{key}{k}"
 
 
+# arguments torch's constructors take and a spec never does: the shape before the layer says them
+_INFERRED = {"in_channels": "input channels are", "in_features": "input features are",
+             "num_features": "the number of features is", "input_size": "the input size is"}
+
+
 class Expander:
     """Expands one spec's layers into nodes, checking each; :meth:`build` returns the :class:`Graph`.
 
@@ -679,6 +684,8 @@ class Expander:
                 if attr is None:
                     close = difflib.get_close_matches(str(k), list(index), n=1)
                     hint = f"did you mean '{close[0]}'? " if close else ""
+                    if k in _INFERRED:  # torch's constructor takes them; a spec never does
+                        hint = f"drop `{k}`: {_INFERRED[k]} inferred from the previous layer's output; "
                     raise self._fail(site, f"'{opname}' has no argument '{k}'",
                                      f"{_comma_hint(k)}{hint}its arguments are: {', '.join(index) or 'none'}.",
                                      line=_key_line(value, k, line))
@@ -704,6 +711,15 @@ class Expander:
         in_shapes = [t.shape for t in ins]
         if op.in_rank and len(in_shapes[0]) not in op.in_rank:
             want = " or ".join(str(r) for r in op.in_rank)
+            if ins[0].id == INPUT and len(in_shapes[0]) < min(op.in_rank):
+                # the first layer wants more dimensions than the input has: the input is what is wrong
+                # (more dimensions, as a feature map into linear, keeps the flatten hint below)
+                err = SpecError(f"the input shape {list(in_shapes[0])} has {len(in_shapes[0])} dimensions (without "
+                                f"batch), but the first layer, '{opname}' ({path}), takes {want}",
+                                fix="give a channels-first shape the first layer takes, e.g. 3,224,224 for a 2d "
+                                    "convolution.")
+                err.input_blame = True  # language.build_graph points at --input or `input:`
+                raise err
             raise self._err(f"'{opname}' expects an input with {want} dimensions (without batch), "
                             f"got shape {list(in_shapes[0])}", line=line, path=path, file=file,
                             fix="flatten before linear layers, and use the 1d/2d op matching the input.")

@@ -28,11 +28,14 @@ def _need():
 
 def accuracy_vs(metric: str, models=None, **kw):
     """Top-1 accuracy against ``metric`` (macs, params, flops, latency); keywords as :func:`accuracy_chart`
-    (``all``, ``family``, ``convention``, ``input``, ``dataset``, ``latency``, ``device_profile``, ``highlight``)."""
+    (``all``, ``family``, ``convention``, ``input``, ``dataset``, ``latency``, ``device_profile``, ``highlight``)
+    and ``labels`` (frontier: the Pareto frontier and the models named, the default; all; none)."""
     _need()
     from .figures import accuracy_figure
 
-    return accuracy_figure(accuracy_chart(models, metric=metric, **kw))
+    labels = kw.pop("labels", "frontier")  # names written: frontier + the models asked for; all; none
+    return accuracy_figure(accuracy_chart(models, metric=metric, **kw), labels=labels,
+                           named=[models] if isinstance(models, str) else models or ())
 
 
 def accuracy_vs_macs(models=None, **kw):

@@ -79,6 +79,16 @@ def _unknown(what: str, value: str, known) -> SpecError:
                      fix=(f"did you mean {close[0]}? " if close else "") + f"use one of {', '.join(known)}.")
 
 
+def _stamp(metric: str, convention: str) -> str:
+    """``"convention X; "`` where the convention changes the plotted numbers: not for params, which only
+    the presets with their own params rule (keras, ptflops, thop) count differently."""
+    from ..analysis.conventions import CONVENTIONS
+
+    if metric == "params" and CONVENTIONS[convention].params_rule == "torch":
+        return ""
+    return f"convention {convention}; "
+
+
 def accuracy_chart(names=None, *, all: bool = False, family: str | None = None, metric: str = "macs",
                    convention: str = "default", input=None, dataset: str | None = None, latency=None,
                    device_profile=None, latency_dir: str | None = "reports", highlight=(),
@@ -153,7 +163,7 @@ def accuracy_chart(names=None, *, all: bool = False, family: str | None = None, 
         x_title = ("latency, ms: predicted from device profile " + profile_label(source[1]) if predicted
                    else f"latency, ms: median {source[1].label()}") + " (log scale)"
     else:
-        x_title = f"{axis} (convention {convention}; log scale)"
+        x_title = f"{axis} ({_stamp(metric, convention)}log scale)"
     what = "latency" if metric == "latency" else axis
     notes = ["bubble area ∝ params", f"dashed line: Pareto frontier (most accurate for its {what})"]
     if input is not None:
@@ -164,7 +174,8 @@ def accuracy_chart(names=None, *, all: bool = False, family: str | None = None, 
         notes.append(f"left out ({len(left_out)}): {names_out}")
     return AccuracyChart(
         metric=metric, points=points, frontier=front, left_out=left_out,
-        title=f"Top-1 accuracy vs {what}: {len(points)} model{'s' if len(points) != 1 else ''} (convention {convention})",
+        title=f"Top-1 accuracy vs {what}: {len(points)} model{'s' if len(points) != 1 else ''}"
+              + (f" ({_stamp(metric, convention).rstrip('; ')})" if _stamp(metric, convention) else ""),
         subtitle=" · ".join(notes), x_title=x_title, y_title=f"top-1 accuracy, % ({dataset})",
         convention=convention, dataset=dataset, highlight=list(highlight))
 

@@ -26,40 +26,137 @@ def family_colours(families) -> dict:
                        % len(PALETTE)] for f in known + others}
 
 
-def accuracy_figure(chart):
-    """The Canziani-style bubble chart of an :class:`~archcost.plot.data.AccuracyChart`."""
+LABEL_MODES = ("frontier", "all", "none")
+FONT_PX = 12  # every text on a chart at the default size (>= 11 px in PNG/SVG)
+_POSITIONS = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
+              "bottom right", "bottom left"]
+
+
+def labelled(chart, labels: str = "frontier", named=()) -> set:
+    """The models whose names are written on the chart: ``frontier`` = the Pareto frontier, the models
+    named on the command line and the highlighted ones (the rest on hover); ``all``; ``none``."""
+    if labels not in LABEL_MODES:
+        from ..errors import SpecError
+
+        raise SpecError(f"--labels {labels!r} is not one of {', '.join(LABEL_MODES)}",
+                        fix="use --labels frontier (default), all or none.")
+    if labels == "all":
+        return {p.label for p in chart.points}
+    if labels == "none":
+        return set()
+    named = set(named or ())
+    return set(chart.frontier) | set(chart.highlight) | {p.label for p in chart.points if p.label in named
+                                                         or getattr(p.summary, "name", None) in named}
+
+
+def place_labels(points, shown: set, sizeref: float, width=WIDTH - 260, height=HEIGHT - 230) -> dict:
+    """A text position per labelled point, greedily avoiding labels already placed and every bubble.
+
+    Works in approximate pixels of the plot area (log x, linear y; ~0.6 em per character), which is
+    what plotly draws at the default size; the browser test measures the real boxes."""
+    import math
+
+    if not points:
+        return {}
+    xs = [math.log10(p.x) for p in points]
+    ys = [p.y for p in points]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
+    sx = width / ((x1 - x0) * 1.1 or 1)
+    sy = height / ((y1 - y0) * 1.1 or 1)
+    px = {p.label: ((math.log10(p.x) - x0) * sx, (y1 - p.y) * sy) for p in points}
+    radius = {p.label: max(3.0, math.sqrt(p.size / sizeref) / 2) for p in points}
+    char_w, line_h = FONT_PX * 0.6, FONT_PX * 1.3
+    bubbles = [(px[p.label][0] - radius[p.label], px[p.label][1] - radius[p.label],
+                px[p.label][0] + radius[p.label], px[p.label][1] + radius[p.label]) for p in points]
+
+    def box(label, pos):
+        cx, cy = px[label]
+        r, w = radius[label] + 2, len(label) * char_w
+        vert, horiz = pos.split()
+        top = cy - r - line_h if vert == "top" else cy + r if vert == "bottom" else cy - line_h / 2
+        left = cx - w / 2 if horiz == "center" else cx + r if horiz == "right" else cx - r - w
+        if vert != "middle" and horiz != "center":
+            left = cx if horiz == "right" else cx - w
+        return left, top, left + w, top + line_h
+
+    def overlap(a, b):
+        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    placed, out = [], {}
+    # biggest bubbles and the frontier first: they have the fewest good places
+    for p in sorted((p for p in points if p.label in shown), key=lambda p: -p.size):
+        best = min(_POSITIONS, key=lambda pos: (
+            sum(overlap(box(p.label, pos), b) for b in placed) * 4
+            + sum(overlap(box(p.label, pos), b) for q, b in zip(points, bubbles) if q.label != p.label),
+            _POSITIONS.index(pos)))
+        out[p.label] = best
+        placed.append(box(p.label, best))
+    return out
+
+
+def accuracy_figure(chart, labels: str = "frontier", named=()):
+    """The Canziani-style bubble chart of an :class:`~archcost.plot.data.AccuracyChart`.
+
+    Names are written for :func:`labelled` models (placed by :func:`place_labels`); every model's name
+    and numbers are on hover.  Bubble area is params, with a size legend."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     families = sorted({p.summary.family for p in chart.points},
                       key=lambda f: (FAMILY_ORDER.index(f) if f in FAMILY_ORDER else len(FAMILY_ORDER), f))
     colours = family_colours(families)
-    sizeref = 2.0 * max(p.size for p in chart.points) / MAX_BUBBLE_PX ** 2  # plotly's rule for sizemode="area"
+    biggest = max(p.size for p in chart.points)
+    sizeref = 2.0 * biggest / MAX_BUBBLE_PX ** 2  # plotly's rule for sizemode="area"
     highlight = set(chart.highlight)
+    shown = labelled(chart, labels, named)
+    where = place_labels(chart.points, shown, sizeref)
     for fam in families:
         pts = [p for p in chart.points if p.summary.family == fam]
         fig.add_trace(go.Scatter(
             x=[p.x for p in pts], y=[p.y for p in pts], mode="markers+text", name=fam,
-            text=[p.label for p in pts], textposition="top center", textfont=dict(size=9),
+            text=[p.label for p in pts], texttemplate=["%{text}" if p.label in shown else "" for p in pts],
+            textposition=[where.get(p.label, "top center") for p in pts], textfont=dict(size=FONT_PX),
             hovertext=[p.hover for p in pts], hoverinfo="text",
             marker=dict(size=[p.size for p in pts], sizemode="area", sizeref=sizeref, sizemin=3,
-                        color=colours[fam], opacity=0.7,
-                        line=dict(width=[2.5 if p.label in highlight else 0.5 for p in pts], color="#222")),
+                        color=colours[fam], opacity=0.55,
+                        line=dict(width=[2.5 if p.label in highlight else 0.8 for p in pts], color="#222")),
             meta={"role": "models"}, legendgroup=fam))
     front = [next(p for p in chart.points if p.label == name) for name in chart.frontier]
     fig.add_trace(go.Scatter(
         x=[p.x for p in front], y=[p.y for p in front], mode="lines", line=dict(color="#444", dash="dash", width=1.5,
                                                                                  shape="hv"),
         name="Pareto frontier", text=[p.label for p in front], hoverinfo="skip", meta={"role": "frontier"}))
+    from .. import units
+
+    for i, v in enumerate(_size_steps(biggest)):  # the bubble-size legend: what an area means
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=f"{units.count(v)} params", legendgroup="size",
+            legendgrouptitle=dict(text="bubble area") if i == 0 else None, showlegend=True,
+            marker=dict(size=[v], sizemode="area", sizeref=sizeref, color="rgba(0,0,0,0)",
+                        line=dict(width=1, color="#444")), meta={"role": "size-legend"}))
     fig.update_layout(
-        title=dict(text=chart.title, subtitle=dict(text=chart.subtitle, font=dict(size=11))),
-        xaxis=dict(title=dict(text=chart.x_title), type="log", gridcolor="#e5e5e5", exponentformat="SI"),
+        title=dict(text=chart.title, subtitle=dict(text=chart.subtitle, font=dict(size=FONT_PX))),
+        font=dict(size=FONT_PX),
+        # plotly writes a log axis' in-between labels (2, 5) at 3/4 size: 15 px keeps them >= 11 px
+        xaxis=dict(title=dict(text=chart.x_title), type="log", gridcolor="#e5e5e5", exponentformat="SI",
+                   tickfont=dict(size=15)),
         yaxis=dict(title=dict(text=chart.y_title), gridcolor="#e5e5e5"),
-        legend=dict(title=dict(text="family"), itemsizing="constant"),
+        legend=dict(title=dict(text="family"), itemsizing="trace", groupclick="toggleitem"),
         template="plotly_white", margin=dict(t=110), height=720,
         meta={"archcost": {"kind": chart.kind, "convention": chart.convention, "dataset": chart.dataset,
-                           "frontier": list(chart.frontier), "left_out": [list(x) for x in chart.left_out]}})
+                           "frontier": list(chart.frontier), "left_out": [list(x) for x in chart.left_out],
+                           "labelled": sorted(shown)}})
     return fig
+
+
+def _size_steps(biggest: float) -> list:
+    """Three round params counts for the size legend: the biggest model's order of magnitude and below."""
+    import math
+
+    top = 10 ** math.floor(math.log10(biggest)) if biggest > 0 else 1
+    steps = [s for s in (top, top / 10, top / 100) if s >= 1]
+    return steps or [biggest]
 
 
 def layers_figure(chart):

@@ -119,7 +119,8 @@ def report_html(names, *, input=None, overrides: dict | None = None, convention:
             c = accuracy_chart(None if charts_all else names, all=charts_all, metric=metric, convention=convention,
                                input=input, highlight=canon if charts_all else (), cache=cache, **kw)
         except SpecError as err:
-            notes.append(f"accuracy vs {metric}: not drawn: {err}")
+            # the reason only: the error's location and CLI fix (options of `plot`) mean nothing on this page
+            notes.append(f"accuracy vs {metric}: not drawn ({err.message})")
             return None
         figures.append((f"Top-1 accuracy vs {metric}", accuracy_figure(c)))
         return c

@@ -38,7 +38,9 @@ def title_lines(result) -> list:
     if result["input"]:
         how.append("input " + "×".join(map(str, result["input"])))
     how += [f"{k}={v}" for k, v in result["set"].items()]
-    lines = [f"compare {len(result['models'])} models; ratios to {result['baseline']} ({', '.join(how)})"]
+    n = len(result["models"])
+    lines = [f"compare {n} model{'s' if n != 1 else ''}; ratios to {result['baseline']} ({', '.join(how)})"
+             if n > 1 else f"{result['baseline']} ({', '.join(how)})"]
     lat = result["latency"]
     if "predicted" in lat:
         lines.append(f"predicted latency: device profile {lat['predicted']}")
@@ -106,18 +108,19 @@ def compare_text(result, fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare_table(result):
-    """The rich table of :func:`~archcost.catalog.compare.compare_rows`'s result."""
-    from rich.table import Table
+def compare_table(result, width=200):
+    """``(table, print_width)`` of :func:`~archcost.catalog.compare.compare_rows`'s result (``width`` None: no limit).
+
+    Weights, then peak activations and FLOPs make way on a narrow terminal; models, MACs, params,
+    latencies and top-1 stay.
+    """
+    from .terminal import Column, build
 
     headers, rows, notes = cells(result, stacked=True)
     head = title_lines(result)
     if all(m["flops"] == 2 * m["macs"] for m in result["models"]):
         head.append("FLOPs = 2 × MACs for every model (shown in --format json/csv/markdown)")
-    t = Table(title=head[0], caption="\n".join(head[1:] + notes) or None, caption_justify="left",
-              header_style="bold")
-    for i, h in enumerate(headers):
-        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=True)
-    for r in rows:
-        t.add_row(*r)
-    return t
+    prio = {"weights": 2, "peak act.": 1, "FLOPs": 1}
+    cols = [Column(h, [r[i] for r in rows], "", prio.get(h, 0), "left" if i == 0 else "right",
+                   shorten="middle" if i == 0 else None) for i, h in enumerate(headers)]
+    return build(cols, width, title=head[0], caption_lines=head[1:] + notes, header_style="bold")

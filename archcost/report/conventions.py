@@ -76,33 +76,24 @@ _SHORT = {"macs": "conv/\nlinear", "bias": "bias", "batchnorm": "batch-\nnorm", 
           "act": "activ-\nations", "pool": "pooling", "eltwise": "element-\nwise", "adaptive_pool": "adaptive\npooling"}
 
 
-def rich_table(cmp, width: int = 200):
-    """The comparison as a rich table; FLOPs, then the percentage, then params make way when ``width`` is short."""
+def rich_table(cmp, width=200):
+    """``(table, print_width)``: FLOPs, then the percentage, then params make way when ``width`` is short
+    (the one line under the table says so); ``width=None``: no limit."""
     from rich import box
-    from rich.table import Table
+
+    from .terminal import Column, build
 
     cats = cmp.categories()
     base = cmp.by_name()["default"].macs if "default" in cmp.by_name() else 0
     short = lambda n: (("+" if n > 0 else "") + units.count(n)) if n else ""  # noqa: E731
-    # (header, cell, priority: higher goes first when narrow)
-    cols = [("MACs", lambda p: units.count(p.macs), 0), ("FLOPs", lambda p: units.count(p.flops), 3),
-            ("params", lambda p: units.count(p.params), 1), ("vs\ndefault", lambda p: short(p.macs_vs_default), 0),
-            ("", lambda p: _pct(p, base), 2)]
-    cols += [(_SHORT[c], lambda p, c=c: short(p.macs_vs_default_by_category.get(c, 0)), 0) for c in cats]
-
-    def need(cs):  # content + padding and separator (3) per column, the preset column
-        return 10 + sum(3 + max(max(len(x) for x in h.split("\n")) if h else 0, *(len(f(p)) for p in cmp.presets))
-                        for h, f, _ in cs)
-    for drop in (3, 2, 1):
-        if need(cols) <= width:
-            break
-        cols = [c for c in cols if c[2] != drop]
-    peers = "; ".join(f"{p.name}: {p.peer}" for p in cmp.presets if p.peer)
-    table = Table(title=_title(cmp), caption="\n".join([f"reproduces — {peers}", *notes(cmp)]), header_style="bold",
-                  caption_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("preset", no_wrap=True)
-    for h, _, _ in cols:
-        table.add_column(h, justify="right", no_wrap=True)
-    for p in cmp.presets:
-        table.add_row(p.name, *(f(p) for _, f, _ in cols))
-    return table
+    ps = cmp.presets
+    # priority: higher goes first when narrow
+    cols = [Column("preset", [p.name for p in ps], justify="left"),
+            Column("MACs", [units.count(p.macs) for p in ps]), Column("FLOPs", [units.count(p.flops) for p in ps], priority=3),
+            Column("params", [units.count(p.params) for p in ps], priority=1),
+            Column("vs\ndefault", [short(p.macs_vs_default) for p in ps]),
+            Column("%", [_pct(p, base) for p in ps], priority=2)]
+    cols += [Column(_SHORT[c], [short(p.macs_vs_default_by_category.get(c, 0)) for p in ps]) for c in cats]
+    peers = "; ".join(f"{p.name}: {p.peer}" for p in ps if p.peer)
+    return build(cols, width, title=_title(cmp), caption_lines=[f"reproduces — {peers}", *notes(cmp)],
+                 header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)

@@ -11,13 +11,15 @@ from ..analysis.display import cell_text, header_lines
 from ..analysis.engine import ROW_FIELDS
 
 
-def to_json(analysis, indent: int = 2) -> str:
+def to_json(analysis, indent: int = 2, extra: dict = None) -> str:
     """The JSON contract as text: indented, with one layer per line.
 
     One line per layer reads better than twenty, and keeps json's C encoder in use (``indent``
     sends json to its pure-Python encoder: ~30 ms for a zoo model's layers).
+    ``extra`` adds top-level keys after the totals (``verify`` from ``table --verify``).
     """
     d = analysis.to_dict()
+    d.update(extra or {})
     layers = d.pop("layers")
     text = json.dumps(d, indent=indent, allow_nan=False)
     pad = " " * indent

@@ -79,28 +79,23 @@ def _layer_cells(row: dict) -> list:
 LAYER_HEAD = ["layer", "op", "class", "MACs", "measured ms", "IQR", "predicted ms", "error", "flag"]
 
 
-def profile_table(r: dict):
-    """The rich table of one model's profile."""
-    from rich.table import Table
+def profile_table(r: dict, width=200):
+    """``(table, print_width)`` of one model's profile, fitted to ``width`` (None: no limit)."""
+    from .terminal import Column, build
 
     lines = header_lines(r)
-    t = Table(title=lines[0], caption="\n".join(lines[1:]), caption_justify="left", show_footer=bool(r.get("layers")),
-              header_style="bold", footer_style="bold")
-    for i, h in enumerate(LAYER_HEAD):
-        foot = ""
-        if h == "layer":
-            foot = "total (whole forward pass)"
-        elif h == "measured ms":
-            foot = ms(r["measured_ms"]["median"], r.get("noisy"))
-        elif h == "predicted ms":
-            foot = ms(r.get("predicted_ms"))
-        elif h == "error":
-            foot = pct(r.get("error_pct"), r.get("noisy"))
-        t.add_column(h, footer=foot, justify="left" if i < 3 or h == "flag" else "right",
-                     overflow="fold" if h == "layer" else "ellipsis", no_wrap=h != "layer")
-    for row in r.get("layers") or []:
-        t.add_row(*_layer_cells(row), style="dim" if row.get("noisy") else None)
-    return t
+    rows = r.get("layers") or []
+    cells = [_layer_cells(row) for row in rows]
+    foot = {"layer": "total", "measured ms": ms(r["measured_ms"]["median"], r.get("noisy")),
+            "predicted ms": ms(r.get("predicted_ms")), "error": pct(r.get("error_pct"), r.get("noisy"))}
+    # the layer, its measured and predicted times and the error are what profile is for; class, IQR, MACs make way
+    prio = {"class": 4, "IQR": 3, "op": 2, "MACs": 1, "flag": 1}
+    cols = [Column(h, [c[i] for c in cells], foot.get(h, ""), prio.get(h, 0),
+                   "left" if i < 3 or h == "flag" else "right",
+                   shorten="tree" if h == "layer" else "middle" if h == "op" else None,
+                   min_width=11 if h == "op" else 16) for i, h in enumerate(LAYER_HEAD)]
+    return build(cols, width, title=lines[0], caption_lines=lines[1:], show_footer=bool(rows), header_style="bold",
+                 footer_style="bold", row_styles=["dim" if row.get("noisy") else None for row in rows])
 
 
 def profile_markdown(r: dict) -> str:
@@ -168,15 +163,16 @@ def _f(x):
     return "n/a" if x is None else f"{x:.3f}"
 
 
-def models_table(models: list, summary: dict, title: str):
-    from rich.table import Table
+def models_table(models: list, summary: dict, title: str, width=200):
+    """``(table, print_width)`` of several models' latencies, fitted to ``width`` (None: no limit)."""
+    from .terminal import Column, build
 
-    t = Table(title=title, caption="\n".join(summary_lines(summary)), caption_justify="left", header_style="bold")
-    for i, h in enumerate(MODEL_HEAD):
-        t.add_column(h, justify="left" if i == 0 or h == "flag" else "right")
-    for m in models:
-        t.add_row(*_model_cells(m), style="dim" if m.get("noisy") else None)
-    return t
+    cells = [_model_cells(m) for m in models]
+    prio = {2: 0, 4: 0, 5: 0, 3: 2, 6: 1, 7: 1}  # model, MACs, measured, predicted, error stay
+    cols = [Column(h, [c[i] for c in cells], "", prio.get(i, 0), "left" if i == 0 or h == "flag" else "right",
+                   shorten="middle" if i == 0 else None) for i, h in enumerate(MODEL_HEAD)]
+    return build(cols, width, title=title, caption_lines=summary_lines(summary), header_style="bold",
+                 row_styles=["dim" if m.get("noisy") else None for m in models])
 
 
 def models_markdown(models: list) -> list:

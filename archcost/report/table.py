@@ -1,57 +1,73 @@
-"""The rich terminal table.
+"""The rich terminal table of an Analysis, fitted to the terminal by :mod:`archcost.report.terminal`.
 
-Columns are dropped from the right of a priority list when the terminal is
-narrow, so names and the key numbers never get squeezed into ellipses.
+Asked-for columns (``--receptive-field``, ``--device-profile``'s ``predicted_ms``, any
+Analysis.add_column) are never hidden; on a narrow terminal FLOP/B, then weights and FLOPs, then
+activations make way, and long layer names are shortened from the middle.  Big models are shown by
+block (:func:`readable_depth`) unless ``--depth`` or ``--wide`` says otherwise; the footer says so.
 """
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from .. import units
 from ..analysis.display import cell_text, header_lines
+from .terminal import Column, build
 
-# (header, row -> cell, totals -> footer, priority: lower = kept longer)
+# (header, row -> cell, totals -> footer, priority: 0 = never hidden (asked for), higher = hidden first;
+# params and MACs go last, and only when asked-for columns need the room; op before them, as a tree's
+# leaf names mostly say the op)
 _COLUMNS = [
-    ("params", lambda r: units.count(r.params) if r.params else "", lambda t: units.count(t["params"]), 0),
-    ("MACs", lambda r: units.count(r.macs) if r.macs else "", lambda t: units.count(t["macs"]), 0),
-    ("activations", lambda r: units.nbytes(r.activation_bytes), lambda t: "peak " + units.nbytes(t["peak_activation_bytes"]), 1),
-    ("FLOPs", lambda r: units.count(r.flops) if r.flops else "", lambda t: units.count(t["flops"]), 2),
-    ("weights", lambda r: units.nbytes(r.weight_bytes) if r.weight_bytes else "", lambda t: units.nbytes(t["weight_bytes"]), 2),
+    ("params", lambda r: units.count(r.params) if r.params else "", lambda t: units.count(t["params"]), 1),
+    ("MACs", lambda r: units.count(r.macs) if r.macs else "", lambda t: units.count(t["macs"]), 1),
+    ("activations", lambda r: units.nbytes(r.activation_bytes), lambda t: "peak " + units.nbytes(t["peak_activation_bytes"]), 3),
+    ("FLOPs", lambda r: units.count(r.flops) if r.flops else "", lambda t: units.count(t["flops"]), 4),
+    ("weights", lambda r: units.nbytes(r.weight_bytes) if r.weight_bytes else "", lambda t: units.nbytes(t["weight_bytes"]), 4),
     ("FLOP/B", lambda r: f"{r.arithmetic_intensity:.1f}" if r.arithmetic_intensity else "",
-     lambda t: f"{t['arithmetic_intensity']:.1f}", 3),
+     lambda t: f"{t['arithmetic_intensity']:.1f}", 5),
 ]
+
+READABLE_ROWS = 60  # above this many rows, the default terminal view shows blocks
+
+
+def readable_depth(analysis, max_rows: int = READABLE_ROWS):
+    """The deepest ``--depth`` that shows at most ``max_rows`` rows (at least 1), or None if all rows fit."""
+    if len(analysis.rows) <= max_rows:
+        return None
+    names = [r.name.split(".") for r in analysis.rows]
+    best = 1
+    for d in range(1, max(len(n) for n in names)):
+        if len({".".join(n[:d]) for n in names}) > max_rows:
+            break
+        best = d
+    return best
 
 
 def _extra_columns(analysis) -> list:
-    """Optional columns (Analysis.add_column), asked for explicitly: kept ahead of FLOPs, weights and FLOP/B."""
-    return [(name, lambda r, k=name: cell_text((r.extra or {}).get(k)), lambda t, k=name: cell_text(t.get(k)), 1)
+    """Optional columns (Analysis.add_column): asked for explicitly, so never hidden."""
+    return [(name, lambda r, k=name: cell_text((r.extra or {}).get(k)), lambda t, k=name: cell_text(t.get(k)), 0)
             for name in analysis.columns]
 
 
-def rich_table(analysis, width: int = 200) -> Table:
+def table_columns(analysis) -> list:
     t = analysis.totals
-    columns = _COLUMNS[:4] + _extra_columns(analysis) + _COLUMNS[4:]
+    rows = analysis.rows
+    spec = _COLUMNS[:2] + _extra_columns(analysis) + _COLUMNS[2:]
+    cols = [Column("layer", [r.name for r in rows], "total", 0, "left", shorten="tree", min_width=16),
+            Column("op", [r.op for r in rows], "", 2, "left", shorten="middle", min_width=11),
+            Column("output", [units.shape(r.output_shape) for r in rows], f"{t['layers']} layers", 0, "left")]
+    cols += [Column(h, [cell(r) for r in rows], foot(t), p) for h, cell, foot, p in spec]
+    return cols
+
+
+def rich_table(analysis, width=200, collapsed=None):
+    """``(table, print_width)`` for :func:`archcost.report.terminal.print_table`; ``width=None``: no limit.
+
+    ``collapsed`` = (layers, depth) says the rows were collapsed to ``--depth depth`` for readability.
+    """
     head = header_lines(analysis)
-    name_w = min(max((len(r.name) for r in analysis.rows), default=10), 48)
-    op_w = max((len(r.op) for r in analysis.rows), default=6)
-    out_w = max((len(units.shape(r.output_shape)) for r in analysis.rows), default=8)
-    budget = width - name_w - op_w - out_w - 10
-    keep_level = 3
-    while keep_level > 0 and budget < sum(14 for c in columns if c[3] <= keep_level):
-        keep_level -= 1
-    cols = [c for c in columns if c[3] <= keep_level]
-    # the layer column folds into what the fixed-width columns leave (3 = padding and border per column)
-    fixed = min(op_w, 16) + out_w + sum(
-        max(len(name), len(foot(t)), *(len(cell(r)) for r in analysis.rows)) for name, cell, foot, _ in cols)
-    layer_w = min(name_w, 24, max(8, width - fixed - 3 * (len(cols) + 3) - 1))
-    table = Table(title=head[0], caption="\n".join(head[1:]), show_footer=True, header_style="bold",
-                  footer_style="bold", caption_justify="left")
-    table.add_column("layer", footer="total", overflow="fold", min_width=layer_w)
-    table.add_column("op", no_wrap=True, max_width=16)
-    table.add_column("output", footer=f"{t['layers']} layers", no_wrap=True)
-    for name, _, foot, _ in cols:
-        table.add_column(name, justify="right", no_wrap=True, footer=foot(t))
-    for r in analysis.rows:
-        table.add_row(r.name, r.op, units.shape(r.output_shape), *[cell(r) for _, cell, _, _ in cols])
-    return table
+    notes = head[1:]
+    if collapsed is not None:
+        layers, depth = collapsed
+        notes.append(f"{layers} layers shown as {len(analysis.rows)} rows by block (--depth {depth}, as more than "
+                     f"{READABLE_ROWS} rows); every layer: --wide, or --depth {depth + 1} and deeper")
+    return build(table_columns(analysis), width, title=head[0], caption_lines=notes, show_footer=True,
+                 header_style="bold", footer_style="bold")

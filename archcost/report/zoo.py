@@ -16,10 +16,11 @@ def zoo_text(rows, fmt: str) -> str:
         import io
 
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-        w.writeheader()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["model" if c == "name" else c for c in COLUMNS])  # `model`, as in the Markdown and compare
         for r in rows:
-            w.writerow({**r, "input": "x".join(map(str, r["input"]))})
+            r = {**r, "input": "x".join(map(str, r["input"]))}
+            w.writerow(["" if r.get(c) is None else r[c] for c in COLUMNS])
         return buf.getvalue()
     lines = ["| model | family | year | input | params | MACs | top-1 |", "|---|---|---:|---|---:|---:|---:|"]
     for r in rows:
