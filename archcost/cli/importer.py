@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..errors import SpecError
 from ._app import app, fail, out
+from .options import Input, output_option
 
 
 @app.command("import")
 def import_(
     source: Annotated[str, typer.Argument(help="torchvision:NAME, timm:NAME, path/to/model.py:Name or model.py:make_net(width=0.5)")],
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="write the spec here (default: print it)")] = None,
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="input shape without batch, e.g. 3,224,224")] = None,
+    output: output_option("write the spec here (default: print it)") = None,
+    input: Input = None,
 ):
     """Capture a torch module and write it as a spec (blocks, repeat, the module's own names)."""
     from ..api import parse_input
