@@ -80,8 +80,24 @@ _TV_KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
 _TV_INPUT = {"inception_v3": (3, 299, 299)}
 
 
-def load(src: Source):
-    """Instantiate the module a source names (random weights) → (module, default input shape or None)."""
+def load(src: Source, *, meta: bool = False):
+    """Instantiate the module a source names (random weights) → (module, default input shape or None).
+
+    ``meta=True`` builds a torchvision or timm model on the ``meta`` device: parameters with shapes and
+    no storage, which is all an analysis reads — no weight initialisation (most of a build's time) and
+    no memory, so a 600M-parameter model costs nothing.  A constructor that cannot run on ``meta`` is
+    built normally.  A file's module is always built normally (its code may need real tensors).
+    """
+    if meta and src.kind in _HUB:
+        import torch
+
+        try:
+            with torch.device("meta"):
+                return load(src)
+        except SpecError:
+            raise
+        except Exception:  # noqa: BLE001 - a constructor that needs real tensors: build it for real
+            pass
     if src.kind == "torchvision":
         from ..extras import need
 
