@@ -33,7 +33,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import SpecError
-from .mapping import map_function, map_module
+from ..ops import OPS
+from .mapping import call_form, map_function, map_module
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 
@@ -321,6 +322,8 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
                                 fix="archcost captures networks whose tensors all come from the input; "
                                     "register constant tensors as buffers used by a module.")
         op, attrs = mapped[0], mapped[1]
+        if n.op != "call_module" and "form" in OPS[op].attr_index:
+            attrs = {**attrs, "form": call_form(n)}
         input_ids = [ids[i] for i in ins]
         if op == "opaque":
             input_ids = input_ids[:1]  # an opaque row reads its first tensor (the language's one-input ops)
