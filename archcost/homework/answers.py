@@ -23,6 +23,7 @@ import functools
 import os
 import re
 from ..analysis import CONVENTIONS, DTYPE_BYTES
+from ..capture.source import is_module_source
 from ..errors import SpecError, short_repr
 from ..language.yamlload import LocDict, LocList, load_yaml_file
 from ..ops import OPS
@@ -59,8 +60,9 @@ def checked_options(convention: str = "default", dtype: str = "float32", batch: 
 class _Reader:
     """Validation helpers bound to one file; every error names file:line and a fix."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, allow_code: bool = True):
         self.file = file
+        self.allow_code = allow_code
 
     @functools.cached_property
     def lines(self) -> list:
@@ -83,10 +85,14 @@ class _Reader:
         return m.group(1).strip().strip("'\"") if m else None
 
 
-def load_answers(path: str) -> AnswersFile:
-    """Read and validate an answers file; raise a located SpecError for any problem."""
+def load_answers(path: str, *, allow_code: bool = True) -> AnswersFile:
+    """Read and validate an answers file; raise a located SpecError for any problem.
+
+    ``allow_code=False`` refuses a ``model: file.py:Name`` subject, which would run that file's code:
+    pass it for any file a student wrote (their responses); an instructor's key may name one.
+    """
     raw = load_yaml_file(path)
-    r = _Reader(path)
+    r = _Reader(path, allow_code)
     if not isinstance(raw, LocDict):
         what = "empty" if raw is None else "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
         raise r.err(f"the answers file is {what}, not a mapping with `questions:`", 1,
@@ -283,6 +289,28 @@ def _shape_value(r, v, line, qid, what="input"):
     return tuple(v)
 
 
+def _module_source(r, v, line, qid, base) -> str:
+    """``model: torchvision:NAME`` / ``timm:NAME`` as is; ``model: file.py:Name`` with its path made relative to
+    the answers file's folder — and refused where the file is a student's (it would run their code)."""
+    from ..capture.source import parse_source
+
+    try:
+        src = parse_source(v)
+    except SpecError as e:
+        raise r.err(e.message, line, e.fix or "write e.g. `model: torchvision:resnet18`.", qid) from None
+    if src.kind != "file":
+        return v
+    if not r.allow_code:
+        raise r.err(f"`model: {short_repr(v, 60)}` names Python code, which archcost does not run from a student's "
+                    "answers", line, "describe the model as a spec (`spec: my_net.yaml`, written by `archcost import`), "
+                    "or name a zoo model or torchvision:NAME.", qid)
+    path = src.path if os.path.isabs(src.path) else os.path.join(base, src.path)
+    if not os.path.isfile(path):
+        raise r.err(f"no Python file {short_repr(src.path)} next to this answers file", line,
+                    f"paths are relative to the answers file's folder ({base}).", qid)
+    return path + v[len(src.path):]
+
+
 def _subject(r, m, qid, qline, base) -> Subject:
     ops = OPS
     mains = [k for k in m if k in SUBJECT_KEYS or k in ops]
@@ -297,7 +325,7 @@ def _subject(r, m, qid, qline, base) -> Subject:
         if k == "model":
             if not isinstance(v, str) or not v:
                 raise r.err("`model` must be a zoo model's name", s.line, "write e.g. `model: vgg16` (see `archcost zoo`).", qid)
-            s.kind, s.name = "model", v
+            s.kind, s.name = "model", _module_source(r, v, s.line, qid, base) if is_module_source(v) else v
         elif k == "spec":
             if not isinstance(v, str) or not v:
                 raise r.err("`spec` must be a path to a spec file", s.line,
