@@ -128,3 +128,23 @@ def test_cli_import_and_table(tmp_path):
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(app, ["table", f"{HERE / 'user_nets.py'}:BranchyNet", "--input", "3,8,8"])
     assert res.exit_code == 2 and "Traceback" not in res.output and "user_nets.py:" in res.output
+
+
+def test_module_sources_in_answers_files(tmp_path):
+    """`model: torchvision:NAME` and (in an instructor's key) `model: file.py:Name` work; a student's
+    responses, loaded with allow_code=False, may not name Python code (it would run)."""
+    from archcost.homework.answers import load_answers
+    from archcost.homework.check import check_file
+
+    (tmp_path / "nets.py").write_text((HERE / "user_nets.py").read_text())
+    key = tmp_path / "key.answers.yaml"
+    key.write_text("questions:\n"
+                   "  - {id: a, model: 'torchvision:resnet18', quantity: params, answer: 11689512}\n"
+                   "  - {id: b, model: 'nets.py:make_net(width=4)', quantity: params, answer: 1}\n")
+    report = check_file(str(key))
+    a, b = report.results
+    assert a.verdict.right and a.expected.value == 11689512
+    assert b.expected.value == sum(p.numel() for p in user_nets.make_net(width=4).parameters())
+    with pytest.raises(SpecError) as e:
+        load_answers(str(key), allow_code=False)
+    assert "question 'b'" in str(e.value) and "Python code" in str(e.value) and "key.answers.yaml:3" in str(e.value)

@@ -20,7 +20,13 @@ The *form* says how a model computes an op, which decides what a module-hook too
                 what most models do, and what the presets count.
 ``functional``  a ``torch.nn.functional`` call (``F.relu(x)``): thop and torchinfo see nothing;
                 ptflops sees what its patched functions count (``F.relu``, pools, ``F.softmax``...).
-``method``      a tensor method or operator (``x.mean([2, 3])``, ``x + y``): no peer sees it.
+``method``      a tensor method or operator (``x.mean([2, 3])``, ``x + y``), or a ``torch.*`` function
+                (``torch.relu``): no peer sees it.
+
+A node's form is its ``form`` attribute (:data:`archcost.ops.base.FORM`, ``module`` by default), which
+the ops whose count depends on it take: the activations, softmax and the pools.  A spec written by
+hand rarely says it; ``archcost import`` writes it for every call it captures, so the presets applied
+to a captured module equal each tool on that same module.
 
 ptflops counts most ``nn.Module`` ops twice: once in its module hook and once more in the
 ``torch.nn.functional`` function it patches, which the module's ``forward`` calls (``nn.ReLU``,
@@ -104,7 +110,7 @@ _PT_RULES = {  # torch.nn class -> (module hook, patched functional the module's
     "LocalResponseNorm": (_zero, _pt_lrn),  # not in MODULES_MAPPING
     "ReLU": (_n_out, _n_in),  # relu_flops_counter_hook, then patched F.relu
     "GELU": (_n_out, _n_in),  # hook, then patched F.gelu
-    "ReLU6": (_n_out, _zero),  # nn.ReLU6 calls F.hardtanh, which is not patched
+    "ReLU6": (_n_out, _zero),  # nn.ReLU6 calls F.hardtanh, which is not patched (F.relu6 is: see _PT_DIRECT)
     "LeakyReLU": (_n_out, _zero),  # F.leaky_relu is not patched
     "SiLU": (_zero, _n_in),  # no hook for nn.SiLU; patched F.silu
     "Softmax": (_zero, _n_in),  # no hook for nn.Softmax; patched F.softmax
@@ -113,6 +119,10 @@ _PT_RULES = {  # torch.nn class -> (module hook, patched functional the module's
     # nothing for Hardswish, Hardsigmoid, Sigmoid, Tanh, Dropout, Flatten, Identity, ZeroPad*, ChannelShuffle;
     # `x + y`, `x * y`, torch.cat, narrow: not modules, not patched
 }
+
+
+#: a ``torch.nn.functional`` call whose patched count differs from what the module's forward reaches
+_PT_DIRECT = {"ReLU6": _n_in}  # F.relu6 is patched; nn.ReLU6's forward calls F.hardtanh instead
 
 
 # ---- thop 0.1.1 profile() --------------------------------------------------------------------
@@ -202,20 +212,25 @@ class Peer:
     version: str
     hooks: dict
     patched: dict | None = None
+    direct: dict | None = None  # a functional call's count where it is not the module's ``patched`` one
 
     @property
     def stamp(self) -> str:
         return f"{self.package} {self.version}"
 
-    def count(self, op: str, a, ins, out, c, p, form: str = "module") -> dict:
-        """The peer's count for one node (batch 1) computed in ``form``, by category; zeros left out."""
+    def count(self, op: str, a, ins, out, c, p, form: str | None = None) -> dict:
+        """The peer's count for one node (batch 1) computed in ``form`` (default: the node's ``form``
+        attribute, else ``module``), by category; zeros left out."""
+        if form is None:
+            form = a.get("form", "module")
         if form not in FORMS:
             raise ValueError(f"form must be one of {FORMS}, not {form!r}")
         opdef = OPS[op]
         cls = opdef.torch_class
         rules = [self.hooks.get(cls, _zero)] if form == "module" else []
         if self.patched is not None and form != "method":
-            rules.append(self.patched.get(cls, _zero))
+            direct = self.direct.get(cls) if form == "functional" and self.direct else None
+            rules.append(direct or self.patched.get(cls, _zero))
         total: dict = {}
         for rule in rules:
             v = rule(a, ins, out, c, p)
@@ -227,7 +242,7 @@ class Peer:
 
 PEERS = {
     "ptflops": Peer("ptflops", "ptflops", "0.7.5", hooks={op: h for op, (h, _) in _PT_RULES.items()},
-                    patched={op: f for op, (_, f) in _PT_RULES.items()}),
+                    patched={op: f for op, (_, f) in _PT_RULES.items()}, direct=_PT_DIRECT),
     "thop": Peer("thop", "thop", "0.1.1", hooks=_THOP_RULES),
     "torchinfo": Peer("torchinfo", "torchinfo", "1.8.0", hooks=_TI_RULES),
 }

@@ -152,6 +152,19 @@ _ADD = {operator.add, operator.iadd, torch.add}
 _MUL = {operator.mul, operator.imul, torch.mul}
 
 
+#: the torch.nn.functional calls a peer may see as such (ptflops patches some of them; see
+#: analysis/peers.py); every other call of a mapped op (a tensor method or operator, a torch.* function,
+#: F.relu_, F.hardtanh for relu6) is one no peer hooks
+_FUNCTIONAL = {F.relu, F.relu6, F.gelu, F.silu, F.sigmoid, F.tanh, F.hardswish, F.hardsigmoid, F.leaky_relu,
+               F.softmax, F.max_pool1d, F.max_pool2d, F.avg_pool1d, F.avg_pool2d, F.adaptive_avg_pool1d,
+               F.adaptive_avg_pool2d, F.adaptive_max_pool1d, F.adaptive_max_pool2d}
+
+
+def call_form(n) -> str:
+    """The ``form`` attribute of a mapped call that is not a module's: ``functional`` or ``method``."""
+    return "functional" if n.op == "call_function" and n.target in _FUNCTIONAL else "method"
+
+
 def _arg(n, k, name, default=None):
     if len(n.args) > k:
         return n.args[k]
@@ -159,6 +172,8 @@ def _arg(n, k, name, default=None):
 
 
 def map_function(n, values, in_shapes, out_shape, ins):
+    if not ins:  # a call on parameters or constants only (self.gamma.reshape(...)): no op describes it
+        return None
     t = n.target
     fn = t if n.op == "call_function" else None
     meth = t if n.op == "call_method" else None

@@ -3,9 +3,15 @@
 Why torch.fx symbolic tracing first: it runs ``forward`` once with proxies and records every call
 with the module it was made in — the module paths torchvision's ``feature_extraction`` names nodes
 by — and it keeps ``nn.Conv2d`` & co. whole (leaf modules), so a row carries the layer's own
-arguments (kernel_size, stride, ...), which is what a spec needs.  Shapes and the FLOPs of calls no
-op describes come from running the traced graph once on a real input (:class:`_Probe`), under
-``FlopCounterMode`` for those calls.
+arguments (kernel_size, stride, ...), which is what a spec needs.
+
+Shapes come from a propagation pass (:class:`_Probe`) that computes nothing numeric: a call mapped
+onto a registry op takes its output shape from that op (the shape functions the property tests hold
+equal to torch's), and every other call runs on the ``meta`` device (a module with real weights is
+run with ``meta`` stand-ins for them through ``torch.func.functional_call``, so the user's module is
+never changed or copied).  Only the calls no op describes run again under ``FlopCounterMode``, for
+the FLOPs of their opaque rows.  Running the module for real (or every call under the counter) is
+what made a capture take seconds; see benchmarks/capture.py.
 
 fx cannot follow ``forward`` code that branches on tensor values (``if x.sum() > 0``) or converts
 proxies to Python values; that is reported as a located error naming the user's line and what to
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import operator
 import os
-import traceback
+import sys
 from dataclasses import dataclass, field
 from math import prod
 
@@ -27,7 +33,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import SpecError
-from .mapping import map_function, map_module
+from ..ops import OPS
+from .mapping import call_form, map_function, map_module
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 
@@ -85,11 +92,14 @@ class _Tracer(fx.Tracer):
 
 
 def _user_frame() -> str:
-    """file:line of the innermost frame outside torch and archcost: the user's line for this call."""
-    for fr in reversed(traceback.extract_stack()[:-2]):
-        f = fr.filename
+    """file:line of the innermost frame outside torch and archcost: the user's line for this call.
+    (Walks frames rather than ``traceback.extract_stack``, which reads every file's source lines.)"""
+    fr = sys._getframe(2)
+    while fr is not None:
+        f = fr.f_code.co_filename
         if not f.startswith(_TORCH_DIR) and "/archcost/" not in f.replace(os.sep, "/") and "<" not in f[:1]:
-            return f"{os.path.basename(f)}:{fr.lineno}"
+            return f"{os.path.basename(f)}:{fr.f_lineno}"
+        fr = fr.f_back
     return ""
 
 
@@ -117,28 +127,92 @@ def trace(model: nn.Module, input_shape: tuple) -> Trace:
     if len(placeholders) != 1:
         raise SpecError(f"{type(model).__name__}.forward takes {len(placeholders)} inputs; archcost captures "
                         "modules with one tensor input", fix="wrap the module so forward(x) takes one tensor.")
-    probe = _Probe(gm, tracer, input_shape)
-    probe.run(torch.randn(1, *input_shape))
+    probe = _Probe(gm, model, modules=dict(model.named_modules()))
+    probe.run(torch.empty(1, *input_shape, device="meta"))
     return _rows(model, gm, tracer, probe, input_shape)
 
 
-class _Probe(fx.Interpreter):
-    """Runs the traced graph once: every node's value (for shapes) and FlopCounterMode's FLOPs per call."""
+def _meta(v):
+    """A tensor (or nested tuple/list of them) as ``meta`` stand-ins of the same shape and dtype."""
+    if isinstance(v, torch.Tensor):
+        return v if v.is_meta else torch.empty_like(v, device="meta")
+    if isinstance(v, (tuple, list)):
+        return type(v)(_meta(x) for x in v)
+    return v
 
-    def __init__(self, gm, tracer, input_shape):
+
+class _Probe(fx.Interpreter):
+    """Propagates shapes through the traced graph on the meta device (see the module docstring):
+    ``values`` holds every node's meta value, ``flops`` FlopCounterMode's count for each opaque call."""
+
+    def __init__(self, gm, model, modules):
         super().__init__(gm)
+        self.model = model
+        self.modules = modules
         self.values: dict = {}
         self.flops: dict = {}
+        self._meta_state: dict = {}
 
     def run_node(self, n):
-        if n.op in ("call_module", "call_function", "call_method"):
-            with FlopCounterMode(display=False) as fc:
-                value = super().run_node(n)
-            self.flops[n] = fc.get_total_flops()
-        else:
-            value = super().run_node(n)
+        value = self._registry_shape(n)
+        if value is None:
+            value = _meta(super().run_node(n))
         self.values[n] = value
         return value
+
+    def get_attr(self, target, args, kwargs):
+        return _meta(super().get_attr(target, args, kwargs))
+
+    def call_module(self, target, args, kwargs):
+        mod = self.modules[target]
+        state = self._meta_state.get(target)
+        if state is None:
+            state = {k: _meta(v) for k, v in [*mod.named_parameters(), *mod.named_buffers()]}
+            self._meta_state[target] = state
+        return torch.func.functional_call(mod, state, tuple(args), dict(kwargs))
+
+    def _registry_shape(self, n):
+        """A mapped leaf module's output as a meta tensor of the shape its registry op infers; None otherwise."""
+        if n.op != "call_module" or len(n.args) != 1 or n.kwargs or not isinstance(n.args[0], fx.Node):
+            return None
+        x = self.values.get(n.args[0])
+        if not isinstance(x, torch.Tensor):
+            return None
+        in_shape = tuple(x.shape[1:])
+        mapped = map_module(self.modules[n.target], [in_shape])
+        if mapped is None or len(mapped) != 2:
+            return None
+        out = _op_shape(mapped[0], mapped[1], in_shape)
+        return None if out is None else torch.empty((x.shape[0], *out), dtype=x.dtype, device="meta")
+
+    def count_flops(self, n) -> int:
+        """FlopCounterMode's FLOPs for one call, run again on its meta inputs (for an opaque row)."""
+        args = fx.node.map_arg(n.args, self.values.__getitem__)  # the env frees values; self.values keeps them
+        kwargs = fx.node.map_arg(n.kwargs, self.values.__getitem__)
+        with FlopCounterMode(display=False) as fc:
+            getattr(self, n.op)(n.target, args, kwargs)
+        return fc.get_total_flops()
+
+
+def _op_shape(opname, attrs, in_shape):
+    """The registry op's output shape (without batch) for torch-named ``attrs``, or None if it cannot say."""
+    from ..ops import OPS
+    from ..ops.base import REQUIRED
+
+    op = OPS.get(opname)
+    if op is None or op.arity not in (1, None):
+        return None
+    a = dict(attrs)
+    for attr in op.attrs:
+        if attr.name not in a:
+            if attr.default is REQUIRED:
+                return None
+            a[attr.name] = attr.default
+    try:
+        a = op.prepare(a, [in_shape]) if op.prepare else a
+        return tuple(op.shape(a, [in_shape]))
+    except Exception:  # noqa: BLE001 - the registry refuses these attributes: let torch say (meta run)
+        return None
 
 
 def _shape(value):
@@ -242,12 +316,14 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
         if mapped is None:
             buffers = sum(b.numel() for b in modules[n.target].buffers()) if n.op == "call_module" else 0
             mapped = ("opaque", {"call": f"{call} at {where}" if where else call, "output_shape": list(out_shape),
-                                 "flops": int(probe.flops.get(n, 0)), "params": params, "buffers": buffers})
+                                 "flops": int(probe.count_flops(n)), "params": params, "buffers": buffers})
             if not ins:
                 raise SpecError(f"the call {call} at {where or scope} produces a tensor from no input tensor",
                                 fix="archcost captures networks whose tensors all come from the input; "
                                     "register constant tensors as buffers used by a module.")
         op, attrs = mapped[0], mapped[1]
+        if n.op != "call_module" and "form" in OPS[op].attr_index:
+            attrs = {**attrs, "form": call_form(n)}
         input_ids = [ids[i] for i in ins]
         if op == "opaque":
             input_ids = input_ids[:1]  # an opaque row reads its first tensor (the language's one-input ops)

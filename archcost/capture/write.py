@@ -70,7 +70,7 @@ def capture(obj, *, input=None) -> Captured:
             raise SpecError(f"{obj!r} does not name a torch module",
                             fix="write torchvision:NAME, timm:NAME or path/to/model.py:ClassName.")
         label = obj
-        obj, default_shape = load(parse_source(obj))
+        obj, default_shape = load(parse_source(obj), meta=True)
     if not isinstance(obj, torch.nn.Module):
         raise SpecError(f"expected a torch.nn.Module, got {type(obj).__name__}",
                         fix="pass a module instance (archcost.analyze(model, input=(3, 224, 224))).")

@@ -22,6 +22,7 @@ import difflib
 import os
 import re
 from ..analysis import CONVENTIONS, DTYPE_BYTES
+from ..capture.source import is_module_source
 from ..errors import SpecError, printable, short_repr
 from ..language.safefile import confine, is_regular
 from ..language.yamlload import LocDict, LocList, load_yaml_file
@@ -69,9 +70,10 @@ def checked_options(convention: str = "default", dtype: str = "float32", batch: 
 class _Reader:
     """Validation helpers bound to one file; every error names file:line and a fix."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, allow_code: bool = True):
         self.file = file
         self.root = os.path.dirname(os.path.abspath(file))  # files named in it stay inside (see confine)
+        self.allow_code = allow_code
 
     def err(self, msg, line, fix, qid=None):
         where = f"question '{qid}': " if qid is not None else ""
@@ -79,13 +81,16 @@ class _Reader:
 
 
 
-def load_answers(path: str, *, root: str | None = None) -> AnswersFile:
+def load_answers(path: str, *, root: str | None = None, allow_code: bool = True) -> AnswersFile:
     """Read and validate an answers file (or an instructor's key); raise a located SpecError for any
     problem with it — except an answer that cannot be read, which makes only its question wrong.
 
-    Files it names (``spec:``) stay inside ``root`` (default: the file's own folder)."""
+    Files it names (``spec:``) stay inside ``root`` (default: the file's own folder).
+    ``allow_code=False`` refuses a ``model: file.py:Name`` subject, which would run that file's code:
+    pass it for any file a student wrote; an instructor's key may name one.
+    """
     raw = load_yaml_file(path)
-    r = _Reader(path)
+    r = _Reader(path, allow_code)
     if not isinstance(raw, LocDict):
         what = "empty" if raw is None else "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
         raise r.err(f"the answers file is {what}, not a mapping with `questions:`", 1,
@@ -314,6 +319,28 @@ def _shape_value(r, v, line, qid, what="input"):
     return tuple(v)
 
 
+def _module_source(r, v, line, qid, base) -> str:
+    """``model: torchvision:NAME`` / ``timm:NAME`` as is; ``model: file.py:Name`` with its path made relative to
+    the answers file's folder — and refused where the file is a student's (it would run their code)."""
+    from ..capture.source import parse_source
+
+    try:
+        src = parse_source(v)
+    except SpecError as e:
+        raise r.err(e.message, line, e.fix or "write e.g. `model: torchvision:resnet18`.", qid) from None
+    if src.kind != "file":
+        return v
+    if not r.allow_code:
+        raise r.err(f"`model: {short_repr(v, 60)}` names Python code, which archcost does not run from a student's "
+                    "answers", line, "describe the model as a spec (`spec: my_net.yaml`, written by `archcost import`), "
+                    "or name a zoo model or torchvision:NAME.", qid)
+    path = confine(src.path, base, root=getattr(r, "root", base), what="model", file=r.file, line=line)
+    if not is_regular(path):
+        raise r.err(f"no Python file {short_repr(src.path)} next to this answers file", line,
+                    f"paths are relative to the answers file's folder ({base}).", qid)
+    return path + v[len(src.path):]
+
+
 def _subject(r, m, qid, qline, base) -> Subject:
     ops = OPS
     mains = [k for k in m if k in SUBJECT_KEYS or k in ops]
@@ -326,11 +353,15 @@ def _subject(r, m, qid, qline, base) -> Subject:
         s.line = _key_line(m, k)
         v = m[k]
         if k == "model":
-            if (not isinstance(v, str) or not v or len(v) > 100 or any(c in v for c in "/\\\0~")
-                    or v.startswith(".") or v.endswith((".yaml", ".yml"))):
-                raise r.err("`model` must be a zoo model's name", s.line,
-                            "write e.g. `model: vgg16` (see `archcost zoo`); for a spec file use `spec: FILE.yaml`.", qid)
-            s.kind, s.name = "model", v
+            if isinstance(v, str) and v and len(v) <= 200 and is_module_source(v):  # torchvision:NAME, model.py:Net
+                s.kind, s.name = "model", _module_source(r, v, s.line, qid, base)
+            else:
+                if (not isinstance(v, str) or not v or len(v) > 100 or any(c in v for c in "/\\\0~")
+                        or v.startswith(".") or v.endswith((".yaml", ".yml"))):
+                    raise r.err("`model` must be a zoo model's name", s.line,
+                                "write e.g. `model: vgg16` (see `archcost zoo`); for a spec file use `spec: FILE.yaml`.",
+                                qid)
+                s.kind, s.name = "model", v
         elif k == "spec":
             if not isinstance(v, str) or not v:
                 raise r.err("`spec` must be a path to a spec file", s.line,

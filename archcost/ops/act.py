@@ -12,7 +12,7 @@ from math import prod
 from ..errors import ShapeError
 from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, RFRule, register
+from .base import FORM, Attr, OpDef, RFRule, register
 
 
 def _leaky_saves(a, ins, out, rg):
@@ -54,7 +54,7 @@ def _make(name, cls_name, per_elem, extra, saves):
                                             note=f"{name}: {per_elem} per element (archcost's estimate)")}
 
     attrs = extra + ((Attr("inplace", "bool", False, doc="overwrite the input (saves memory)"),)
-                     if name in INPLACE else ())
+                     if name in INPLACE else ()) + (FORM,)
     register(OpDef(name=name, attrs=attrs, shape=lambda a, ins: ins[0], costs=costs, lower=lower,
                    explain=explain, family="act", torch_name=f"nn.{cls_name}",
                    category="act", kind="act", saves=saves, rf=RFRule("same"), latency_class=name))
@@ -85,7 +85,7 @@ def _softmax_lower(a, ins):
 
 
 register(OpDef(
-    name="softmax", attrs=(Attr("dim", "int", 0, doc="dimension, counted without the batch (0 = channels/features)"),),
+    name="softmax", attrs=(Attr("dim", "int", 0, doc="dimension, counted without the batch (0 = channels/features)"), FORM),
     prepare=_softmax_prepare, shape=lambda a, ins: ins[0],
     costs=lambda a, ins, out: {"act_flops": 3 * prod(out)},  # exp, sum, divide
     lower=_softmax_lower, explain=_softmax_explain, family="act", torch_name="nn.Softmax",

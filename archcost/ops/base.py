@@ -233,6 +233,12 @@ def register(op: OpDef) -> OpDef:
 
 TRAINABLE = Attr("trainable", "bool", True,
                  doc="false freezes the layer (requires_grad=False): still params, not trainable_params")
+#: how a model computes the op, which decides what a module-hook peer sees (see analysis/peers.py):
+#: an ``nn.Module`` call, a ``torch.nn.functional`` call (``F.relu``), or a call no peer hooks (a tensor
+#: method or operator, a ``torch.*`` function: ``x.mean([2, 3])``, ``torch.relu``).  It changes no
+#: shape or cost, only the peers' presets; ``archcost import`` writes it for the calls it captures.
+FORM = Attr("form", "str", "module", choices=("module", "functional", "method"),
+            doc="module | functional (F.relu) | method (x.mean, torch.relu): what the peers' presets see")
 
 
 def numel(shape) -> int:

@@ -7,7 +7,7 @@ from math import prod
 from ..errors import ShapeError, short_repr
 from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, RFRule, as_tuple, fmt_shape, register, spatial_names
+from .base import FORM, Attr, OpDef, RFRule, as_tuple, fmt_shape, register, spatial_names
 
 
 def _pool_prepare(d, kind):
@@ -118,14 +118,14 @@ _POOL = (Attr("kernel_size", "ints"), Attr("stride", "ints", None, doc="defaults
 
 for _d in (1, 2):
     register(OpDef(
-        name=f"max_pool{_d}d", attrs=(*_POOL, Attr("dilation", "ints", 1)), prepare=_pool_prepare(_d, "max"),
+        name=f"max_pool{_d}d", attrs=(*_POOL, Attr("dilation", "ints", 1), FORM), prepare=_pool_prepare(_d, "max"),
         shape=_pool_shape, costs=_max_costs, lower=_pool_lower("MaxPool", _d), in_rank=(_d + 1,),
         explain=_pool_explain("max"),
         family="pool", torch_name=f"nn.MaxPool{_d}d", doc="max pooling (fvcore counts nothing for it).",
         category="pool", kind="pool", saves=sv.with_indices, rf=RFRule("window", _pool_window),
         latency_class="max_pool", latency_features=_window_work))
     register(OpDef(
-        name=f"avg_pool{_d}d", attrs=(*_POOL, Attr("count_include_pad", "bool", True)),
+        name=f"avg_pool{_d}d", attrs=(*_POOL, Attr("count_include_pad", "bool", True), FORM),
         prepare=_pool_prepare(_d, "avg"), shape=_pool_shape, costs=_avg_costs, explain=_pool_explain("avg"),
         lower=_pool_lower("AvgPool", _d), in_rank=(_d + 1,), family="pool", torch_name=f"nn.AvgPool{_d}d",
         doc="average pooling (fvcore counts nothing for it).",
@@ -198,28 +198,28 @@ def _global_lower(kind, d):
 
 for _d in (1, 2):
     register(OpDef(
-        name=f"adaptive_avg_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
+        name=f"adaptive_avg_pool{_d}d", attrs=(Attr("output_size", "ints"), FORM), prepare=_adaptive_prepare(_d),
         shape=_adaptive_shape, costs=_adaptive_avg_costs(_d), lower=_adaptive_lower("Avg", _d),
         explain=_adaptive_explain("avg", _d),
         in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveAvgPool{_d}d",
         category="adaptive_pool", kind="pool", saves=_adaptive_avg_saves, rf=RFRule("window", _adaptive_window),
         latency_class="adaptive_avg_pool"))
     register(OpDef(
-        name=f"adaptive_max_pool{_d}d", attrs=(Attr("output_size", "ints"),), prepare=_adaptive_prepare(_d),
+        name=f"adaptive_max_pool{_d}d", attrs=(Attr("output_size", "ints"), FORM), prepare=_adaptive_prepare(_d),
         shape=_adaptive_shape, costs=_adaptive_max_costs, lower=_adaptive_lower("Max", _d),
         explain=_adaptive_explain("max", _d),
         in_rank=(_d + 1,), family="pool", torch_name=f"nn.AdaptiveMaxPool{_d}d",
         category="adaptive_pool", kind="pool", saves=sv.with_indices, rf=RFRule("window", _adaptive_window),
         latency_class="adaptive_max_pool"))
     register(OpDef(
-        name=f"global_avg_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
+        name=f"global_avg_pool{_d}d", attrs=(FORM,), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
         costs=_adaptive_avg_costs(_d), lower=_global_lower("Avg", _d), in_rank=(_d + 1,), family="pool",
         explain=_adaptive_explain("avg", _d, glob=True),
         torch_name=f"nn.AdaptiveAvgPool{_d}d(1)", doc="average over all positions; keeps 1×1 spatial dims.",
         category="adaptive_pool", kind="pool", saves=sv.nothing, rf=RFRule("window", _adaptive_window),
         latency_class="adaptive_avg_pool"))
     register(OpDef(
-        name=f"global_max_pool{_d}d", attrs=(), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
+        name=f"global_max_pool{_d}d", attrs=(FORM,), shape=lambda a, ins: (ins[0][0],) + (1,) * (len(ins[0]) - 1),
         costs=_adaptive_max_costs, lower=_global_lower("Max", _d), in_rank=(_d + 1,), family="pool",
         explain=_adaptive_explain("max", _d, glob=True),
         torch_name=f"nn.AdaptiveMaxPool{_d}d(1)",
