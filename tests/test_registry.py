@@ -118,8 +118,6 @@ ALLOWED = {
         "the spec language's join keywords (`parallel: {join: ...}`, standalone joins)",
     ("archcost/language/expand.py", ("identity", "linear")):
         "the spec language's `activation: {fn: ...}` words for no activation (Keras' 'linear')",
-    ("archcost/capture/mapping.py", ("relu", "sigmoid", "tanh")):
-        "capture: torch's tensor-method names (x.relu(), x.sigmoid_()) mapped onto ops; the keys are torch's names",
 }
 
 
