@@ -59,6 +59,8 @@ CASES = {
     "compare": ["compare", "resnet50", "mobilenetv2", "efficientnet_b0", "vgg16"],
     "compare-latency": ["compare", "mobilenetv2", "resnet18", "resnet50", "--latency",
                         "tests/fixtures/latency-cpu-synthetic.json", "--device-profile", "{toy}"],
+    "memory-resnet18-layers": ["memory", "resnet18", "--layers"],
+    "ops": ["ops"],
 }
 
 
@@ -118,6 +120,32 @@ def test_profile_compare_snapshot(width):
         _fits(t, width)
     assert "predicted ms" in texts[0] and "measured ms" in texts[0] and "error" in texts[0]
     _check_snapshot(f"profile-compare-{width}", "\n".join(texts))
+
+
+@pytest.mark.parametrize("width", (80, 120))
+def test_memory_and_ops_keep_every_column_and_every_word(width):
+    """Prose columns wrap (nothing lost, nothing said); layer names go to a tree; torch names make way in ``ops``."""
+    r = runner.invoke(app, ["memory", "resnet18", "--layers"], env={"COLUMNS": str(width)}).output
+    heads = [ln for ln in r.splitlines() if ln.startswith("┃")]
+    assert all(f" {c} " in heads[0] for c in ("component", "bytes", "how")), heads[0]
+    assert all(f" {c} " in heads[1] for c in ("layer", "op", "counted here", "saves")), heads[1]
+    words = " ".join(ln.strip("│ ") for ln in r.splitlines())
+    for w in ("autograd", "keeps", "backward", "forward"):
+        assert w in words
+    wide = runner.invoke(app, ["memory", "resnet18", "--layers", "--wide"], env={"COLUMNS": "80"}).output
+    assert "layer1.basic_block0.residual0.conv1" in wide and "hidden:" not in wide
+    ops = runner.invoke(app, ["ops"], env={"COLUMNS": str(width)}).output
+    head = next(ln for ln in ops.splitlines() if ln.startswith("┃"))
+    assert " op " in head and " arguments " in head
+    assert ("torch" in head) == ("hidden: torch" not in ops)
+    assert "count_include_pad=True" in ops  # an argument is never cut, only wrapped
+
+
+def test_wrap_text():
+    assert T.wrap_text("a bb ccc dddd", 6) == "a bb\nccc\ndddd"
+    cols = [T.Column("op", ["x" * 10]), T.Column("args", ["one two three four five six"], shorten="wrap", min_width=8)]
+    f = T.fit(cols, 30)
+    assert f.note() is None and not f.hidden and "\n" in f.columns[1].cells[0]
 
 
 def test_shorten_middle_and_tree():

@@ -168,21 +168,18 @@ def zoo(
 
 
 @app.command()
-def ops():
+def ops(wide: Wide = False):
     """List the primitive ops a spec can use, with their arguments."""
-    from rich.console import Console
-    from rich.table import Table
-
     from ..ops import OPS
+    from ..report.terminal import Column, build, print_table, terminal_width
 
-    t = Table(title="archcost ops (argument = default)")
-    t.add_column("op")
-    t.add_column("arguments")
-    t.add_column("torch")
-    for name, op in sorted(OPS.items()):
-        args = ", ".join(a.name if a.default is _required() else f"{a.name}={a.default!r}" for a in op.attrs)
-        t.add_row(name, args, op.torch_name)
-    Console().print(t)
+    items = sorted(OPS.items())
+    args = [", ".join(a.name if a.default is _required() else f"{a.name}={a.default!r}" for a in op.attrs)
+            for _, op in items]
+    cols = [Column("op", [name for name, _ in items], justify="left"),
+            Column("arguments", args, justify="left", shorten="wrap", min_width=24),
+            Column("torch", [op.torch_name for _, op in items], justify="left", priority=1)]
+    print_table(build(cols, terminal_width(wide), title="archcost ops (argument = default)"))
 
 
 def _required():

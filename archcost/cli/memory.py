@@ -8,7 +8,7 @@ import typer
 
 from ..errors import SpecError
 from ._app import SpecArg, Format, app, fail, out, overrides
-from .options import DTYPES, Batch, Input, OutputFormat, Sets, dtype_option
+from .options import DTYPES, Batch, Input, OutputFormat, Sets, Wide, dtype_option
 
 ActivationDtype = dtype_option(DTYPES, what="activation dtype: ")
 
@@ -24,6 +24,7 @@ def memory(
     set_: Sets = None,
     layers: Annotated[bool, typer.Option("--layers", help="also list what each layer saves for backward")] = False,
     format: OutputFormat = Format.table,
+    wide: Wide = False,
 ):
     """Memory of one training step: weights, gradients, optimizer state, buffers and saved activations."""
     from ..analysis.training import training_memory
@@ -43,10 +44,8 @@ def memory(
     elif format == Format.markdown:
         out(memory_markdown(tm, graph, layers=layers))
     else:
-        from rich.console import Console
-
+        from ..report.terminal import print_table, terminal_width
         from ..report.training import memory_tables
 
-        console = Console()
-        for t in memory_tables(tm, graph, layers=layers):
-            console.print(t)
+        for t in memory_tables(tm, graph, layers=layers, width=terminal_width(wide)):
+            print_table(t)

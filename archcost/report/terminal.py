@@ -23,7 +23,8 @@ class Column:
     """One column of text: ``priority`` 0 is never hidden; higher numbers are hidden first.
 
     ``shorten``: ``"tree"`` for dotted layer names (shown as an indented tree, then shortened from
-    the middle), ``"middle"`` for other text that may be shortened (op names); ``min_width`` bounds it.
+    the middle), ``"middle"`` for other text that may be shortened (op names), ``"wrap"`` for prose
+    (wrapped over lines at word boundaries, nothing lost); ``min_width`` bounds it.
     """
 
     header: str
@@ -57,6 +58,14 @@ def shorten_middle(text: str, width: int) -> str:
     if lead and lead < head:
         return text[:head] + ELLIPSIS + text[len(text) - tail:]
     return text[:head] + ELLIPSIS + text[len(text) - tail:]
+
+
+def wrap_text(text: str, width: int) -> str:
+    """``text`` wrapped at word boundaries into lines of at most ``width`` characters."""
+    import textwrap
+
+    return "\n".join(ln for part in str(text).split("\n")
+                     for ln in (textwrap.wrap(part, width, break_on_hyphens=False) or [""]))
 
 
 def tree_rows(names: list) -> list:
@@ -138,14 +147,17 @@ def fit(columns: list, width: Optional[int], edge: bool = True) -> Fit:
             cols.remove(c)
             hidden.insert(0, c.header)
     shortened = False
-    for c in [c for c in cols if c.shorten == "middle"] + [c for c in cols if c.shorten == "tree"]:
+    for c in [c for kind in ("wrap", "middle", "tree") for c in cols if c.shorten == kind]:
         excess = table_width(cols, edge) - width
         if excess <= 0:
             break
         target = max(c.floor(), c.width() - excess)
         if target < c.width():
-            c.cells = [shorten_middle(str(x), target) for x in c.cells]
-            shortened = True
+            if c.shorten == "wrap":  # nothing lost: not said in the note
+                c.cells = [wrap_text(x, target) for x in c.cells]
+            else:
+                c.cells = [shorten_middle(str(x), target) for x in c.cells]
+                shortened = True
     return Fit(cols, hidden, shortened, need, tree, order)
 
 

@@ -93,26 +93,27 @@ def memory_markdown(tm, graph, layers: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def memory_tables(tm, graph, layers: bool = False) -> list:
-    from rich.table import Table
+def memory_tables(tm, graph, layers: bool = False, width=None) -> list:
+    """``(table, print_width)`` pairs for :func:`archcost.report.terminal.print_table`, fitted to ``width``.
 
-    t = Table(title=title(tm, graph), header_style="bold")
-    t.add_column("component")
-    t.add_column("bytes", justify="right")
-    t.add_column("", justify="right")
-    t.add_column("how")
-    for name, b, how in components(tm, graph):
-        style = "bold" if name == "total" else None
-        t.add_row(name, f"{b:,}", units.nbytes(b), how, style=style)
-    tables = [t]
+    Every column is asked for; the prose columns wrap, layer names are shown as a tree and shortened
+    from the middle, and a note says so when names were cut.  ``width=None``: no limit (``--wide``).
+    """
+    from . import terminal as T
+
+    comps = components(tm, graph)
+    cols = [T.Column("component", [c[0] for c in comps], justify="left"),
+            T.Column("bytes", [f"{c[1]:,}" for c in comps]),
+            T.Column("", [units.nbytes(c[1]) for c in comps]),
+            T.Column("how", [c[2] for c in comps], justify="left", shorten="wrap", min_width=24)]
+    styles = ["bold" if c[0] == "total" else None for c in comps]
+    tables = [T.build(cols, width, title=title(tm, graph), row_styles=styles, header_style="bold")]
     if layers:
-        lt = Table(title="saved for backward, per layer (a shared tensor is counted at its first saver)",
-                   header_style="bold")
-        lt.add_column("layer", overflow="fold")
-        lt.add_column("op")
-        lt.add_column("counted here", justify="right")
-        lt.add_column("saves", overflow="fold")
-        for n, op, b, what in layer_rows(tm, graph):
-            lt.add_row(n, op, units.nbytes(b), what)
-        tables.append(lt)
+        rows = layer_rows(tm, graph)
+        cols = [T.Column("layer", [r[0] for r in rows], justify="left", shorten="tree"),
+                T.Column("op", [r[1] for r in rows], justify="left", shorten="middle"),
+                T.Column("counted here", [units.nbytes(r[2]) for r in rows]),
+                T.Column("saves", [r[3] for r in rows], justify="left", shorten="wrap", min_width=24)]
+        tables.append(T.build(cols, width, header_style="bold",
+                              title="saved for backward, per layer (a shared tensor is counted at its first saver)"))
     return tables
