@@ -155,3 +155,29 @@ def test_report_verify_status_where_torch_is_installed(tmp_path):
 
     cls, text = verify_status("lenet5")
     assert cls == "ok" and f"all {archcost.analyze('lenet5').totals['layers']} layers agree" in text, text
+
+
+def test_report_embeds_no_absolute_local_path(tmp_path, monkeypatch):
+    """A spec given by absolute path, the page written by absolute path: neither path is in the page."""
+    from pathlib import Path
+
+    from archcost.plot.html_report import report_html
+
+    root = str(Path(__file__).resolve().parent.parent)
+    elsewhere = tmp_path / "mine"
+    elsewhere.mkdir()
+    own = elsewhere / "my_lenet.yaml"
+    own.write_text((Path(root) / "specs" / "lenet5.yaml").read_text())
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # neither the checkout nor the copy is under the current directory
+    out = work / "r.html"
+    r = run("report", f"{root}/specs/lenet5.yaml", "--no-verify", "-o", out)
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert root not in html and str(tmp_path) not in html
+    assert "<code>specs/lenet5.yaml</code>" in html  # a zoo file relative to the zoo
+    page = report_html([str(own)], verify=False, date="2026-01-01",
+                       command=f"archcost report {own} --output={out} -o {out}")
+    assert str(tmp_path) not in page and root not in page
+    assert "<code>my_lenet.yaml</code>" in page and "--output=r.html -o r.html" in page

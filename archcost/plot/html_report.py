@@ -149,7 +149,7 @@ def report_html(names, *, input=None, overrides: dict | None = None, convention:
              f"<style>{PAGE_CSS}{TABLE_CSS}</style></head><body>",
              f"<h1>{escape(title)}</h1>",
              f"<p class=\"meta\">convention <b>{escape(convention)}</b>: {escape(conv.doc)} · generated {escape(stamp)} "
-             f"by archcost {escape(__version__)}" + (f" (<code>{escape(command)}</code>)" if command else "") + "</p>",
+             f"by archcost {escape(__version__)}" + (f" (<code>{escape(_public_command(command))}</code>)" if command else "") + "</p>",
              "<nav><a href=\"#summary\">summary</a><a href=\"#plots\">plots</a>"
              + "".join(f"<a href=\"#model-{_slug(m)}\">{escape(m)}</a>" for m in canon) + "</nav>",
              "<h2 id=\"summary\">Summary</h2>", compare_html(summary)]
@@ -198,11 +198,34 @@ def report_html(names, *, input=None, overrides: dict | None = None, convention:
 
 
 def _rel(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
+    """A path as the page shows it: never an absolute local path (the page is shared).
+
+    Relative to the current directory when the file is under it; a zoo file relative to the zoo
+    (``specs/resnet.yaml``); anything else by its file name (its sha256 still identifies it).
+    """
+    if not os.path.isabs(path):
         return path
-    return rel if not rel.startswith("..") else path
+    from ..language import specs_dir
+
+    for base, prefix in ((os.getcwd(), ""), (str(specs_dir()), "specs")):
+        try:
+            rel = os.path.relpath(path, base)
+        except ValueError:  # another drive
+            continue
+        if not rel.startswith(".."):
+            return os.path.join(prefix, rel) if prefix else rel
+    return os.path.basename(path)
+
+
+def _public_command(command: str) -> str:
+    """The command line with every absolute path in it (``/x/y.yaml``, ``--output=/x/r.html``) shown as :func:`_rel` does."""
+    import shlex
+
+    def one(arg: str) -> str:
+        key, eq, val = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+        return key + eq + _rel(val) if os.path.isabs(val) else arg
+
+    return " ".join(shlex.quote(one(a)) for a in shlex.split(command))
 
 
 def _version(dist: str) -> str:
