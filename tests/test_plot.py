@@ -280,7 +280,7 @@ def test_layers_figure_dropdown_switches_metrics():
     fig = ap.layers("mobilenetv2", depth=1, metrics=["macs", "params"])
     (menu,) = fig.layout.updatemenus
     assert [b.label for b in menu.buttons] == ["macs", "params"]
-    params = menu.buttons[1].args[0]["y"]
+    params = menu.buttons[1].args[0]["x"]  # horizontal bars: the values are on x (issue 21)
     total = sum(v or 0 for ys in params for v in ys)
     assert total == archcost.analyze("mobilenetv2").totals["params"]
 

@@ -173,3 +173,27 @@ def test_all_chart_labels_do_not_overlap(browser, tmp_path):
                           ".map(t => parseFloat(getComputedStyle(t).fontSize))")
     assert fonts and min(fonts) >= 11, min(fonts)
     page.close()
+
+
+def test_layer_chart_names_are_readable(browser, tmp_path):
+    """`plot layers`: every layer's name on the y axis, horizontal, >= 11 px, none overlapping (issue 21)."""
+    from archcost.plot.data import layers_chart
+
+    chart = layers_chart("vgg16", metric="params")
+    path = tmp_path / "layers.html"
+    ap.save(ap.layers("vgg16", metric="params"), html=str(path))
+    page, events, url = open_page(browser, path)
+    assert_offline_and_clean(events, url)
+    ticks = page.evaluate("""() => Array.from(document.querySelectorAll('.ytick text')).map(t => {
+        const b = t.getBoundingClientRect();
+        return [t.textContent, parseFloat(getComputedStyle(t).fontSize), t.getAttribute('transform') || '',
+                b.left, b.top, b.right, b.bottom]; })""")
+    assert sorted(t[0] for t in ticks) == sorted(chart.labels)  # every name, none skipped
+    assert min(t[1] for t in ticks) >= 11
+    assert not any("rotate" in t[2] for t in ticks)
+    clashes = [(a[0], b[0]) for i, a in enumerate(ticks) for b in ticks[i + 1:]
+               if min(a[5], b[5]) - max(a[3], b[3]) > 1 and min(a[6], b[6]) - max(a[4], b[4]) > 1]
+    assert clashes == []
+    fonts = page.evaluate("() => Array.from(document.querySelectorAll('.xtick text')).map(t => parseFloat(getComputedStyle(t).fontSize))")
+    assert fonts and min(fonts) >= 11
+    page.close()

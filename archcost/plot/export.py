@@ -89,6 +89,8 @@ def write_images(fig, targets, *, width: int | None = None, height: int | None =
         raise SpecError(f"cannot write {', '.join(p for p, _ in targets)}: PNG/SVG export renders with kaleido, "
                         "which needs a Chromium-family browser, and none was found (looked at BROWSER_PATH and "
                         "for chromium/google-chrome on PATH)", fix=CHROMIUM_FIX + ".")
+    if height is None and ((fig.layout.meta or {}).get("archcost") or {}).get("kind") == "layers":
+        height = max(HEIGHT, fig.layout.height or 0)  # the layer chart grows with its rows: none squeezed
     opts = {"width": width or WIDTH, "height": height or HEIGHT, "scale": scale}
     try:
         images = _render(fig, [dict(opts, format=fmt) for _, fmt in targets])

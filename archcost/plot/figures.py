@@ -28,6 +28,7 @@ def family_colours(families) -> dict:
 
 LABEL_MODES = ("frontier", "all", "none")
 FONT_PX = 12  # every text on a chart at the default size (>= 11 px in PNG/SVG)
+LAYER_ROW_PX = 18  # height per bar of the layer chart: a name per row at FONT_PX, none skipped
 _POSITIONS = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
               "bottom right", "bottom left"]
 
@@ -160,39 +161,43 @@ def _size_steps(biggest: float) -> list:
 
 
 def layers_figure(chart):
-    """Stacked bars of a :class:`~archcost.plot.data.LayersChart`, one trace per layer kind; with
-    several metrics, a dropdown switches between them."""
+    """Horizontal stacked bars of a :class:`~archcost.plot.data.LayersChart`, one trace per layer kind,
+    the layers (or blocks) down the y axis in network order with their names horizontal at
+    ``FONT_PX`` (issue 21: names, not ~7 px rotated ticks); with several metrics, a dropdown switches
+    between them."""
     import plotly.graph_objects as go
 
     first = chart.metrics[0]
     kinds = [k for k in KIND_COLOURS if any(k in chart.values[m] for m in chart.metrics)]
     fig = go.Figure()
 
-    def ys(m, k):
+    def xs(m, k):
         return [v if v else None for v in chart.values[m].get(k, [0] * len(chart.labels))]
 
     def hovers(m, k):
         return chart.hover[m].get(k, [""] * len(chart.labels))
 
     for k in kinds:
-        fig.add_trace(go.Bar(x=chart.labels, y=ys(first, k), name=k, marker_color=KIND_COLOURS[k],
+        fig.add_trace(go.Bar(y=chart.labels, x=xs(first, k), orientation="h", name=k, marker_color=KIND_COLOURS[k],
                              hovertext=hovers(first, k), hoverinfo="text", meta={"role": "layers", "kind": k}))
-    title, ytitle = chart.titles[first]
+    title, vtitle = chart.titles[first]
     layout = dict(
-        title=dict(text=title), barmode="stack", template="plotly_white", bargap=0.15, height=560,
-        xaxis=dict(title=dict(text="block" if chart.depth else "layer"), type="category", tickangle=-60,
-                   tickfont=dict(size=8), categoryorder="array", categoryarray=chart.labels),
-        yaxis=dict(title=dict(text=ytitle), gridcolor="#e5e5e5", exponentformat="SI"),
+        title=dict(text=title), barmode="stack", template="plotly_white", bargap=0.15, font=dict(size=FONT_PX),
+        height=max(420, 150 + LAYER_ROW_PX * len(chart.labels)),
+        yaxis=dict(title=dict(text="block" if chart.depth else "layer"), type="category", tickfont=dict(size=FONT_PX),
+                   categoryorder="array", categoryarray=chart.labels, autorange="reversed", automargin=True),
+        xaxis=dict(title=dict(text=vtitle), gridcolor="#e5e5e5", exponentformat="SI", side="top",
+                   tickfont=dict(size=FONT_PX)),
         legend=dict(title=dict(text="layer kind"), traceorder="normal"),
         meta={"archcost": {"kind": "layers", "model": chart.model, "metric": first, "depth": chart.depth,
                            "convention": chart.convention}})
     if len(chart.metrics) > 1:
         buttons = [dict(label=m, method="update",
-                        args=[{"y": [ys(m, k) for k in kinds], "hovertext": [hovers(m, k) for k in kinds]},
-                              {"title.text": chart.titles[m][0], "yaxis.title.text": chart.titles[m][1]}])
+                        args=[{"x": [xs(m, k) for k in kinds], "hovertext": [hovers(m, k) for k in kinds]},
+                              {"title.text": chart.titles[m][0], "xaxis.title.text": chart.titles[m][1]}])
                    for m in chart.metrics]
-        layout["updatemenus"] = [dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.12,
-                                      yanchor="top", showactive=True)]
+        layout["updatemenus"] = [dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.0,
+                                      yanchor="bottom", showactive=True)]
     fig.update_layout(**layout)
     return fig
 
@@ -209,9 +214,10 @@ def figure_data(fig) -> dict:
     meta = (layout.get("meta") or {}).get("archcost", {})
     out = {"kind": meta.get("kind"), "title": layout["title"]["text"],
            "y_title": layout["yaxis"]["title"]["text"]}
-    if meta.get("kind") == "layers":
-        out["labels"] = list(d["data"][0]["x"]) if d["data"] else []
-        out["bars"] = {t["meta"]["kind"]: [[lab, y] for lab, y in zip(t["x"], t["y"]) if y is not None]
+    if meta.get("kind") == "layers":  # horizontal bars: the value axis is x (kept under "y_title")
+        out["y_title"] = layout["xaxis"]["title"]["text"]
+        out["labels"] = list(d["data"][0]["y"]) if d["data"] else []
+        out["bars"] = {t["meta"]["kind"]: [[lab, v] for lab, v in zip(t["y"], t["x"]) if v is not None]
                        for t in d["data"] if (t.get("meta") or {}).get("role") == "layers"}
         return out
     out["x_title"] = layout["xaxis"]["title"]["text"]
