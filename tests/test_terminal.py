@@ -148,6 +148,17 @@ def test_wrap_text():
     assert f.note() is None and not f.hidden and "\n" in f.columns[1].cells[0]
 
 
+def test_profile_models_headers_are_distinct():
+    """Several models: the predictor's error and the MACs-only baseline's error are named apart (issue 21)."""
+    from archcost.report.profile import MODEL_HEAD, models_markdown
+
+    assert len(set(MODEL_HEAD)) == len(MODEL_HEAD)
+    assert "error %" in MODEL_HEAD and "MACs-only error %" in MODEL_HEAD
+    many = _profile_fixture("profile-compare-three.json")
+    head = models_markdown(many["models"])[0]
+    assert "| error % |" in head and "| MACs-only error % |" in head
+
+
 def test_shorten_middle_and_tree():
     assert T.shorten_middle("inverted_residual1.conv_bn_act0.batchnorm2d0", 20) == "inverted_…tchnorm2d0"
     assert T.shorten_middle("short", 20) == "short"

@@ -128,7 +128,7 @@ def profile_csv(r: dict) -> str:
 
 # --- several models ---------------------------------------------------------------------------
 
-MODEL_HEAD = ["model", "MACs", "measured ms", "IQR", "predicted ms", "error", "MACs-only ms", "error", "flag"]
+MODEL_HEAD = ["model", "MACs", "measured ms", "IQR", "predicted ms", "error %", "MACs-only ms", "MACs-only error %", "flag"]
 
 
 def _model_cells(m: dict) -> list:
