@@ -181,6 +181,30 @@ def test_entry_point_builds_one_command_with_the_same_result(args):
     assert (p.stdout + p.stderr).strip() == full.output.strip()
 
 
+
+def test_command_modules_name_the_module_of_every_command():
+    """main() imports only COMMAND_MODULES[CMD]: the map must name each command's module, and every command."""
+    from archcost.cli import COMMAND_MODULES
+    from archcost.cli._app import command_name
+
+    found = {command_name(i): i.callback.__module__.rsplit(".", 1)[1] for i in app.registered_commands}
+    assert found == COMMAND_MODULES
+    assert [command_name(i) for i in app.registered_commands] == list(COMMAND_MODULES)  # help's order
+
+
+def test_table_json_start_up_imports_only_what_table_needs():
+    """`archcost table SPEC -f json` loads no other command's module and no rich (start-up time, issue 21)."""
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nsys.argv = ['archcost', 'table', 'lenet5', '-f', 'json']\nfrom archcost.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write(json.dumps(sorted(m for m in sys.modules if m.startswith(('archcost.cli.', 'rich')))))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.stdout.startswith("{"), p.stderr[-2000:]
+    loaded = __import__("json").loads(p.stderr.strip().splitlines()[-1])
+    assert loaded == ["archcost.cli._app", "archcost.cli.core", "archcost.cli.options"], loaded
+
 SHARED_FLAGS = {"--input", "--batch", "--set", "--format", "--convention", "--dtype", "--depth", "--device",
                 "--threads", "--clock", "--device-profile", "--output", "--family"}
 

@@ -151,3 +151,8 @@ def complete_spec(incomplete: str) -> list:
 
 SpecArg = Annotated[str, typer.Argument(help="zoo name (see `archcost zoo`) or path to a spec YAML file",
                                         autocompletion=complete_spec, metavar="SPEC", show_default=False)]
+
+
+def command_name(info) -> str:
+    """What ``archcost NAME`` a registered typer command answers to."""
+    return info.name or info.callback.__name__.replace("_", "-")
