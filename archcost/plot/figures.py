@@ -28,6 +28,7 @@ def family_colours(families) -> dict:
 
 LABEL_MODES = ("frontier", "all", "none")
 FONT_PX = 12  # every text on a chart at the default size (>= 11 px in PNG/SVG)
+LABEL_PAD_PX = 4  # margin around an estimated label box: two names closer than this count as overlapping
 LAYER_ROW_PX = 18  # height per bar of the layer chart: a name per row at FONT_PX, none skipped
 _POSITIONS = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
               "bottom right", "bottom left"]
@@ -50,11 +51,14 @@ def labelled(chart, labels: str = "frontier", named=()) -> set:
                                                          or getattr(p.summary, "name", None) in named}
 
 
-def place_labels(points, shown: set, sizeref: float, width=WIDTH - 260, height=HEIGHT - 230) -> dict:
+def place_labels(points, shown: set, sizeref: float, width=WIDTH - 260, height=HEIGHT - 230, keep=()) -> dict:
     """A text position per labelled point, greedily avoiding labels already placed and every bubble.
 
-    Works in approximate pixels of the plot area (log x, linear y; ~0.6 em per character), which is
-    what plotly draws at the default size; the browser test measures the real boxes."""
+    A label that would overlap one already placed wherever it goes is left to the hover text (never two
+    names on top of each other), unless it is in ``keep`` (named on the command line).  Works in
+    approximate pixels of the plot area (log x, linear y; ~0.6 em per character, boxes padded by
+    LABEL_PAD_PX for the estimate's error), which is what plotly draws at the default size; the browser
+    test measures the real boxes."""
     import math
 
     if not points:
@@ -81,8 +85,9 @@ def place_labels(points, shown: set, sizeref: float, width=WIDTH - 260, height=H
             left = cx if horiz == "right" else cx - w
         return left, top, left + w, top + line_h
 
-    def overlap(a, b):
-        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    def overlap(a, b, pad=0.0):
+        return (max(0.0, min(a[2], b[2]) - max(a[0], b[0]) + pad)
+                * max(0.0, min(a[3], b[3]) - max(a[1], b[1]) + pad))
 
     placed, out = [], {}
     # biggest bubbles and the frontier first: they have the fewest good places
@@ -91,6 +96,8 @@ def place_labels(points, shown: set, sizeref: float, width=WIDTH - 260, height=H
             sum(overlap(box(p.label, pos), b) for b in placed) * 4
             + sum(overlap(box(p.label, pos), b) for q, b in zip(points, bubbles) if q.label != p.label),
             _POSITIONS.index(pos)))
+        if p.label not in keep and any(overlap(box(p.label, best), b, LABEL_PAD_PX) for b in placed):
+            continue  # no free place: the name stays on hover
         out[p.label] = best
         placed.append(box(p.label, best))
     return out
@@ -111,12 +118,14 @@ def accuracy_figure(chart, labels: str = "frontier", named=()):
     sizeref = 2.0 * biggest / MAX_BUBBLE_PX ** 2  # plotly's rule for sizemode="area"
     highlight = set(chart.highlight)
     shown = labelled(chart, labels, named)
-    where = place_labels(chart.points, shown, sizeref)
+    named = set(named or ())
+    keep = {p.label for p in chart.points if p.label in named or getattr(p.summary, "name", None) in named}
+    where = place_labels(chart.points, shown, sizeref, keep=keep)
     for fam in families:
         pts = [p for p in chart.points if p.summary.family == fam]
         fig.add_trace(go.Scatter(
             x=[p.x for p in pts], y=[p.y for p in pts], mode="markers+text", name=fam,
-            text=[p.label for p in pts], texttemplate=["%{text}" if p.label in shown else "" for p in pts],
+            text=[p.label for p in pts], texttemplate=["%{text}" if p.label in where else "" for p in pts],
             textposition=[where.get(p.label, "top center") for p in pts], textfont=dict(size=FONT_PX),
             hovertext=[p.hover for p in pts], hoverinfo="text",
             marker=dict(size=[p.size for p in pts], sizemode="area", sizeref=sizeref, sizemin=3,
