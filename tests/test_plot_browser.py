@@ -142,8 +142,9 @@ def test_png_and_svg_export_through_kaleido(tmp_path):
 
 
 def _label_boxes(page):
-    """Bounding boxes of the model names plotly drew (text of the scatter traces, empty ones skipped)."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('.scatterlayer .textpoint text'))
+    """Bounding boxes of the model names plotly drew (text of the scatter traces, empty ones skipped, and
+    names on a leader line, which are annotations)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.scatterlayer .textpoint text, .annotation-text'))
         .filter(t => t.textContent.trim()).map(t => { const b = t.getBoundingClientRect();
             return [t.textContent, b.left, b.top, b.right, b.bottom]; })""")
 

@@ -28,6 +28,9 @@ def family_colours(families) -> dict:
 
 LABEL_MODES = ("frontier", "all", "none")
 FONT_PX = 12  # every text on a chart at the default size (>= 11 px in PNG/SVG)
+# offsets (pixels; y down) tried, nearest first, for a name on a leader line
+_OFFSETS = [(dx * r, dy * r) for r in (30, 45, 60, 80, 100, 125) for dx, dy in
+            ((0, -1), (0, 1), (1, 0), (-1, 0), (1, -1), (-1, -1), (1, 1), (-1, 1))]
 LABEL_PAD_PX = 4  # margin around an estimated label box: two names closer than this count as overlapping
 LAYER_ROW_PX = 18  # height per bar of the layer chart: a name per row at FONT_PX, none skipped
 _POSITIONS = ["top center", "bottom center", "middle right", "middle left", "top right", "top left",
@@ -52,13 +55,15 @@ def labelled(chart, labels: str = "frontier", named=()) -> set:
 
 
 def place_labels(points, shown: set, sizeref: float, width=WIDTH - 260, height=HEIGHT - 230, keep=()) -> dict:
-    """A text position per labelled point, greedily avoiding labels already placed and every bubble.
+    """Where each labelled point's name goes, greedily avoiding labels already placed and every bubble:
+    a text position next to its bubble (``"top center"``, ...), or, where all of those would overlap a
+    name already placed, an offset ``(dx, dy)`` in pixels for a name on a leader line.
 
-    A label that would overlap one already placed wherever it goes is left to the hover text (never two
-    names on top of each other), unless it is in ``keep`` (named on the command line).  Works in
-    approximate pixels of the plot area (log x, linear y; ~0.6 em per character, boxes padded by
-    LABEL_PAD_PX for the estimate's error), which is what plotly draws at the default size; the browser
-    test measures the real boxes."""
+    A name of ``keep`` (the frontier, the named models) always gets a place; another with no free place
+    is left to the hover text, so no two names are drawn over each other.  Works in approximate pixels
+    of the plot area (log x, linear y; ~0.6 em per character, boxes padded by LABEL_PAD_PX for the
+    estimate's error), which is what plotly draws at the default size; the browser test measures the
+    real boxes."""
     import math
 
     if not points:
@@ -96,8 +101,21 @@ def place_labels(points, shown: set, sizeref: float, width=WIDTH - 260, height=H
             sum(overlap(box(p.label, pos), b) for b in placed) * 4
             + sum(overlap(box(p.label, pos), b) for q, b in zip(points, bubbles) if q.label != p.label),
             _POSITIONS.index(pos)))
-        if p.label not in keep and any(overlap(box(p.label, best), b, LABEL_PAD_PX) for b in placed):
-            continue  # no free place: the name stays on hover
+        if any(overlap(box(p.label, best), b, LABEL_PAD_PX) for b in placed):
+            if p.label not in keep:
+                continue  # no free place: the name stays on hover
+            cx, cy = px[p.label]
+            w = len(p.label) * char_w
+
+            def at(off):
+                return cx + off[0] - w / 2, cy + off[1] - line_h / 2, cx + off[0] + w / 2, cy + off[1] + line_h / 2
+
+            offset = min(_OFFSETS, key=lambda off: (
+                sum(overlap(at(off), b, LABEL_PAD_PX) for b in placed) * 100
+                + sum(overlap(at(off), b) for b in bubbles), _OFFSETS.index(off)))
+            out[p.label] = offset
+            placed.append(at(offset))
+            continue
         out[p.label] = best
         placed.append(box(p.label, best))
     return out
@@ -119,19 +137,28 @@ def accuracy_figure(chart, labels: str = "frontier", named=()):
     highlight = set(chart.highlight)
     shown = labelled(chart, labels, named)
     named = set(named or ())
-    keep = {p.label for p in chart.points if p.label in named or getattr(p.summary, "name", None) in named}
+    keep = set(chart.frontier) | set(chart.highlight) | {
+        p.label for p in chart.points if p.label in named or getattr(p.summary, "name", None) in named}
     where = place_labels(chart.points, shown, sizeref, keep=keep)
     for fam in families:
         pts = [p for p in chart.points if p.summary.family == fam]
         fig.add_trace(go.Scatter(
             x=[p.x for p in pts], y=[p.y for p in pts], mode="markers+text", name=fam,
-            text=[p.label for p in pts], texttemplate=["%{text}" if p.label in where else "" for p in pts],
-            textposition=[where.get(p.label, "top center") for p in pts], textfont=dict(size=FONT_PX),
+            text=[p.label for p in pts], texttemplate=["%{text}" if isinstance(where.get(p.label), str) else "" for p in pts],
+            textposition=[where[p.label] if isinstance(where.get(p.label), str) else "top center" for p in pts], textfont=dict(size=FONT_PX),
             hovertext=[p.hover for p in pts], hoverinfo="text",
             marker=dict(size=[p.size for p in pts], sizemode="area", sizeref=sizeref, sizemin=3,
                         color=colours[fam], opacity=0.55,
                         line=dict(width=[2.5 if p.label in highlight else 0.8 for p in pts], color="#222")),
             meta={"role": "models"}, legendgroup=fam))
+    import math
+
+    for p in chart.points:  # names with no free place beside their bubble: on a leader line
+        off = where.get(p.label)
+        if isinstance(off, tuple):
+            fig.add_annotation(x=math.log10(p.x), y=p.y, text=p.label, ax=off[0], ay=off[1], showarrow=True,
+                               arrowhead=0, arrowwidth=1, arrowcolor="#777", font=dict(size=FONT_PX),
+                               bgcolor="rgba(255,255,255,0.6)")
     front = [next(p for p in chart.points if p.label == name) for name in chart.frontier]
     fig.add_trace(go.Scatter(
         x=[p.x for p in front], y=[p.y for p in front], mode="lines", line=dict(color="#444", dash="dash", width=1.5,
