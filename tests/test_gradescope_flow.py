@@ -1,4 +1,4 @@
-"""The Gradescope flow of the README ("Grading in an autograder", docs/readme-19.md) end to end.
+"""The Gradescope flow of the README ("Grading in an autograder") end to end.
 
 An autograder folder as Gradescope lays it out (/autograder/source with the key and a spec,
 /autograder/submission with the student's file, /autograder/results), the README's run_autograder
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "docs" / "readme-19.md"
+README = ROOT / "README.md"
 SECRET = "ghp_SECRET_77e0"
 
 KEY = """title: CNN costs

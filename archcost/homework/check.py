@@ -164,7 +164,9 @@ def check_file(path: str, responses: str | None = None, *, root: str | None = No
     answer only makes its question wrong.  Files the key names stay inside ``root`` (default:
     the key's folder).  ``student``: grade against that student's variant of the questions that
     declare ``vary:`` (see :mod:`.variants`; drawn from the key, which the student cannot edit)."""
-    af = load_answers(path, root=root)
+    # a single answers file may be a student's: it names no Python code (model: file.py:Name runs it);
+    # an instructor's key, graded against --responses, may
+    af = load_answers(path, root=root, allow_code=responses is not None)
     if student is not None:
         from .variants import variant_of
 
