@@ -141,10 +141,14 @@ def test_module_sources_in_answers_files(tmp_path):
     key.write_text("questions:\n"
                    "  - {id: a, model: 'torchvision:resnet18', quantity: params, answer: 11689512}\n"
                    "  - {id: b, model: 'nets.py:make_net(width=4)', quantity: params, answer: 1}\n")
-    report = check_file(str(key))
+    responses = tmp_path / "student.yaml"
+    responses.write_text("a: 11689512\nb: 1\n")
+    report = check_file(str(key), str(responses))  # an instructor's key, graded against responses
     a, b = report.results
     assert a.verdict.right and a.expected.value == 11689512
     assert b.expected.value == sum(p.numel() for p in user_nets.make_net(width=4).parameters())
+    with pytest.raises(SpecError):  # alone, the file may be a student's: no Python code
+        check_file(str(key))
     with pytest.raises(SpecError) as e:
         load_answers(str(key), allow_code=False)
     assert "question 'b'" in str(e.value) and "Python code" in str(e.value) and "key.answers.yaml:3" in str(e.value)
