@@ -677,6 +677,8 @@ def draw_case(data, opname):
     shape += [data.draw(st.one_of(st.integers(1, 16), st.just(1)), label="size") for _ in range(rank - 1)]
     attrs = {}
     for attr in op.attrs:
+        if attr.name == "form":  # how a captured model called it: changes only the peers' presets, and
+            continue  # these tests lower to (and compare with) the module form
         if attr.default is REQUIRED or data.draw(st.booleans(), label=f"set {attr.name}"):
             attrs[attr.name] = draw_attr(data, op, attr, shape)
     return shape, attrs
