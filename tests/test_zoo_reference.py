@@ -91,6 +91,12 @@ def test_torchvision_equal(name):
     x = torch.randn(1, *a.graph.input_shape)
     torch.manual_seed(0)
     copy_weights_in_order(tv, ours, assign=True)
+    try:
+        with torch.no_grad():
+            ours(x)
+    except RuntimeError:  # a tensor the lowering keeps outside the state_dict stayed on meta (ViT, ConvNeXt)
+        ours = archcost.lower(name).eval()
+        copy_weights_in_order(tv, ours)
     assert leaf_output_shapes(ours, x) == leaf_output_shapes(tv, x)
     with torch.no_grad():
         expected, got = tv(x), ours(x)
