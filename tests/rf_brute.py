@@ -72,7 +72,7 @@ def brute_regions(graph, targets, dtype=torch.float64):
     x = torch.full((3, *graph.input_shape), 1e-3, dtype=dtype, requires_grad=True)
     env = {"input": x}
     last = max(i for i, n in enumerate(graph.nodes) if n.id in targets)
-    for i, (nid, ins, _, _) in enumerate(model._plan):
+    for i, (nid, ins, *_) in enumerate(model._plan):
         env[nid] = subst[nid](*[env[k] for k in ins])
         if i == last:
             break
