@@ -623,17 +623,30 @@ def small_ints(lo=-1, hi=6):
 JUNK = [2.0, 2.5, "2", "ch", "ch // 2", "h - 1", "w", True, None, [], {}, "same", "x", [2.0, 1], -0.0, 1e30]
 
 
-def draw_attr(data, op, attr, shape):
+def draw_attr(data, op, attr, shape, earlier=None):
     """A value for one attribute: targeted for attributes with known meaning, else by schema kind.
-    One draw in ten is junk (wrong type, expression, empty) to exercise validation."""
+    One draw in ten is junk (wrong type, expression, empty) to exercise validation.  ``earlier``
+    holds the attributes drawn before this one (unflatten's sizes split the ``dim`` drawn first)."""
     name, kind = attr.name, attr.kind
     c, d = shape[0], len(shape) - 1
     draw = data.draw
     if draw(st.sampled_from(range(10))) == 9:
         return draw(st.sampled_from(JUNK))
+    if name == "dims":  # permute: mostly a permutation of the dims (negative ones too), sometimes not one
+        perm = draw(st.permutations(range(len(shape))))
+        perm = [p - len(shape) if draw(st.booleans()) else p for p in perm] if draw(st.booleans()) else perm
+        return draw(st.one_of(st.just(list(perm)), st.just(list(perm)), st.lists(st.integers(-1, 3), max_size=4)))
+    if name == "sizes":  # unflatten: a factorisation of the size of the dim it splits, sometimes with -1
+        dim = (earlier or {}).get("dim", 0)
+        n = shape[dim] if isinstance(dim, int) and -len(shape) <= dim < len(shape) else c
+        first = draw(st.sampled_from(divisors(n)))
+        sizes = [first, n // first]
+        if draw(st.booleans()):
+            sizes[draw(st.integers(0, 1))] = -1
+        return draw(st.one_of(st.just(sizes), st.just(sizes), st.lists(st.integers(-1, 6), max_size=3)))
     if name in ("groups", "num_groups"):
         return draw(st.one_of(st.sampled_from([x for x in range(1, c + 1) if c % x == 0]), st.integers(0, 8)))
-    if name in ("dim", "start_dim", "end_dim"):
+    if name in ("dim", "start_dim", "end_dim", "dim0", "dim1"):
         return draw(st.integers(-len(shape) - 2, len(shape) + 1))
     if name == "start":
         return draw(st.integers(-1, c))
@@ -680,5 +693,5 @@ def draw_case(data, opname):
         if attr.name == "form":  # how a captured model called it: changes only the peers' presets, and
             continue  # these tests lower to (and compare with) the module form
         if attr.default is REQUIRED or data.draw(st.booleans(), label=f"set {attr.name}"):
-            attrs[attr.name] = draw_attr(data, op, attr, shape)
+            attrs[attr.name] = draw_attr(data, op, attr, shape, attrs)
     return shape, attrs

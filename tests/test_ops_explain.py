@@ -85,8 +85,6 @@ def test_op_working_equals_computed(opname, data):
 @settings(max_examples=EXAMPLES, **SETTINGS)
 @given(data=st.data())
 def test_op_working_equals_computed_many(opname, data):
-    if opname in ("permute", "unflatten"):  # their strategy draws few valid cases: hypothesis gives up at 450+
-        pytest.skip("permute/unflatten: covered by the fast run; a denser strategy is left for issue 17")
     one_op(opname, data)
 
 
