@@ -392,7 +392,7 @@ class Gen:
         return {"residual": {"layers": body}}, new
 
     def _projection(self, shape, depth):
-        c, sp = shape[0], shape[1:]
+        sp = shape[1:]
         d = len(sp)
         out = self.d(st.integers(1, MAX_C))
         s = self.d(st.integers(1, 2))

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ["torch", "fvcore", "pandas", "plotly", "torchvision", "numpy", "pydantic", "ptflops", "thop", "torchinfo"]
 
@@ -59,14 +60,12 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """ % (HEAVY,)
 
 
-def test_analytic_path_imports_no_heavy_modules():
-    root = __import__("pathlib").Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, cwd=root)
 def test_analytic_path_imports_no_heavy_modules(tmp_path):
     from latency_util import toy_profile
 
+    root = Path(__file__).resolve().parent.parent  # CODE names specs/homework/... relative to the repository
     prof = tmp_path / "profile.json"  # the prediction path (table --device-profile FILE) is torch-free too
     prof.write_text(json.dumps(toy_profile()))
-    out = subprocess.run([sys.executable, "-c", CODE, str(prof)], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CODE, str(prof)], capture_output=True, text=True, check=True, cwd=root)
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == [], f"analytic path imported {loaded}"

@@ -28,7 +28,7 @@ from ..language.safefile import confine, is_regular
 from ..language.yamlload import LocDict, LocList, load_yaml_file
 from ..ops import OPS
 from .grade import ROUNDING, parse_tolerance
-from .parse import bounded_number, parse_answer
+from .parse import parse_answer
 from .quantities import QUANTITIES
 from .records import AnswersFile, Options, Question, Side, Subject
 from .subjects import FAMILIES

@@ -10,7 +10,6 @@ It cannot be lowered: archcost does not know what it computes.
 
 from __future__ import annotations
 
-from math import prod
 
 from ..errors import ShapeError
 from . import working as wk
