@@ -145,46 +145,73 @@ def _aliases(n, view: bool) -> bool:
 
 
 class _Model:
-    """What a graph saves, independent of batch and dtype (cached on the graph)."""
+    """What a graph saves, independent of batch and dtype (cached on the graph).
+
+    ``analyze`` needs only the totals (``sums`` and the parameter counts), so the pass keeps each
+    saved tensor as a plain tuple; :attr:`saved` turns them into :class:`SavedTensor` records
+    when a caller asks for the breakdown (``training_memory``).
+    """
+
+    __slots__ = ("params", "trainable", "running", "counters", "sums", "_raw", "_saved")
 
     def __init__(self, graph: Graph):
         base = {INPUT: INPUT}
         elems = {INPUT: prod(graph.input_shape)}
         rg = {INPUT: False}
         seen: set = set()
-        self.saved: dict = {}
-        self.params = self.trainable = self.running = self.counters = 0
-        for n, (p, _, _, view, _) in zip(graph.nodes, node_costs(graph)):
-            self.params += p.weight + p.bias
-            self.trainable += p.trainable
-            self.running += p.running_stats
-            self.counters += p.buffers - p.running_stats
-            if _aliases(n, view):
-                base[n.id] = base[n.inputs[0]]
+        raw: dict = {}
+        sums: dict = {}
+        rules: dict = {}  # (entry, inputs needing grad) -> the op's saves rule's answer (replayed nodes share it)
+        params = trainable = running = counters = 0
+        for n, entry in zip(graph.nodes, node_costs(graph)):
+            p = entry.params
+            w = p.weight + p.bias
+            t = 0 if p.frozen else w
+            params += w
+            trainable += t
+            running += p.running_stats
+            counters += p.buffers - p.running_stats
+            nid = n.id
+            if _aliases(n, entry.view):
+                base[nid] = base[n.inputs[0]]
             else:
-                base[n.id] = n.id
-                elems[n.id] = prod(n.out_shape)
-            in_rg = [rg[i] for i in n.inputs]
-            rg[n.id] = any(in_rg) or p.trainable > 0
-            if not rg[n.id]:
+                base[nid] = nid
+                elems[nid] = entry.out_elems
+            in_rg = tuple(rg[i] for i in n.inputs)
+            if not (t > 0 or True in in_rg):
+                rg[nid] = False
+                continue
+            rg[nid] = True
+            key = (id(entry), in_rg)
+            saves = rules.get(key)
+            if saves is None:
+                saves = rules[key] = OPS[n.op].saves(n.attrs, list(n.in_shapes), n.out_shape, list(in_rg))
+            if not saves:
                 continue
             tensors = []
-            for what, ref in OPS[n.op].saves(n.attrs, list(n.in_shapes), n.out_shape, in_rg):
+            for what, ref in saves:
                 if ref[0] == "new":
-                    storage, count, kind, per_sample = f"{n.id}:{what}", ref[1], ref[2], ref[3]
+                    storage, count, kind, per_sample = f"{nid}:{what}", ref[1], ref[2], ref[3]
                 else:
-                    storage = base[n.inputs[ref[1]]] if ref[0] == "in" else base[n.id]
+                    storage = base[n.inputs[ref[1]]] if ref[0] == "in" else base[nid]
                     count, kind, per_sample = elems[storage], ACT, True
-                tensors.append(SavedTensor(what, storage, count, kind, per_sample, storage not in seen))
-                seen.add(storage)
-            if tensors:
-                self.saved[n.id] = tuple(tensors)
-        # totals by (kind, per_sample): saved bytes = Σ elems × size(kind) × (batch if per_sample)
-        self.sums: dict = {}
-        for ts in self.saved.values():
-            for t in ts:
-                if t.first:
-                    self.sums[(t.kind, t.per_sample)] = self.sums.get((t.kind, t.per_sample), 0) + t.elems
+                first = storage not in seen
+                if first:
+                    seen.add(storage)
+                    sums[(kind, per_sample)] = sums.get((kind, per_sample), 0) + count
+                tensors.append((what, storage, count, kind, per_sample, first))
+            raw[nid] = tensors
+        self.params, self.trainable, self.running, self.counters = params, trainable, running, counters
+        self.sums = sums  # totals by (kind, per_sample): saved bytes = Σ elems × size(kind) × (batch if per_sample)
+        self._raw = raw
+        self._saved = None
+
+    @property
+    def saved(self) -> dict:
+        """node id -> tuple of :class:`SavedTensor`, in graph order (built on first use)."""
+        if self._saved is None:
+            self._saved = {nid: tuple(SavedTensor(*t) for t in ts) for nid, ts in self._raw.items()}
+        return self._saved
 
 
 def _model(graph: Graph) -> _Model:
