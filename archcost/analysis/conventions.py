@@ -82,8 +82,8 @@ class Convention:
             return p.weight + p.bias + p.running_stats, p.trainable, p.buffers - p.running_stats
         if self.params_rule == "trainable":  # ptflops: sum of p.numel() for p with requires_grad
             return p.trainable, p.trainable, p.buffers
-        if self.params_rule == "thop" and not thop_counts_params(op):
-            return 0, p.trainable, p.buffers
+        if self.params_rule == "thop":  # only modules it has a rule for: not a container's own parameters
+            return (p.weight + p.bias - p.own if thop_counts_params(op) else 0), p.trainable, p.buffers
         return p.weight + p.bias, p.trainable, p.buffers
 
 
