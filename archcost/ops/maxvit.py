@@ -93,7 +93,7 @@ def _partition_explain(a, ins, out):
 register(OpDef(
     name="window_partition", attrs=_PARTITION_ATTRS, prepare=_partition_prepare,
     shape=lambda a, ins: (ins[0][1] * ins[0][2], ins[0][0]), explain=_partition_explain,
-    lower=_tm("WindowPartition"), in_rank=(3,), family="other", torch_name="torchvision.models.maxvit.WindowPartition",
+    lower=_tm("WindowPartition"), in_rank=(3,), family="other", torch_name="maxvit.WindowPartition",
     doc="C×H×W → (H·W)×C tokens in groups of s² (MaxViT's window or grid partition; a copy).",
     category="other", kind="other", saves=sv.nothing, rf=_RESHAPE, latency_class="channel_shuffle"))
 
@@ -125,7 +125,7 @@ register(OpDef(
     name="window_departition", attrs=(*_PARTITION_ATTRS, Attr("output_size", "ints", doc="[H, W] of the map")),
     prepare=_departition_prepare, shape=lambda a, ins: (ins[0][1], *a["output_size"]), explain=_departition_explain,
     lower=_tm("WindowDepartition"), in_rank=(2,), family="other",
-    torch_name="torchvision.models.maxvit.WindowDepartition",
+    torch_name="maxvit.WindowDepartition",
     doc="(H·W)×C tokens in groups of s² → C×H×W, the inverse of window_partition (a copy).",
     category="other", kind="other", saves=sv.nothing, rf=_RESHAPE, latency_class="channel_shuffle"))
 
@@ -218,7 +218,7 @@ register(OpDef(
            TRAINABLE),
     prepare=_rpa_prepare, shape=lambda a, ins: ins[0], params=_rpa_params, costs=_rpa_costs, explain=_rpa_explain,
     lower=_tm("RelativePositionalMultiHeadAttention"), in_rank=(2,), family="linear",
-    torch_name="torchvision.models.maxvit.RelativePositionalMultiHeadAttention",
+    torch_name="maxvit.RelativePositionalMultiHeadAttention",
     doc="MaxViT's self-attention within groups of s² tokens with a learned relative-position bias: "
         "to_qkv 3·D² + 3·D, merge D² + D, bias table (2s − 1)²·H; MACs 4·N·D² + 2·N·s²·D.",
     category="attention", kind="attention", saves=_rpa_saves, rf=RFRule("dense"), latency_class="linear"))
