@@ -190,3 +190,102 @@ def SelfAttention(a, ins):
     m = nn.MultiheadAttention(ins[0][-1], a["num_heads"], dropout=a["dropout"], bias=a["bias"], batch_first=True)
     m.archcost_call = _self_attention_call
     return m
+
+
+# ---- MaxViT (torchvision.models.maxvit): the class names are torchvision's, so the peers see the same classes
+
+def _partition(a, ins):
+    """(p, groups of tokens) of a window or grid partition of a C×H×W map: torchvision's PartitionAttentionLayer
+    cuts p×p windows, p = partition_size ("window") or H // partition_size ("grid", whose windows it then swaps
+    with their positions, so that each group takes one token of every window)."""
+    s = a["partition_size"]
+    return (s if a["partition_type"] == "window" else ins[0] // s), a["partition_type"] == "grid"
+
+
+class WindowPartition(nn.Module):
+    """torchvision's WindowPartition, then (grid) its SwapAxes(-2, -3), with the groups flattened into tokens:
+    C×H×W → (H·W)×C, in groups of partition_size² consecutive tokens."""
+
+    def __init__(self, a, ins):
+        super().__init__()
+        self.p, self.grid = _partition(a, ins[0][1:])
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        p = self.p
+        x = x.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(b, (h // p) * (w // p), p * p, c)
+        if self.grid:
+            x = torch.swapaxes(x, -2, -3)
+        return x.reshape(b, h * w, c)
+
+
+class WindowDepartition(nn.Module):
+    """The inverse of :class:`WindowPartition`: (H·W)×C tokens → C×H×W (torchvision's SwapAxes for a grid, then
+    its WindowDepartition)."""
+
+    def __init__(self, a, ins):
+        super().__init__()
+        self.h, self.w = a["output_size"]
+        self.p, self.grid = _partition(a, (self.h, self.w))
+
+    def forward(self, x):
+        b, n, c = x.shape
+        p, hp, wp = self.p, self.h // self.p, self.w // self.p
+        x = x.reshape(b, p * p, hp * wp, c).swapaxes(-2, -3) if self.grid else x.reshape(b, hp * wp, p * p, c)
+        x = x.reshape(b, hp, wp, p, p, c).permute(0, 5, 1, 3, 2, 4)
+        return x.reshape(b, c, hp * p, wp * p)
+
+
+def relative_position_index(size: int):
+    """torchvision.models.maxvit._get_relative_position_index(size, size)."""
+    coords = torch.stack(torch.meshgrid([torch.arange(size), torch.arange(size)], indexing="ij"))
+    coords_flat = torch.flatten(coords, 1)
+    rel = (coords_flat[:, :, None] - coords_flat[:, None, :]).permute(1, 2, 0).contiguous()
+    rel[:, :, 0] += size - 1
+    rel[:, :, 1] += size - 1
+    rel[:, :, 0] *= 2 * size - 1
+    return rel.sum(-1)
+
+
+class RelativePositionalMultiHeadAttention(nn.Module):
+    """torchvision.models.maxvit.RelativePositionalMultiHeadAttention (the same parameters, buffer, children and
+    arithmetic, so its state_dict copies by name) on N×D tokens taken in groups of partition_size² consecutive
+    tokens (torchvision's module takes the groups as a dimension of their own: B×G×P×D)."""
+
+    def __init__(self, a, ins):
+        super().__init__()
+        d = ins[0][-1]
+        self.n_heads, self.head_dim = d // a["head_dim"], a["head_dim"]
+        self.size = a["partition_size"]
+        self.max_seq_len = self.size ** 2
+        self.to_qkv = nn.Linear(d, self.n_heads * self.head_dim * 3)
+        self.scale_factor = d ** -0.5  # torchvision scales by the feature size, not the head size
+        self.merge = nn.Linear(self.head_dim * self.n_heads, d)
+        self.relative_position_bias_table = nn.Parameter(torch.empty(((2 * self.size - 1) ** 2, self.n_heads)))
+        self.register_buffer("relative_position_index", relative_position_index(self.size))
+        nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
+
+    def get_relative_positional_bias(self):
+        bias_index = self.relative_position_index.view(-1)
+        relative_bias = self.relative_position_bias_table[bias_index].view(self.max_seq_len, self.max_seq_len, -1)
+        return relative_bias.permute(2, 0, 1).contiguous().unsqueeze(0)
+
+    def forward(self, x):
+        b, n, d = x.shape
+        x = x.reshape(b, n // self.max_seq_len, self.max_seq_len, d)
+        B, G, P, D = x.shape
+        H, DH = self.n_heads, self.head_dim
+        q, k, v = torch.chunk(self.to_qkv(x), 3, dim=-1)
+        q = q.reshape(B, G, P, H, DH).permute(0, 1, 3, 2, 4)
+        k = k.reshape(B, G, P, H, DH).permute(0, 1, 3, 2, 4)
+        v = v.reshape(B, G, P, H, DH).permute(0, 1, 3, 2, 4)
+        k = k * self.scale_factor
+        # torchvision writes the two products as torch.einsum; `@` is the same arithmetic, which fvcore counts
+        # exactly (its einsum handle reads numpy's einsum_path printout, rounded to 4 digits) and which ptflops,
+        # like einsum, does not patch
+        dot_prod = q @ k.transpose(-2, -1)
+        # nn.functional.softmax looked up at each call: ptflops patches it, as it does for torchvision's model
+        dot_prod = nn.functional.softmax(dot_prod + self.get_relative_positional_bias(), dim=-1)
+        out = dot_prod @ v
+        out = out.permute(0, 1, 3, 2, 4).reshape(B, G, P, D)
+        return self.merge(out).reshape(b, n, d)

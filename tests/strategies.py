@@ -644,6 +644,24 @@ def draw_attr(data, op, attr, shape, earlier=None):
         if draw(st.booleans()):
             sizes[draw(st.integers(0, 1))] = -1
         return draw(st.one_of(st.just(sizes), st.just(sizes), st.lists(st.integers(-1, 6), max_size=3)))
+    if name == "partition_size":  # MaxViT: windows that divide the map, groups of s² that divide the tokens
+        if op.name == "window_partition" and len(shape) == 3:
+            fits = [s for s in divisors(shape[1]) if shape[2] % s == 0]
+        else:
+            fits = [s for s in range(1, 5) if shape[0] % (s * s) == 0]
+        return draw(st.one_of(st.sampled_from(fits), st.sampled_from(fits), st.integers(0, 5)))
+    if name == "head_dim":
+        return draw(st.one_of(st.sampled_from(divisors(shape[-1])), st.integers(0, 8)))
+    if name == "output_size":  # window_departition: the H×W map the N tokens came from
+        n, s = shape[0], (earlier or {}).get("partition_size", 1)
+        s = s if isinstance(s, int) and s >= 1 and n % (s * s) == 0 else 1
+        root = int(round(n ** 0.5))
+        if (earlier or {}).get("partition_type") == "grid" and root * root == n:
+            size = [root, root]
+        else:
+            k = draw(st.sampled_from(divisors(n // (s * s))))
+            size = [s * k, n // (s * k)]
+        return draw(st.one_of(st.just(size), st.just(size), st.lists(st.integers(1, 8), min_size=1, max_size=3)))
     if name in ("groups", "num_groups"):
         return draw(st.one_of(st.sampled_from([x for x in range(1, c + 1) if c % x == 0]), st.integers(0, 8)))
     if name in ("dim", "start_dim", "end_dim", "dim0", "dim1"):

@@ -96,7 +96,7 @@ def test_token_linear_layernorm_softmax():
 
 @pytest.mark.parametrize("name", ["mobilenetv2", "resnet50", "googlenet", "efficientnet_b0", "densenet121",
                                   "inception_v3", "shufflenet_v2_x1_0", "squeezenet1_0", "mobilenet_v3_small",
-                                  "lenet5", "nasnet_a_mobile"])
+                                  "lenet5", "nasnet_a_mobile", "maxvit_t"])
 def test_breakdown_sums_to_the_difference_exactly(name):
     cmp = archcost.compare_conventions(name, batch=2)
     rows = cmp.by_name()
@@ -123,6 +123,22 @@ def test_mobilenetv2_breakdown():
                                                            "adaptive_pool": 2 * 62_720}
     assert rows["thop"].macs_vs_default_by_category == {"batchnorm": 2 * bn, "adaptive_pool": (49 + 1) * 1280}
     assert rows["torchinfo"].macs == 300_809_384 and rows["full"].flops == 627_397_736
+
+
+def test_maxvit_breakdown_and_terminal_table():
+    # totals equal to each tool on torchvision's maxvit_t (tests/test_peers.py); here where they differ
+    rows = archcost.compare_conventions("maxvit_t").by_name()
+    assert rows["default"].macs == rows["torch"].macs == 5_558_046_720  # _ops 5.558 G = FlopCounterMode / 2
+    assert (rows["ptflops"].macs, rows["thop"].macs, rows["torchinfo"].macs) == (5_483_328_960, 5_456_315_648,
+                                                                                 2_013_574_048)
+    # per layer of each block two attentions (window, grid) over N tokens of D channels in groups of T = 49
+    attention = 2 * (2 * 49) * (2 * 3136 * 64 + 2 * 784 * 128 + 5 * 196 * 256 + 2 * 49 * 512)  # QKᵀ, A·V: 2·N·T·D
+    softmax = 2 * 49 * (2 * 3136 * 2 + 2 * 784 * 4 + 5 * 196 * 8 + 2 * 49 * 16)  # ptflops' F.softmax: N·H·T scores
+    assert rows["ptflops"].macs_vs_default_by_category["attention"] == softmax - attention
+    assert rows["thop"].macs_vs_default_by_category["attention"] == -attention
+    assert rows["thop"].params == 30_919_624 - 28_392  # thop leaves the 22 relative-position bias tables out
+    r = run("conventions", "maxvit_t")
+    assert r.exit_code == 0 and "atten-" in r.output, r.output  # the terminal table names the attention column
 
 
 def test_json_stamps_the_peer_and_default_stays_unstamped():

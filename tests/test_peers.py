@@ -131,7 +131,19 @@ layers:
   - {scaled_dot_product_attention: {}, from: [k, k, k], name: a}
   - {scaled_dot_product_attention: {is_causal: true}, from: [a, k, k]}
 """
-SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION}
+MAXVIT = """
+name: every_op_maxvit
+input: [8, 4, 4]
+layers:
+  - window_partition: {partition_size: 2}
+  - relative_position_attention: {head_dim: 4, partition_size: 2}
+  - relative_position_attention: {head_dim: 8, partition_size: 1}
+  - window_departition: {partition_size: 2, output_size: [4, 4]}
+  - window_partition: {partition_size: 2, partition_type: grid}
+  - relative_position_attention: {head_dim: 2, partition_size: 2}
+  - window_departition: {partition_size: 2, partition_type: grid, output_size: [4, 4]}
+"""
+SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION, "maxvit": MAXVIT}
 
 
 def test_the_small_networks_use_every_op():

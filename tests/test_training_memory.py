@@ -249,6 +249,20 @@ layers:
   - {scaled_dot_product_attention: {}, from: [q3, q3, q3], name: a}
   - {scaled_dot_product_attention: {is_causal: true}, from: [a, q3, q3]}
 """,
+    "maxvit": """
+name: f
+input: [8, 4, 4]
+layers:
+  - conv2d: {out_channels: 8, kernel_size: 1}
+  - window_partition: {partition_size: 2}
+  - layernorm: {}
+  - relative_position_attention: {head_dim: 4, partition_size: 2}
+  - relative_position_attention: {head_dim: 8, partition_size: 1}   # one head: q and v are views of to_qkv's output
+  - window_departition: {partition_size: 2, output_size: [4, 4]}
+  - window_partition: {partition_size: 2, partition_type: grid}
+  - relative_position_attention: {head_dim: 2, partition_size: 2}
+  - window_departition: {partition_size: 2, partition_type: grid, output_size: [4, 4]}
+""",
 }
 OP_SPECS["routing"] = OP_SPECS["routing"].replace("  - conv1d_prep: {}\n", "")
 

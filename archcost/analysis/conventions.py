@@ -16,7 +16,9 @@ Every output names the convention it used.  Presets:
 ``ptflops``,  what ptflops 0.7.5, thop 0.1.1 and torchinfo 1.8.0 print (MACs; FLOPs = 2 × MACs)
 ``thop``,     for a network built of ``nn.Module`` layers, as archcost lowers it: per-op rules in
 ``torchinfo`` :mod:`archcost.analysis.peers`.  ptflops' params are the trainable ones
-              (``requires_grad``); thop's leave out modules it has no rule for (group norm).
+              (``requires_grad``); thop's leave out modules it has no rule for (group norm) and the
+              parameters a module holds beside children it does count (``Params.own``: MaxViT's
+              relative-position bias tables).
 ``full``      MACs as in ``default``; FLOPs = 2 × MACs + every other op's arithmetic:
               bias adds, inference batch-norm (2 per element), other norms, activations
               (per-op estimates in archcost.ops.act), pooling and element-wise add/multiply.
@@ -82,8 +84,8 @@ class Convention:
             return p.weight + p.bias + p.running_stats, p.trainable, p.buffers - p.running_stats
         if self.params_rule == "trainable":  # ptflops: sum of p.numel() for p with requires_grad
             return p.trainable, p.trainable, p.buffers
-        if self.params_rule == "thop" and not thop_counts_params(op):
-            return 0, p.trainable, p.buffers
+        if self.params_rule == "thop":  # only modules it has a rule for: not a container's own parameters
+            return (p.weight + p.bias - p.own if thop_counts_params(op) else 0), p.trainable, p.buffers
         return p.weight + p.bias, p.trainable, p.buffers
 
 

@@ -100,7 +100,17 @@ def _pt_mha(a, ins, out, c, p):
     return {"attention": n * d + 4 * n * d * d + h * n * n + 2 * n * n * d, "bias": bias + n * d}
 
 
+def _pt_relpos(a, ins, out, c, p):
+    # MaxViT's RelativePositionalMultiHeadAttention: no hook for the class; its children to_qkv and merge
+    # (linear_flops_counter_hook: per token D·3D + 3D and D·D + D) and the patched F.softmax over the scores
+    # (G·H·T² = N·H·T); the einsums, the k scaling and the bias add (`*`, `+`) are not patched
+    n, d = ins[0]
+    t = a["partition_size"] ** 2
+    return {"attention": 4 * n * d * d + n * (d // a["head_dim"]) * t, "bias": 4 * n * d}
+
+
 _PT_RULES = {  # torch.nn class -> (module hook, patched functional the module's forward calls)
+    "RelativePositionalMultiHeadAttention": (_pt_relpos, _zero),
     # its hook only (on the slow path too: the F.linear calls inside a hooked module are not counted again)
     "MultiheadAttention": (_pt_mha, _zero),
     "torch.matmul": (_zero, _macs),  # TENSOR_OPS_MAPPING: input numel × other's last size
@@ -159,7 +169,15 @@ def _thop_adaptive_avg(a, ins, out, c, p):
     return int((kernel + 1) * prod(out))
 
 
+def _thop_relpos(a, ins, out, c, p):
+    # no rule for MaxViT's RelativePositionalMultiHeadAttention: thop descends into its children, to_qkv and
+    # merge (count_linear: in_features × output numel, no bias); its own bias table is not among thop's params
+    n, d = ins[0]
+    return {"attention": 4 * n * d * d}
+
+
 _THOP_RULES = {  # torch.nn class -> count (register_hooks)
+    "RelativePositionalMultiHeadAttention": _thop_relpos,
     **{cls: _thop_conv for cls in _CONVS},
     "Linear": _thop_linear,
     "BatchNorm1d": _thop_norm("affine"), "BatchNorm2d": _thop_norm("affine"),
@@ -192,7 +210,15 @@ def _ti_linear(a, ins, out, c, p):
     return {"macs": p.weight, "bias": p.bias}
 
 
+def _ti_relpos(a, ins, out, c, p):
+    # MaxViT's RelativePositionalMultiHeadAttention has children, so no mult-adds of its own; its leaves to_qkv
+    # and merge count (weight + bias) once per sample (not per token)
+    d = ins[0][-1]
+    return {"attention": 4 * d * d, "bias": 4 * d}
+
+
 _TI_RULES = {  # torch.nn class -> count (calculate_macs); a module without parameters: zero
+    "RelativePositionalMultiHeadAttention": _ti_relpos,
     **{cls: _ti_conv for cls in _CONVS},
     "Linear": _ti_linear,
     **{cls: _ti_params for cls in (*_NORMS, "LayerNorm2d")},

@@ -134,6 +134,9 @@ class Params:
     buffers: int = 0
     frozen: bool = False  # `trainable: false`: counted as params, not as trainable params
     running_stats: int = 0  # buffers that are a norm's running mean and variance (Keras counts them as params)
+    # of weight + bias, those the lowered module holds itself beside child modules that hold the rest (MaxViT's
+    # relative-position bias table beside its two Linear children): thop counts only modules it has a rule for
+    own: int = 0
 
     @property
     def trainable(self) -> int:
