@@ -249,6 +249,15 @@ layers:
   - {scaled_dot_product_attention: {}, from: [q3, q3, q3], name: a}
   - {scaled_dot_product_attention: {is_causal: true}, from: [a, q3, q3]}
 """,
+    "window": """
+name: f
+input: [7, 9, 8]
+layers:
+  - shifted_window_attention: {num_heads: 2, window_size: 4, shift_size: 2}
+  - shifted_window_attention: {num_heads: 2, window_size: [3, 4], version: 2}
+  - patch_merge: {}
+  - shifted_window_attention: {num_heads: 4, window_size: 4, shift_size: [2, 1], version: 2, qkv_bias: false}
+""",
 }
 OP_SPECS["routing"] = OP_SPECS["routing"].replace("  - conv1d_prep: {}\n", "")
 
