@@ -131,7 +131,17 @@ layers:
   - {scaled_dot_product_attention: {}, from: [k, k, k], name: a}
   - {scaled_dot_product_attention: {is_causal: true}, from: [a, k, k]}
 """
-SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION}
+WINDOW = """
+name: every_op_window
+input: [7, 9, 8]
+layers:
+  - shifted_window_attention: {num_heads: 2, window_size: 4, shift_size: 2}
+  - shifted_window_attention: {num_heads: 2, window_size: [3, 4], qkv_bias: false, version: 2}
+  - shifted_window_attention: {num_heads: 4, window_size: 4, shift_size: [2, 1], version: 2}
+  - patch_merge: {}
+  - shifted_window_attention: {num_heads: 1, window_size: 4, shift_size: 2, proj_bias: false}
+"""
+SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION, "window": WINDOW}
 
 
 def test_the_small_networks_use_every_op():
