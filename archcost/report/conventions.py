@@ -72,7 +72,7 @@ def to_markdown(cmp) -> str:
 
 
 # two-line headers keep the rich table inside 80-100 columns
-_SHORT = {"macs": "conv/\nlinear", "bias": "bias", "batchnorm": "batch-\nnorm", "norm": "other\nnorms",
+_SHORT = {"macs": "conv/\nlinear", "attention": "atten-\ntion", "bias": "bias", "batchnorm": "batch-\nnorm", "norm": "other\nnorms",
           "act": "activ-\nations", "pool": "pooling", "eltwise": "element-\nwise", "adaptive_pool": "adaptive\npooling"}
 
 
