@@ -111,7 +111,7 @@ def _pt_swa_hook(a, ins, out, c, p):
     # no hook for the class; F.linear (qkv, proj) is not patched; v2's cpb_mlp runs its modules:
     # Linear(2, 512) with bias per output, ReLU's hook, Linear(512, h)
     g, _, cpb = _swa_geometry(a, ins)
-    return {} if cpb is None else {"macs": cpb["fc1"] + cpb["fc2"], "bias": cpb["bias"], "act": cpb["relu"]}
+    return {} if cpb is None else {"attention": cpb["fc1"] + cpb["fc2"], "bias": cpb["bias"], "act": cpb["relu"]}
 
 
 def _pt_swa_patched(a, ins, out, c, p):
@@ -186,7 +186,7 @@ def _thop_swa(a, ins, out, c, p):
     # no rule for the class; its qkv and proj never run as modules; v2's cpb_mlp does: count_linear
     # (in_features × output numel) for its two linears, zero_ops for its ReLU
     _, _, cpb = _swa_geometry(a, ins)
-    return {} if cpb is None else {"macs": cpb["fc1"] + cpb["fc2"]}
+    return {} if cpb is None else {"attention": cpb["fc1"] + cpb["fc2"]}
 
 
 _THOP_RULES = {  # torch.nn class -> count (register_hooks)
@@ -239,7 +239,7 @@ def _ti_swa(a, ins, out, c, p):
     # 1×(2wh−1)×(2ww−1)×2 coordinate table: weight + bias once (its leading size is 1, whatever the batch)
     if a["version"] != 2:
         return {}
-    return {"macs": 2 * CPB_HIDDEN + CPB_HIDDEN * a["num_heads"], "bias": CPB_HIDDEN}
+    return {"attention": 2 * CPB_HIDDEN + CPB_HIDDEN * a["num_heads"], "bias": CPB_HIDDEN}
 
 
 _TI_RULES = {  # torch.nn class -> count (calculate_macs); a module without parameters: zero
