@@ -289,3 +289,145 @@ class RelativePositionalMultiHeadAttention(nn.Module):
         out = dot_prod @ v
         out = out.permute(0, 1, 3, 2, 4).reshape(B, G, P, D)
         return self.merge(out).reshape(b, n, d)
+
+
+# ---- Swin (ops/window.py): torchvision.models.swin_transformer's computation under its parameter names
+
+def _patch_merging_pad(x):
+    h, w, _ = x.shape[-3:]
+    x = nn.functional.pad(x, (0, 0, 0, w % 2, 0, h % 2))
+    return torch.cat([x[..., 0::2, 0::2, :], x[..., 1::2, 0::2, :], x[..., 0::2, 1::2, :], x[..., 1::2, 1::2, :]], -1)
+
+
+class PatchMergePad(nn.Module):
+    """torchvision's ``_patch_merging_pad`` (a function there: no peer counts anything for it)."""
+
+    def __init__(self, a=None, ins=None):
+        super().__init__()
+
+    def forward(self, x):
+        return _patch_merging_pad(x)
+
+
+def _relative_position_index(wh, ww):
+    coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")).flatten(1)
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0).contiguous()
+    rel[:, :, 0] += wh - 1
+    rel[:, :, 1] += ww - 1
+    rel[:, :, 0] *= 2 * ww - 1
+    return rel.sum(-1).flatten()
+
+
+def _shifted_window_attention(x, qkv_weight, proj_weight, bias, window, num_heads, shift, qkv_bias=None,
+                              proj_bias=None, logit_scale=None):
+    """torchvision's ``shifted_window_attention`` in eval (no dropout): the same calls, so the same counts."""
+    import math
+
+    F = nn.functional
+    B, H, W, C = x.shape
+    pad_r = (window[1] - W % window[1]) % window[1]
+    pad_b = (window[0] - H % window[0]) % window[0]
+    x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+    _, pH, pW, _ = x.shape
+    shift = [0 if window[0] >= pH else shift[0], 0 if window[1] >= pW else shift[1]]
+    if sum(shift) > 0:
+        x = torch.roll(x, shifts=(-shift[0], -shift[1]), dims=(1, 2))
+    nw = (pH // window[0]) * (pW // window[1])
+    x = x.view(B, pH // window[0], window[0], pW // window[1], window[1], C)
+    x = x.permute(0, 1, 3, 2, 4, 5).reshape(B * nw, window[0] * window[1], C)
+    if logit_scale is not None and qkv_bias is not None:
+        qkv_bias = qkv_bias.clone()
+        n = qkv_bias.numel() // 3
+        qkv_bias[n:2 * n].zero_()
+    qkv = F.linear(x, qkv_weight, qkv_bias)
+    qkv = qkv.reshape(x.size(0), x.size(1), 3, num_heads, C // num_heads).permute(2, 0, 3, 1, 4)
+    q, k, v = qkv[0], qkv[1], qkv[2]
+    if logit_scale is not None:
+        attn = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
+        attn = attn * torch.clamp(logit_scale, max=math.log(100.0)).exp()
+    else:
+        q = q * (C // num_heads) ** -0.5
+        attn = q.matmul(k.transpose(-2, -1))
+    attn = attn + bias
+    if sum(shift) > 0:
+        mask = x.new_zeros((pH, pW))
+        hs = ((0, -window[0]), (-window[0], -shift[0]), (-shift[0], None))
+        ws = ((0, -window[1]), (-window[1], -shift[1]), (-shift[1], None))
+        count = 0
+        for h in hs:
+            for w in ws:
+                mask[h[0]:h[1], w[0]:w[1]] = count
+                count += 1
+        mask = mask.view(pH // window[0], window[0], pW // window[1], window[1])
+        mask = mask.permute(0, 2, 1, 3).reshape(nw, window[0] * window[1])
+        mask = mask.unsqueeze(1) - mask.unsqueeze(2)
+        mask = mask.masked_fill(mask != 0, float(-100.0)).masked_fill(mask == 0, float(0.0))
+        attn = attn.view(x.size(0) // nw, nw, num_heads, x.size(1), x.size(1))
+        attn = (attn + mask.unsqueeze(1).unsqueeze(0)).view(-1, num_heads, x.size(1), x.size(1))
+    attn = F.softmax(attn, dim=-1)
+    x = attn.matmul(v).transpose(1, 2).reshape(x.size(0), x.size(1), C)
+    x = F.linear(x, proj_weight, proj_bias)
+    x = x.view(B, pH // window[0], pW // window[1], window[0], window[1], C)
+    x = x.permute(0, 1, 3, 2, 4, 5).reshape(B, pH, pW, C)
+    if sum(shift) > 0:
+        x = torch.roll(x, shifts=(shift[0], shift[1]), dims=(1, 2))
+    return x[:, :H, :W, :].contiguous()
+
+
+class ShiftedWindowAttention(nn.Module):
+    """torchvision's ShiftedWindowAttention: its parameters and buffers in its order (the state_dict copies),
+    qkv and proj applied with ``F.linear`` as there (module-hook peers see neither)."""
+
+    def __init__(self, a, ins):
+        super().__init__()
+        c = ins[0][-1]
+        self.window_size, self.shift_size, self.num_heads = list(a["window_size"]), list(a["shift_size"]), a["num_heads"]
+        self.qkv = nn.Linear(c, 3 * c, bias=a["qkv_bias"])
+        self.proj = nn.Linear(c, c, bias=a["proj_bias"])
+        self.define_relative_position_bias_table()
+        self.register_buffer("relative_position_index", _relative_position_index(*self.window_size))
+
+    def define_relative_position_bias_table(self):
+        wh, ww = self.window_size
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wh - 1) * (2 * ww - 1), self.num_heads))
+        nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
+
+    def _bias(self, table):
+        n = self.window_size[0] * self.window_size[1]
+        return table[self.relative_position_index].view(n, n, -1).permute(2, 0, 1).contiguous().unsqueeze(0)
+
+    def get_relative_position_bias(self):
+        return self._bias(self.relative_position_bias_table)
+
+    def forward(self, x):
+        return _shifted_window_attention(x, self.qkv.weight, self.proj.weight, self.get_relative_position_bias(),
+                                         self.window_size, self.num_heads, self.shift_size, self.qkv.bias,
+                                         self.proj.bias, getattr(self, "logit_scale", None))
+
+
+class ShiftedWindowAttentionV2(ShiftedWindowAttention):
+    """torchvision's ShiftedWindowAttentionV2: cosine attention with a learned logit scale per head and the
+    relative-position bias from a small MLP (``cpb_mlp``, called as a module) on log-spaced offsets."""
+
+    def __init__(self, a, ins):
+        super().__init__(a, ins)
+        self.logit_scale = nn.Parameter(torch.log(10 * torch.ones((self.num_heads, 1, 1))))
+        self.cpb_mlp = nn.Sequential(nn.Linear(2, 512, bias=True), nn.ReLU(inplace=True),
+                                     nn.Linear(512, self.num_heads, bias=False))
+        if self.qkv.bias is not None:
+            n = self.qkv.bias.numel() // 3
+            self.qkv.bias[n:2 * n].data.zero_()
+
+    def define_relative_position_bias_table(self):
+        wh, ww = self.window_size
+        h = torch.arange(-(wh - 1), wh, dtype=torch.float32)
+        w = torch.arange(-(ww - 1), ww, dtype=torch.float32)
+        table = torch.stack(torch.meshgrid([h, w], indexing="ij")).permute(1, 2, 0).contiguous().unsqueeze(0)
+        table[:, :, :, 0] /= wh - 1
+        table[:, :, :, 1] /= ww - 1
+        table *= 8
+        table = torch.sign(table) * torch.log2(torch.abs(table) + 1.0) / 3.0
+        self.register_buffer("relative_coords_table", table)
+
+    def get_relative_position_bias(self):
+        return 16 * torch.sigmoid(self._bias(self.cpb_mlp(self.relative_coords_table).view(-1, self.num_heads)))

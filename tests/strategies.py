@@ -662,6 +662,19 @@ def draw_attr(data, op, attr, shape, earlier=None):
             k = draw(st.sampled_from(divisors(n // (s * s))))
             size = [s * k, n // (s * k)]
         return draw(st.one_of(st.just(size), st.just(size), st.lists(st.integers(1, 8), min_size=1, max_size=3)))
+    if op.name == "shifted_window_attention":  # on an H×W×C map: heads divide C, shifts stay inside the window
+        if name == "num_heads":
+            return draw(st.one_of(st.sampled_from(divisors(shape[-1])), st.integers(0, 4)))
+        if name == "window_size":
+            return draw(st.one_of(st.integers(1, 5), st.lists(st.integers(1, 5), min_size=2, max_size=2),
+                                  st.integers(-1, 0)))
+        if name == "shift_size":
+            win = (earlier or {}).get("window_size", 7)
+            win = win if isinstance(win, list) and len(win) == 2 else [win, win] if isinstance(win, int) else [1, 1]
+            shifts = [draw(st.integers(0, max(0, x - 1))) for x in win if isinstance(x, int)]
+            return draw(st.one_of(st.just(shifts), st.just(shifts[0] if shifts else 0), st.integers(-1, 6)))
+        if name == "version":
+            return draw(st.one_of(st.sampled_from([1, 2]), st.integers(0, 3)))
     if name in ("groups", "num_groups"):
         return draw(st.one_of(st.sampled_from([x for x in range(1, c + 1) if c % x == 0]), st.integers(0, 8)))
     if name in ("dim", "start_dim", "end_dim", "dim0", "dim1"):

@@ -143,7 +143,18 @@ layers:
   - relative_position_attention: {head_dim: 2, partition_size: 2}
   - window_departition: {partition_size: 2, partition_type: grid, output_size: [4, 4]}
 """
-SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION, "maxvit": MAXVIT}
+WINDOW = """
+name: every_op_window
+input: [7, 9, 8]
+layers:
+  - shifted_window_attention: {num_heads: 2, window_size: 4, shift_size: 2}
+  - shifted_window_attention: {num_heads: 2, window_size: [3, 4], qkv_bias: false, version: 2}
+  - shifted_window_attention: {num_heads: 4, window_size: 4, shift_size: [2, 1], version: 2}
+  - patch_merge: {}
+  - shifted_window_attention: {num_heads: 1, window_size: 4, shift_size: 2, proj_bias: false}
+"""
+SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION, "maxvit": MAXVIT,
+         "window": WINDOW}
 
 
 def test_the_small_networks_use_every_op():

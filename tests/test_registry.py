@@ -18,7 +18,7 @@ import pytest
 
 import archcost
 from archcost.analysis import latency as L
-from archcost.analysis.peers import CATEGORIES, PEERS, _PT_RULES, _THOP_NO_PARAMS, _THOP_RULES, _TI_RULES
+from archcost.analysis.peers import CATEGORIES, PEERS, _PT_RULES, _THOP_NO_PARAMS, _THOP_PARAMS, _THOP_RULES, _TI_RULES
 from archcost.analysis.receptive import RULES
 from archcost.ops import OPS, OpDef, register
 from archcost.ops.base import KINDS, OP_CATEGORIES, RF_RULES, RFRule, missing_facts
@@ -78,7 +78,7 @@ def test_one_kind_classifier_for_latency_plot_and_homework():
 
 def test_peer_tables_are_keyed_by_torch_classes_the_ops_lower_to():
     classes = {op.torch_class for op in OPS.values()} - {""}
-    for table in (_PT_RULES, _THOP_RULES, _TI_RULES, _THOP_NO_PARAMS):
+    for table in (_PT_RULES, _THOP_RULES, _TI_RULES, _THOP_NO_PARAMS, _THOP_PARAMS):
         assert set(table) <= classes, set(table) - classes
     # every op gets a count from every peer, in every form (a class without a rule counts nothing)
     g = archcost.build("mobilenetv2")

@@ -263,6 +263,15 @@ layers:
   - relative_position_attention: {head_dim: 2, partition_size: 2}
   - window_departition: {partition_size: 2, partition_type: grid, output_size: [4, 4]}
 """,
+    "window": """
+name: f
+input: [7, 9, 8]
+layers:
+  - shifted_window_attention: {num_heads: 2, window_size: 4, shift_size: 2}
+  - shifted_window_attention: {num_heads: 2, window_size: [3, 4], version: 2}
+  - patch_merge: {}
+  - shifted_window_attention: {num_heads: 4, window_size: 4, shift_size: [2, 1], version: 2, qkv_bias: false}
+""",
 }
 OP_SPECS["routing"] = OP_SPECS["routing"].replace("  - conv1d_prep: {}\n", "")
 

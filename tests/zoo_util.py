@@ -61,12 +61,15 @@ def torchvision_meta(spec):
 
 
 def copy_weights_in_order(src: nn.Module, dst: nn.Module, assign: bool = False) -> None:
-    """Copy src's state_dict into dst by position, checking every tensor's shape (``assign``: dst
-    takes src's tensors themselves, so a dst built on the meta device costs no memory)."""
+    """Copy src's state_dict into dst by name where the two have the same names (Swin: torchvision registers
+    a module's parts in another order than it runs them), else by position, checking every tensor's shape
+    (``assign``: dst takes src's tensors themselves, so a dst built on the meta device costs no memory)."""
     s, d = src.state_dict(), dst.state_dict()
     assert len(s) == len(d), f"state_dict sizes differ: {len(s)} (torchvision) vs {len(d)} (archcost)"
+    pairs = [(k, s[k], k, d[k]) for k in d] if set(s) == set(d) else \
+        [(ks, vs, kd, vd) for (ks, vs), (kd, vd) in zip(s.items(), d.items())]
     new = {}
-    for (ks, vs), (kd, vd) in zip(s.items(), d.items()):
+    for ks, vs, kd, vd in pairs:
         assert vs.shape == vd.shape, f"{ks} {tuple(vs.shape)} (torchvision) vs {kd} {tuple(vd.shape)} (archcost)"
         new[kd] = vs
     dst.load_state_dict(new, assign=assign)

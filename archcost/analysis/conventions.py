@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ops import OPS
-from .peers import PEERS, thop_counts_params
+from .peers import PEERS, thop_params
 
 EXTRA_FLOPS = ("bias_flops", "norm_flops", "act_flops", "pool_flops", "eltwise_flops")
 
@@ -78,14 +78,16 @@ class Convention:
             return 2 * m + sum(c.get(k, 0) for k in EXTRA_FLOPS)
         return 2 * m
 
-    def params(self, p, op: str) -> tuple:
-        """(params, trainable params, buffers) of one op's :class:`Params` under this convention."""
+    def params(self, p, op: str, node=None) -> tuple:
+        """(params, trainable params, buffers) of one op's :class:`Params` under this convention (``node``: its
+        attributes and input shapes, which thop's count of a module it counts in part reads)."""
         if self.params_rule == "keras":
             return p.weight + p.bias + p.running_stats, p.trainable, p.buffers - p.running_stats
         if self.params_rule == "trainable":  # ptflops: sum of p.numel() for p with requires_grad
             return p.trainable, p.trainable, p.buffers
-        if self.params_rule == "thop":  # only modules it has a rule for: not a container's own parameters
-            return (p.weight + p.bias - p.own if thop_counts_params(op) else 0), p.trainable, p.buffers
+        if self.params_rule == "thop":
+            return thop_params(op, node.attrs if node else {}, list(node.in_shapes) if node else [], p), \
+                p.trainable, p.buffers
         return p.weight + p.bias, p.trainable, p.buffers
 
 

@@ -80,7 +80,7 @@ class _Counted:
             row = memo.get(id(entry))  # nodes sharing an entry share op, attrs and shapes: the same counts
             if row is None:
                 p = entry.params
-                row = memo[id(entry)] = Counts(*conv.params(p, n.op), entry.in_elems, entry.out_elems, entry.view,
+                row = memo[id(entry)] = Counts(*conv.params(p, n.op, n), entry.in_elems, entry.out_elems, entry.view,
                                                conv.macs(entry.costs, n, p), conv.flops(entry.costs, n, p))
             nodes.append(row)
             params += row.params

@@ -49,7 +49,7 @@ def node_working(graph: Graph, node, quantity: str, convention: str = "default",
     op = OPS[node.op]
     ins = list(node.in_shapes)
     p = op.params(node.attrs, ins)
-    params, trainable, buffers = conv.params(p, node.op)
+    params, trainable, buffers = conv.params(p, node.op, node)
     label = node.id
     if quantity == "output_shape":
         return _relabel(ex["output_shape"], label)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from math import prod
 
 from ..ops import OPS
+from ..ops.window import CPB_HIDDEN, cpb_parts, geometry
 
 #: Op categories of a count, in display order.  ``macs`` is conv / linear multiply-accumulates.
 CATEGORIES = ("macs", "attention", "bias", "batchnorm", "norm", "act", "pool", "eltwise", "adaptive_pool")
@@ -109,10 +110,32 @@ def _pt_relpos(a, ins, out, c, p):
     return {"attention": 4 * n * d * d + n * (d // a["head_dim"]) * t, "bias": 4 * n * d}
 
 
+def _swa_geometry(a, ins):
+    """The window attention's geometry, score count and v2 position-bias MLP parts (the op's own arithmetic)."""
+    g = geometry(a, ins)
+    return g, g["nW"] * g["h"] * g["T"] * g["T"], cpb_parts(a, ins) if a["version"] == 2 else None
+
+
+def _pt_swa_hook(a, ins, out, c, p):
+    # no hook for the class; F.linear (qkv, proj) is not patched; v2's cpb_mlp runs its modules:
+    # Linear(2, 512) with bias per output, ReLU's hook, Linear(512, h)
+    g, _, cpb = _swa_geometry(a, ins)
+    return {} if cpb is None else {"attention": cpb["fc1"] + cpb["fc2"], "bias": cpb["bias"], "act": cpb["relu"]}
+
+
+def _pt_swa_patched(a, ins, out, c, p):
+    # patched Tensor.matmul: q.matmul(kᵀ) (v1 only: v2 multiplies with the unpatched `@`) and attn.matmul(v),
+    # input numel × other's last size = Np·T·C each; patched F.softmax: the scores; v2: patched F.relu in cpb_mlp
+    g, scores, cpb = _swa_geometry(a, ins)
+    qk_av = g["Np"] * g["T"] * g["C"]
+    return {"attention": qk_av * (2 if cpb is None else 1), "act": scores + (cpb["relu"] if cpb else 0)}
+
+
 _PT_RULES = {  # torch.nn class -> (module hook, patched functional the module's forward calls)
     "RelativePositionalMultiHeadAttention": (_pt_relpos, _zero),
     # its hook only (on the slow path too: the F.linear calls inside a hooked module are not counted again)
     "MultiheadAttention": (_pt_mha, _zero),
+    "ShiftedWindowAttention": (_pt_swa_hook, _pt_swa_patched),
     "torch.matmul": (_zero, _macs),  # TENSOR_OPS_MAPPING: input numel × other's last size
     **{cls: (_macs_and_bias, _zero) for cls in (*_CONVS, "Linear")},  # conv_flops_counter_hook (bias =
     # output numel), transpose=True counts input positions (= archcost's MACs); linear_flops_counter_hook per token
@@ -176,6 +199,13 @@ def _thop_relpos(a, ins, out, c, p):
     return {"attention": 4 * n * d * d}
 
 
+def _thop_swa(a, ins, out, c, p):
+    # no rule for the class; its qkv and proj never run as modules; v2's cpb_mlp does: count_linear
+    # (in_features × output numel) for its two linears, zero_ops for its ReLU
+    _, _, cpb = _swa_geometry(a, ins)
+    return {} if cpb is None else {"attention": cpb["fc1"] + cpb["fc2"]}
+
+
 _THOP_RULES = {  # torch.nn class -> count (register_hooks)
     "RelativePositionalMultiHeadAttention": _thop_relpos,
     **{cls: _thop_conv for cls in _CONVS},
@@ -184,6 +214,7 @@ _THOP_RULES = {  # torch.nn class -> count (register_hooks)
     "LayerNorm": _thop_norm("elementwise_affine"),
     "InstanceNorm1d": _thop_norm("affine"), "InstanceNorm2d": _thop_norm("affine"),
     "Softmax": _thop_softmax,
+    "ShiftedWindowAttention": _thop_swa,
     "AvgPool1d": _n_out, "AvgPool2d": _n_out,  # count_avgpool: output numel
     "AdaptiveAvgPool1d": _thop_adaptive_avg, "AdaptiveAvgPool2d": _thop_adaptive_avg,
     # zero: ReLU/ReLU6/LeakyReLU (zero_ops), MaxPool*, AdaptiveMaxPool*, Dropout (zero_ops); no rule at all:
@@ -192,6 +223,17 @@ _THOP_RULES = {  # torch.nn class -> count (register_hooks)
 #: classes thop has no rule for but which have parameters, which thop then leaves out of its params
 #: (``Parameter``: a learned tensor held by a container, as torchvision's class token and layer scale are)
 _THOP_NO_PARAMS = frozenset({"GroupNorm", "MultiheadAttention", "LayerNorm2d", "Parameter"})
+
+
+def _thop_swa_params(a, ins, p):
+    # thop counts a module's parameters in a forward hook of a class it has a rule for: of the window
+    # attention only v2's cpb_mlp linears run (qkv and proj are F.linear calls on their weights)
+    _, _, cpb = _swa_geometry(a, ins)
+    return 0 if cpb is None else 2 * CPB_HIDDEN + CPB_HIDDEN + CPB_HIDDEN * a["num_heads"]
+
+
+#: classes thop has no rule for some of whose submodules it counts (the parameters thop reports of a node)
+_THOP_PARAMS = {"ShiftedWindowAttention": _thop_swa_params}
 
 
 # ---- torchinfo 1.8.0 summary() -------------------------------------------------------------------
@@ -217,11 +259,20 @@ def _ti_relpos(a, ins, out, c, p):
     return {"attention": 4 * d * d, "bias": 4 * d}
 
 
+def _ti_swa(a, ins, out, c, p):
+    # the class has children: no mult-adds of its own; v2's cpb_mlp linears are leaves run on the one
+    # 1×(2wh−1)×(2ww−1)×2 coordinate table: weight + bias once (its leading size is 1, whatever the batch)
+    if a["version"] != 2:
+        return {}
+    return {"attention": 2 * CPB_HIDDEN + CPB_HIDDEN * a["num_heads"], "bias": CPB_HIDDEN}
+
+
 _TI_RULES = {  # torch.nn class -> count (calculate_macs); a module without parameters: zero
     "RelativePositionalMultiHeadAttention": _ti_relpos,
     **{cls: _ti_conv for cls in _CONVS},
     "Linear": _ti_linear,
     **{cls: _ti_params for cls in (*_NORMS, "LayerNorm2d")},
+    "ShiftedWindowAttention": _ti_swa,
     # nn.MultiheadAttention has a child (out_proj), so torchinfo computes no mult-adds for it, and the
     # fused kernel never calls out_proj; a learned tensor's container is no leaf either
 }
@@ -277,3 +328,13 @@ PEERS = {
 def thop_counts_params(op: str) -> bool:
     """thop counts a module's parameters only when it has a rule for the module's class."""
     return OPS[op].torch_class not in _THOP_NO_PARAMS
+
+
+def thop_params(op: str, a, ins, p) -> int:
+    """The parameters thop reports of one node (``p`` its :class:`~archcost.ops.Params`): all of them when it
+    has a rule for the class, none when it has none, those of the submodules it counts otherwise (a rule in
+    ``_THOP_PARAMS``, or all but the module's own: ``Params.own``, e.g. MaxViT's bias table beside its linears)."""
+    rule = _THOP_PARAMS.get(OPS[op].torch_class)
+    if rule is not None:
+        return rule(a, ins, p)
+    return p.weight + p.bias - p.own if thop_counts_params(op) else 0

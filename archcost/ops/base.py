@@ -26,6 +26,9 @@ Cost categories returned by ``costs`` (each an int count for batch 1):
 ``attention_macs``  the part of ``macs`` that is attention's QKᵀ and A·V (multi-head attention)
 ``flop_counter``    ``torch.utils.flop_counter.FlopCounterMode``'s count ÷ 2 in eval under ``no_grad`` on
                     CPU, where it differs from ``macs`` (attention it cannot see); absent = ``macs``
+``per_forward_macs`` the part of ``macs`` computed once per forward pass whatever the batch, from the weights
+                    alone (Swin V2's position-bias MLP); archcost counts it per sample like the rest, which is
+                    exact at batch 1 (where the references are measured) and over-counts it by (batch − 1)× beyond
 
 ``explain(a, ins, out)`` returns the working behind those numbers, with the numbers substituted
 (:class:`archcost.ops.working.Working`), keyed by what it explains: ``output_shape`` always,
