@@ -239,6 +239,8 @@ _PATCHED_METHODS = {"matmul", "bmm", "mm"}
 
 def call_form(n) -> str:
     """The ``form`` attribute of a mapped call that is not a module's: ``functional`` or ``method``."""
+    if "archcost_form" in n.meta:  # set where the tracer knows better (a function held since construction)
+        return n.meta["archcost_form"]
     if n.op == "call_function" and (n.target in _FUNCTIONAL or n.target in _PATCHED_FN):
         return "functional"
     if n.op == "call_method" and n.target in _PATCHED_METHODS:
