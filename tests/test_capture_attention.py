@@ -172,3 +172,21 @@ def test_import_round_trip(make, tmp_path):
     x = _input(model, batch=2)
     with torch.no_grad():
         assert torch.allclose(lowered(x), model(x), atol=1e-5, rtol=1e-4)
+
+
+def test_forward_with_defaulted_arguments():
+    """forward(x, mask=None) (timm's ViT): captured as model(x), the defaults bound."""
+
+    class WithMask(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(8, 8)
+
+        def forward(self, x, mask=None, scale=1.0):
+            x = self.fc(x)
+            if mask is not None:
+                x = x.masked_fill(mask, 0.0)
+            return x * scale
+
+    a = archcost.analyze(WithMask(), input=(4, 8))
+    assert [(r.name, r.op) for r in a.rows] == [("fc", "linear"), ("mul", "scale")]

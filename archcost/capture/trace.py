@@ -179,17 +179,31 @@ def trace(model: nn.Module, input_shape: tuple, tokens: bool = False) -> Trace:
     model = model.eval()
     tracer = _Tracer(_autowrap())
     try:
-        graph = tracer.trace(model)
+        graph = tracer.trace(model, concrete_args=_defaults(model))
     except Exception as err:  # noqa: BLE001 - fx's errors become one located paragraph
         raise _trace_error(err, model) from None
     gm = fx.GraphModule(tracer.root, graph)
-    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    placeholders = [n for n in graph.nodes if n.op == "placeholder" and not n.args]  # args: a bound default
     if len(placeholders) != 1:
         raise SpecError(f"{type(model).__name__}.forward takes {len(placeholders)} inputs; archcost captures "
                         "modules with one tensor input", fix="wrap the module so forward(x) takes one tensor.")
     probe = _Probe(gm, model, modules=dict(model.named_modules()))
     probe.run(torch.empty(1, *input_shape, device="meta", dtype=torch.long if tokens else torch.float32))
     return _rows(model, gm, tracer, probe, input_shape)
+
+
+def _defaults(model):
+    """forward's arguments after the first that have defaults (timm's ``forward(x, attn_mask=None)``),
+    bound to them: the capture is of ``model(x)``."""
+    import inspect
+
+    try:
+        sig = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return None
+    params = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    out = {p.name: p.default for p in params[1:] if p.default is not p.empty}
+    return out or None
 
 
 def _meta(v):
