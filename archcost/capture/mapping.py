@@ -166,7 +166,9 @@ def map_module(m, in_shapes):
         return "channel_shuffle", {"groups": m.groups}
     if t.__name__ == "StochasticDepth" and t.__module__.startswith("torchvision"):
         return "stochastic_depth", {"p": float(m.p), "mode": m.mode}  # identity in eval
-    if t.__name__ == "LayerNorm2d" and t.__module__.startswith("torchvision"):  # ConvNeXt's channels norm
+    if t.__name__ == "LayerNorm2d" and t.__module__.startswith(("torchvision", "timm")) and isinstance(m, nn.LayerNorm) \
+            and not getattr(m, "_fast_norm", False) and (m.bias is not None or not m.elementwise_affine):
+        # ConvNeXt's channels norm (permute, F.layer_norm over C, permute back), in both libraries
         return "layernorm2d", {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
     return None
 

@@ -334,6 +334,13 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     roots: dict = {}  # node -> get_attr targets it is made from
     tuple_rows: dict = {}  # a module call returning a tuple (nn.MultiheadAttention) -> its row id
     out_id = None
+    # tensor-producing calls per module scope: a functional call takes its module's name (F.layer_norm
+    # with the module's weight) only when it is that module's one call, else the name would also be a group
+    calls_in: dict = {}
+    for n in gm.graph.nodes:
+        if n.op in ("call_function", "call_method") and isinstance(values.get(n), torch.Tensor):
+            scope = tracer.scopes.get(n, "")
+            calls_in[scope] = calls_in.get(scope, 0) + 1
 
     def fresh(base):
         name, k = base, 1
@@ -438,7 +445,8 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
             continue
         if rid is None:
             name = mapped.name if mapped is not None else None
-            if name and name not in row_ids and (name not in used or name in modules and name not in called):
+            if name and name not in row_ids and (name not in used or name in modules and name not in called
+                                                 and calls_in.get(name) == 1):
                 rid = name  # a parameter's path, or the module whose parameters F.layer_norm uses
                 used.add(name)
                 called.add(name)

@@ -77,7 +77,7 @@ def capture(obj, *, input=None) -> Captured:
     label = label or f"<{type(obj).__name__}>"
     if input is not None:
         input = parse_input(input)
-    shape = input if input is not None else default_shape or _module_input(obj)
+    shape = input if input is not None else parse_input(default_shape) or _module_input(obj)
     if shape is None:
         raise SpecError(f"archcost cannot tell the input shape of {type(obj).__name__}",
                         fix="give it without the batch: --input 3,224,224 (CLI) or input=(3, 224, 224) (Python); "
