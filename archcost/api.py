@@ -12,6 +12,7 @@ from typing import Union
 from .analysis import Analysis, analyze_graph
 from .errors import SpecError
 from .ir import Graph
+from .capture.source import Tokens, parse_input  # noqa: F401 - parse_input is part of this API
 from .capture.source import is_module_source as _is_module_source
 from .language import Spec, build_graph, load_resolved, resolve
 
@@ -19,24 +20,6 @@ from .language import Spec, build_graph, load_resolved, resolve
 # safe because a Graph cannot be changed (archcost/ir.py); what analysis derives from it is in graph.cache.
 _GRAPH_CACHE: dict = {}
 _CACHE_MAX = 256  # above the zoo size, so passes over the whole zoo reuse every graph
-
-
-def parse_input(value):
-    """An input shape without batch, as ``input=`` and ``--input`` take it: ``"3,224,224"``, ``"3x224x224"``
-    or a sequence of positive ints, as a tuple (None stays None); anything else is a SpecError."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        parts = [p for p in value.replace("x", ",").replace("×", ",").split(",") if p.strip()]
-        try:
-            value = [int(p) for p in parts]
-        except ValueError:
-            raise SpecError(f"--input {value!r} must be comma-separated integers", fix="write e.g. --input 3,224,224.") from None
-    value = tuple(value)
-    if not value or not all(isinstance(x, int) and x > 0 for x in value):
-        raise SpecError(f"input shape {list(value)} must be positive integers (channels first, no batch)",
-                        fix="write e.g. --input 3,224,224.")
-    return value
 
 
 def build(spec: Union[str, Spec, Graph], *, input=None, overrides: dict | None = None) -> Graph:

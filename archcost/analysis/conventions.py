@@ -43,6 +43,12 @@ from .peers import PEERS, thop_params
 EXTRA_FLOPS = ("bias_flops", "norm_flops", "act_flops", "pool_flops", "eltwise_flops")
 
 
+def _fvcore_sees(node) -> bool:
+    """fvcore sees aten ops: ``x.mean([2, 3])`` is ``aten::mean``, which it skips, where a pooling module
+    is ``aten::adaptive_avg_pool2d``; but ``x @ y`` is ``aten::matmul`` in every form, which it counts."""
+    return node.attrs.get("form") != "method" or OPS[node.op].category == "macs"
+
+
 @dataclass(frozen=True)
 class Convention:
     name: str
@@ -59,15 +65,15 @@ class Convention:
             v = c.get("flop_counter", c.get("macs", 0)) if self.counter == "torch" else c.get("macs", 0)
             return {"attention" if OPS[node.op].category == "attention" else "macs": v} if v else {}
         if self.counter == "fvcore":
-            v = c.get("fvcore", 0) if node.attrs.get("form") != "method" else 0
+            v = c.get("fvcore", 0) if _fvcore_sees(node) else 0
             return {OPS[node.op].category: v} if v else {}
         return PEERS[self.counter].count(node.op, node.attrs, list(node.in_shapes), node.out_shape, c, p)
 
     def macs(self, c: dict, node, p) -> int:
         if self.counter == "default":
             return c.get("macs", 0)
-        if self.counter == "fvcore":  # fvcore sees aten ops: x.mean([2, 3]) is aten::mean, which it skips
-            return c.get("fvcore", 0) if node.attrs.get("form") != "method" else 0
+        if self.counter == "fvcore":
+            return c.get("fvcore", 0) if _fvcore_sees(node) else 0
         if self.counter == "torch":
             return c.get("flop_counter", c.get("macs", 0))
         return sum(self.breakdown(c, node, p).values())

@@ -222,7 +222,7 @@ _THOP_RULES = {  # torch.nn class -> count (register_hooks)
 }
 #: classes thop has no rule for but which have parameters, which thop then leaves out of its params
 #: (``Parameter``: a learned tensor held by a container, as torchvision's class token and layer scale are)
-_THOP_NO_PARAMS = frozenset({"GroupNorm", "MultiheadAttention", "LayerNorm2d", "Parameter"})
+_THOP_NO_PARAMS = frozenset({"GroupNorm", "MultiheadAttention", "LayerNorm2d", "Parameter", "Embedding"})
 
 
 def _thop_swa_params(a, ins, p):
@@ -267,12 +267,17 @@ def _ti_swa(a, ins, out, c, p):
     return {"attention": 2 * CPB_HIDDEN + CPB_HIDDEN * a["num_heads"], "bias": CPB_HIDDEN}
 
 
+def _ti_embedding(a, ins, out, c, p):
+    return {"macs": p.weight}  # its weight, once per sample, as for any class with a weight (a table, no MACs)
+
+
 _TI_RULES = {  # torch.nn class -> count (calculate_macs); a module without parameters: zero
     "RelativePositionalMultiHeadAttention": _ti_relpos,
     **{cls: _ti_conv for cls in _CONVS},
     "Linear": _ti_linear,
     **{cls: _ti_params for cls in (*_NORMS, "LayerNorm2d")},
     "ShiftedWindowAttention": _ti_swa,
+    "Embedding": _ti_embedding,
     # nn.MultiheadAttention has a child (out_proj), so torchinfo computes no mult-adds for it, and the
     # fused kernel never calls out_proj; a learned tensor's container is no leaf either
 }

@@ -2,18 +2,43 @@
 
 Each mapping returns ``(op, attrs)`` with the spec's attribute names (torch's keywords), or
 ``None`` when no op describes the call (it then becomes an ``opaque`` row, never dropped), or
-``("alias",)`` for calls that change nothing the analysis counts (``x.contiguous()``).  Dimensions
-are converted from torch's (batch first) to the spec's (no batch: channels are dim 0).
+``("alias",)`` for calls that change nothing the analysis counts (``x.contiguous()``), or a
+:class:`Mapped` when one call becomes several rows (``x.mean([2, 3])`` → pool + flatten) or its row
+must carry a parameter's name (``torch.cat([self.class_token.expand(n, -1, -1), x], 1)``).
+Dimensions are converted from torch's (batch first) to the spec's (no batch: channels are dim 0).
+
+Parameters used directly in ``forward`` (``self.class_token``, ``self.pos_embedding``, ``self.gamma``)
+reach a mapping through ``params``: node -> the parameter's path, for a ``get_attr`` node and for any
+call made on parameters only (``self.class_token.expand(n, -1, -1)``), which is no row of its own.
 """
 
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from math import prod
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+@dataclass
+class Mapped:
+    """One call as several rows, or as a row named by a parameter.
+
+    ``rows``: ``(suffix, op, attrs, out_shape)`` in order; the row with suffix ``""`` is the call's own
+    (it carries the call's parameters and, for a module, the module's name); the others are named
+    ``<id>_<suffix>`` and ``out_shape`` None means the call's output shape.  ``name``: the row's id when it
+    must be a parameter's path, so a lowered spec's ``state_dict`` has the module's names
+    (``class_token``, ``encoder.pos_embedding``, ``features.1.0.layer_scale``)."""
+
+    rows: list
+    name: str | None = None
+
+
+def one(op, attrs, name=None) -> Mapped:
+    return Mapped([("", op, attrs, None)], name)
+
 
 # -- modules ----------------------------------------------------------------------------------------
 
@@ -74,9 +99,30 @@ def map_module(m, in_shapes):
               nn.ConvTranspose2d: "conv_transpose2d"}[t]
         return op, a
     if t is nn.Linear:
-        if in_shapes is not None and len(in_shapes[0]) not in (1, 2):
-            return None
-        return "linear", {"out_features": m.out_features, "bias": m.bias is not None}
+        a = {"out_features": m.out_features, "bias": m.bias is not None}
+        if in_shapes is not None and len(in_shapes[0]) >= 3:
+            # archcost's linear reads vectors or tokens (on a C×H×W map it is a homework error: flatten
+            # first), so a linear on an H×W×C map (ConvNeXt's channels-last MLP) is written as the spec
+            # writes it: the positions flattened into tokens around it — views, the same arithmetic
+            s = tuple(in_shapes[0])
+            return Mapped([("tokens", "flatten", {"start_dim": 1, "end_dim": len(s) - 1}, (prod(s[:-1]), s[-1])),
+                           ("", "linear", a, (prod(s[:-1]), m.out_features)),
+                           ("map", "unflatten", {"dim": 0, "sizes": list(s[:-1])}, None)])
+        return "linear", a
+    if t is nn.MultiheadAttention:
+        return _mha(m)
+    if t is nn.Embedding:
+        if m.max_norm is not None:
+            return None  # renormalises the rows it reads, in place: not a lookup alone
+        a = {"num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim}
+        if m.padding_idx is not None:
+            a["padding_idx"] = m.padding_idx
+        return "embedding", a
+    if t is nn.Unflatten:
+        if in_shapes is None:
+            return "unflatten", {}
+        d = _dim(m.dim, in_shapes)
+        return None if d is None else ("unflatten", {"dim": d, "sizes": list(m.unflattened_size)})
     if t in (nn.BatchNorm1d, nn.BatchNorm2d):
         return f"batchnorm{'1' if t is nn.BatchNorm1d else '2'}d", {
             "eps": m.eps, "momentum": m.momentum if m.momentum is not None else 0.1, "affine": m.affine,
@@ -84,9 +130,11 @@ def map_module(m, in_shapes):
     if t is nn.GroupNorm:
         return "groupnorm", {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}
     if t is nn.LayerNorm:
-        return "layernorm", {"normalized_shape": list(m.normalized_shape), "eps": m.eps,
-                             "elementwise_affine": m.elementwise_affine, "bias": getattr(m, "bias", None) is not None
-                             or not m.elementwise_affine}
+        a = {"normalized_shape": list(m.normalized_shape), "eps": m.eps, "elementwise_affine": m.elementwise_affine,
+             "bias": getattr(m, "bias", None) is not None or not m.elementwise_affine}
+        if in_shapes is not None and in_shapes[0] and a["normalized_shape"] == [in_shapes[0][-1]]:
+            del a["normalized_shape"]  # the last dimension: the op's default, as a person writes it
+        return "layernorm", a
     if t in (nn.InstanceNorm1d, nn.InstanceNorm2d):
         return f"instancenorm{'1' if t is nn.InstanceNorm1d else '2'}d", {
             "eps": m.eps, "affine": m.affine, "track_running_stats": m.track_running_stats}
@@ -117,8 +165,33 @@ def map_module(m, in_shapes):
     if t is nn.ChannelShuffle:
         return "channel_shuffle", {"groups": m.groups}
     if t.__name__ == "StochasticDepth" and t.__module__.startswith("torchvision"):
-        return "identity", {}  # identity in eval (what is traced); torchvision.ops.StochasticDepth
+        return "stochastic_depth", {"p": float(m.p), "mode": m.mode}  # identity in eval
+    if t.__name__ == "LayerNorm2d" and t.__module__.startswith(("torchvision", "timm")) and isinstance(m, nn.LayerNorm) \
+            and not getattr(m, "_fast_norm", False) and (m.bias is not None or not m.elementwise_affine):
+        # ConvNeXt's channels norm (permute, F.layer_norm over C, permute back), in both libraries
+        return "layernorm2d", {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
     return None
+
+
+def _mha(m):
+    """nn.MultiheadAttention as archcost's ``multi_head_attention`` (self-attention on batch-first N×D
+    tokens, with or without biases), or None for what that op does not describe: sequence-first
+    inputs (the batch is not dim 0), other key/value sizes, bias_k/bias_v, add_zero_attn."""
+    if not m.batch_first or not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
+        return None
+    bias = m.in_proj_bias is not None
+    if bias != (m.out_proj.bias is not None):
+        return None
+    return "multi_head_attention", {"num_heads": m.num_heads, "dropout": float(m.dropout), "bias": bias}
+
+
+def mha_call_ok(n) -> bool:
+    """Is this call of an nn.MultiheadAttention self-attention without masks (``m(x, x, x, ...)``)?"""
+    args = list(n.args) + [n.kwargs.get(k) for k in ("query", "key", "value") if k in n.kwargs]
+    if len(args) != 3 or not (args[0] is args[1] is args[2]) or not isinstance(args[0], torch.fx.Node):
+        return False
+    return (n.kwargs.get("attn_mask") is None and n.kwargs.get("key_padding_mask") is None
+            and not n.kwargs.get("is_causal", False) and len(n.args) <= 3)
 
 
 def _adaptive(kind, d, output_size, in_shapes):
@@ -160,9 +233,21 @@ _FUNCTIONAL = {F.relu, F.relu6, F.gelu, F.silu, F.sigmoid, F.tanh, F.hardswish, 
                F.adaptive_avg_pool2d, F.adaptive_max_pool1d, F.adaptive_max_pool2d}
 
 
+#: tensor calls ptflops patches (its TENSOR_OPS_MAPPING: torch.matmul, Tensor.matmul, torch.bmm, ...);
+#: ``x @ y`` goes through ``Tensor.__matmul__``, a C method it does not patch
+_PATCHED_FN = {torch.matmul, torch.bmm, torch.mm}
+_PATCHED_METHODS = {"matmul", "bmm", "mm"}
+
+
 def call_form(n) -> str:
     """The ``form`` attribute of a mapped call that is not a module's: ``functional`` or ``method``."""
-    return "functional" if n.op == "call_function" and n.target in _FUNCTIONAL else "method"
+    if "archcost_form" in n.meta:  # set where the tracer knows better (a function held since construction)
+        return n.meta["archcost_form"]
+    if n.op == "call_function" and (n.target in _FUNCTIONAL or n.target in _PATCHED_FN):
+        return "functional"
+    if n.op == "call_method" and n.target in _PATCHED_METHODS:
+        return "functional"
+    return "method"
 
 
 def _arg(n, k, name, default=None):
@@ -171,12 +256,24 @@ def _arg(n, k, name, default=None):
     return n.kwargs.get(name, default)
 
 
-def map_function(n, values, in_shapes, out_shape, ins):
+def map_function(n, values, in_shapes, out_shape, ins, params=None):
+    """A functional call or tensor method → (op, attrs), :class:`Mapped`, ``("alias",)`` or None.
+    ``params``: node -> (path, shape) of the parameter it is (or is made from, by calls on parameters only)."""
     if not ins:  # a call on parameters or constants only (self.gamma.reshape(...)): no op describes it
         return None
+    params = params or {}
     t = n.target
     fn = t if n.op == "call_function" else None
     meth = t if n.op == "call_method" else None
+    learned = _learned(n, fn, meth, in_shapes, out_shape, ins, params)
+    if learned is not None:
+        return learned
+    attn = _attention(n, fn, meth, values, in_shapes, out_shape, ins, params)
+    if attn is not None:
+        return attn
+    moved = _reindex(n, fn, meth, values, in_shapes, out_shape, ins)
+    if moved is not None:
+        return moved
     if fn in _F_ACT or meth in _M_ACT:
         op = _F_ACT.get(fn) or _M_ACT[meth]
         if op == "gelu":
@@ -194,7 +291,7 @@ def map_function(n, values, in_shapes, out_shape, ins):
         if len(ins) == 2 and all(len(s) == len(out_shape) for s in in_shapes):
             return "multiply", {}
         if len(ins) == 1:
-            other = [a for a in n.args if not isinstance(a, torch.fx.Node)]
+            other = [values.get(a) if isinstance(a, torch.fx.Node) else a for a in n.args if a is not ins[0]]
             if len(other) == 1 and isinstance(other[0], (int, float)) and not isinstance(other[0], bool):
                 return "scale", {"value": float(other[0])}
         return None
@@ -212,7 +309,9 @@ def map_function(n, values, in_shapes, out_shape, ins):
             return ("flatten", {"start_dim": 1, "end_dim": -1}) if len(in_shapes[0]) > 1 else ("identity", {})
         if tuple(out_shape) == tuple(in_shapes[0]):
             return "identity", {}
-        return None
+        if values[n].shape[0] != values[ins[0]].shape[0]:
+            return None  # the batch merged with other dims (heads folded into it): no spec op says that
+        return _reshape(tuple(in_shapes[0]), tuple(out_shape))
     if meth == "contiguous":
         return ("alias",)
     if meth == "mean" or fn is torch.mean:
@@ -226,7 +325,8 @@ def map_function(n, values, in_shapes, out_shape, ins):
             pool = (f"global_avg_pool{d}d", {})
             if keep:
                 return pool
-            return (*pool, ("flatten", {"start_dim": 1, "end_dim": -1}), (in_shapes[0][0],) + (1,) * d)
+            return Mapped([("", *pool, (in_shapes[0][0],) + (1,) * d),
+                           ("flat", "flatten", {"start_dim": 1, "end_dim": -1}, None)])
         return None
     if fn in (F.adaptive_avg_pool2d, F.adaptive_avg_pool1d, F.adaptive_max_pool2d, F.adaptive_max_pool1d):
         kind = "avg" if "avg" in fn.__name__ else "max"
@@ -287,3 +387,172 @@ def _split_slice(parent, k, values):
         return None
     start = sum(p.shape[1] for p in parts[:k])
     return "slice", {"start": start, "length": parts[k].shape[1]}
+
+
+# -- attention-era calls --------------------------------------------------------------------------------
+
+_SUB = {operator.sub, operator.isub, torch.sub}
+
+
+def _other(n, ins):
+    """The argument of a two-operand call that is not its tensor input."""
+    rest = [a for a in n.args if a is not ins[0]]
+    return rest[0] if len(rest) == 1 else None
+
+
+def _learned(n, fn, meth, in_shapes, out_shape, ins, params):
+    """A learned tensor joined with the data, written as the spec's class_token / pos_embedding /
+    layer_scale and named by the parameter's path (torchvision's ``class_token``,
+    ``encoder.pos_embedding``, ``CNBlock.layer_scale``), so a lowered spec's state_dict has its names."""
+    if len(ins) != 1:
+        return None
+    x = tuple(in_shapes[0])
+    if fn is torch.cat or fn is torch.concat:
+        seq = n.args[0] if n.args else n.kwargs.get("tensors")
+        if isinstance(seq, (list, tuple)) and len(seq) == 2 and seq[1] is ins[0] and seq[0] in params:
+            path, shape = params[seq[0]]
+            if _arg(n, 1, "dim", 0) in (1, -2) and len(x) == 2 and tuple(shape) == (1, 1, x[1]):
+                return one("class_token", {}, path)
+        return None
+    other = _other(n, ins) if (fn in _ADD or fn in _MUL or meth in ("add", "mul")) else None
+    if other is None or other not in params or other.op != "get_attr" or n.kwargs:
+        return None
+    path, shape = params[other]
+    if (fn in _ADD or meth == "add") and len(x) == 2 and tuple(shape) == (1, *x) and tuple(out_shape) == x:
+        return one("pos_embedding", {}, path)
+    if (fn in _MUL or meth == "mul") and len(x) in (2, 3) and tuple(shape) == (x[0], *[1] * (len(x) - 1)):
+        return one("layer_scale", {}, path)
+    return None
+
+
+def _attention(n, fn, meth, values, in_shapes, out_shape, ins, params):
+    """matmul (``@``, torch.matmul, bmm), scaled_dot_product_attention, F.layer_norm, ``x / number``."""
+    if fn in (operator.matmul, torch.matmul, torch.bmm, torch.mm) or meth in ("matmul", "bmm", "mm", "__matmul__"):
+        if len(ins) != 2 or any(a in params for a in n.args[:2]):
+            return None  # x @ self.weight: a parameter is no row of the spec (opaque, params counted)
+        x, y = in_shapes
+        if len(x) < 2 or len(x) != len(y) or x[-1] != y[-2]:
+            return None
+        if any(p != q and 1 not in (p, q) for p, q in zip(x[:-2], y[:-2])):
+            return None
+        return "matmul", {}
+    if fn is F.scaled_dot_product_attention:
+        if len(ins) != 3 or _arg(n, 3, "attn_mask") is not None or _arg(n, 7, "enable_gqa", False):
+            return None
+        q, k, v = (n.args[i] if len(n.args) > i else n.kwargs.get(name) for i, name in
+                   enumerate(("query", "key", "value")))
+        if [q, k, v] != ins[:3] and not (q is k is v):
+            return None
+        a = {"is_causal": bool(_arg(n, 5, "is_causal", False)), "dropout_p": float(_arg(n, 4, "dropout_p", 0.0))}
+        if _arg(n, 6, "scale") is not None:
+            a["scale"] = float(_arg(n, 6, "scale"))
+        return "scaled_dot_product_attention", a
+    if fn is F.layer_norm:
+        ns, w, b = _arg(n, 1, "normalized_shape"), _arg(n, 2, "weight"), _arg(n, 3, "bias")
+        eps = float(_arg(n, 4, "eps", 1e-5))
+        ns = [ns] if isinstance(ns, int) else list(ns) if isinstance(ns, (list, tuple)) else None
+        if ns is None or not all(isinstance(d, int) for d in ns):
+            return None
+        if w is None and b is None:
+            return "layernorm", {"normalized_shape": ns, "eps": eps, "elementwise_affine": False}
+        # the module's own parameters (timm's LayerNorm subclasses call F.layer_norm with self.weight):
+        # the row takes the module's name, so its lowered nn.LayerNorm has the same state_dict keys
+        owner = params.get(w, ("",))[0].rpartition(".")
+        if w not in params or owner[2] != "weight" or (b is not None and params.get(b, ("",))[0] != owner[0] + ".bias"):
+            return None
+        return one("layernorm", {"normalized_shape": ns, "eps": eps, "elementwise_affine": True,
+                                 "bias": b is not None}, owner[0] or None)
+    if fn in (operator.truediv, operator.itruediv, torch.div) or meth in ("div", "div_"):
+        other = _other(n, ins)
+        if isinstance(other, torch.fx.Node):  # a number computed from shapes (math.sqrt(x.shape[-1])): known here
+            other = values.get(other)
+        if len(ins) == 1 and isinstance(other, (int, float)) and not isinstance(other, bool) and other \
+                and n.args[0] is ins[0] and not n.kwargs:
+            return "scale", {"value": 1.0 / float(other)}
+    return None
+
+
+def _norm_dims(dims, rank):
+    return [d + rank if d < 0 else d for d in dims]
+
+
+def _reindex(n, fn, meth, values, in_shapes, out_shape, ins):
+    """permute / transpose / unflatten / x[:, k] / x[:, a:b] on 2-D and larger tensors (dims that keep the batch)."""
+    if len(ins) != 1:
+        return None
+    x = tuple(in_shapes[0])
+    rank = len(x) + 1
+    if fn is torch.permute or meth == "permute":
+        dims = n.args[1:] if meth and not isinstance(n.args[1] if len(n.args) > 1 else None, (list, tuple)) \
+            else _arg(n, 1, "dims")
+        if not isinstance(dims, (list, tuple)) or len(dims) != rank or not all(isinstance(d, int) for d in dims):
+            return None
+        dims = _norm_dims(dims, rank)
+        if dims[0] != 0:
+            return None  # the batch moves: the spec counts dims without it
+        if dims == list(range(rank)):
+            return ("alias",)
+        return "permute", {"dims": [d - 1 for d in dims[1:]]}
+    if fn is torch.transpose or meth == "transpose":
+        d0, d1 = _arg(n, 1, "dim0"), _arg(n, 2, "dim1")
+        if not isinstance(d0, int) or not isinstance(d1, int):
+            return None
+        d0, d1 = _norm_dims([d0, d1], rank)
+        if 0 in (d0, d1):
+            return None
+        if d0 == d1:
+            return ("alias",)
+        return "transpose", {"dim0": d0 - 1, "dim1": d1 - 1}
+    if fn is torch.unflatten or meth == "unflatten":
+        d = _dim(_arg(n, 1, "dim"), in_shapes)
+        return None if d is None else ("unflatten", {"dim": d, "sizes": list(out_shape[d:d + len(out_shape) - len(x) + 1])})
+    if fn is operator.getitem and isinstance(n.args[1], tuple) and len(n.args[1]) == 2 and isinstance(
+            n.args[0], torch.fx.Node) and n.args[0] is ins[0]:
+        whole, idx = n.args[1]
+        if whole != slice(None) or not x:
+            return None
+        c = x[0]
+        if isinstance(idx, int) and not isinstance(idx, bool) and -c <= idx < c and len(x) >= 2:
+            k = idx % c
+            # x[:, k] (ViT's class token): one token, then the token dim merged away
+            return Mapped([("", "slice", {"start": k, "length": 1}, (1, *x[1:])),
+                           ("flat", "flatten", {"start_dim": 1, "end_dim": 2}, None)])
+        if isinstance(idx, slice) and idx.step in (None, 1):
+            start, stop, _ = idx.indices(c)
+            if stop > start:
+                return "slice", {"start": start, "length": stop - start}
+    return None
+
+
+def _reshape(x, y):
+    """A reshape that keeps the batch → flatten (dims merged), unflatten (a dim split), or both (one
+    run of dims regrouped); None when several runs change."""
+    groups, i, j = [], 0, 0
+    while i < len(x) or j < len(y):
+        i0, j0 = i, j
+        px = x[i] if i < len(x) else 1
+        py = y[j] if j < len(y) else 1
+        i, j = i + 1, j + 1
+        while px != py:
+            if px < py and i < len(x):
+                px *= x[i]
+                i += 1
+            elif py < px and j < len(y):
+                py *= y[j]
+                j += 1
+            else:
+                return None
+        groups.append((i0, min(i, len(x)), j0, min(j, len(y))))
+    changed = [(a, b, c, d) for a, b, c, d in groups if x[a:b] != y[c:d]]
+    if len(changed) != 1:
+        return None
+    a, b, c, d = changed[0]
+    if b - a == 0 or d - c == 0:
+        return None
+    if d - c == 1:  # dims a..b-1 merged (torch's dims: + 1 for the batch)
+        return "flatten", {"start_dim": a + 1, "end_dim": b}
+    if b - a == 1:
+        return "unflatten", {"dim": a, "sizes": list(y[c:d])}
+    merged = (*x[:a], prod(x[a:b]), *x[b:])
+    return Mapped([("", "flatten", {"start_dim": a + 1, "end_dim": b}, merged),
+                   ("split", "unflatten", {"dim": a, "sizes": list(y[c:d])}, None)])

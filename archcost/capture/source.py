@@ -29,6 +29,44 @@ class Source:
     text: str = ""
 
 
+class Tokens(tuple):
+    """An input of integer token ids, of this shape without the batch: ``--input tokens:128`` (CLI),
+    ``input=("tokens", 128)`` (Python).  A capture traces the module on ``torch.long`` ids instead of
+    floats, which a model starting with ``nn.Embedding`` needs.  Only a capture asks: a spec's input
+    is ids exactly when an ``embedding`` reads it (see the README, "Your own model")."""
+
+    def __repr__(self):
+        return f"Tokens{tuple(self)!r}"
+
+
+def parse_input(value):
+    """An input shape without batch, as ``input=`` and ``--input`` take it: ``"3,224,224"``, ``"3x224x224"``
+    or a sequence of positive ints, as a tuple (None stays None); anything else is a SpecError.
+
+    ``"tokens:128"`` / ``("tokens", 128)``: 128 integer token ids per sample (a :class:`Tokens`, a tuple),
+    for a torch module that starts with ``nn.Embedding``; the shape is without the batch, as always."""
+    if value is None:
+        return None
+    if isinstance(value, Tokens):
+        return value
+    if isinstance(value, str) and value.startswith("tokens:"):
+        return Tokens(parse_input(value[len("tokens:"):]))
+    if isinstance(value, (tuple, list)) and value and value[0] == "tokens":
+        return Tokens(parse_input(tuple(value[1:])))
+    if isinstance(value, str):
+        parts = [p for p in value.replace("x", ",").replace("×", ",").split(",") if p.strip()]
+        try:
+            value = [int(p) for p in parts]
+        except ValueError:
+            raise SpecError(f"--input {value!r} must be comma-separated integers",
+                            fix="write e.g. --input 3,224,224 (or tokens:128 for integer token ids).") from None
+    value = tuple(value)
+    if not value or not all(isinstance(x, int) and x > 0 for x in value):
+        raise SpecError(f"input shape {list(value)} must be positive integers (channels first, no batch)",
+                        fix="write e.g. --input 3,224,224.")
+    return value
+
+
 def is_module_source(text) -> bool:
     """Does ``text`` name a torch module (``torchvision:NAME``, ``timm:NAME``, ``file.py:Name``)?"""
     if not isinstance(text, str):

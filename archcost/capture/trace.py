@@ -34,7 +34,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import SpecError
 from ..ops import OPS
-from .mapping import call_form, map_function, map_module
+from .mapping import Mapped, call_form, map_function, map_module, mha_call_ok
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 
@@ -72,6 +72,8 @@ class _Tracer(fx.Tracer):
         self.where: dict = {}
 
     def is_leaf_module(self, m, qualname):
+        if type(m) in _MATH:
+            return False
         if map_module(m, None) is not None and not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
             return True
         return super().is_leaf_module(m, qualname)
@@ -79,6 +81,8 @@ class _Tracer(fx.Tracer):
     def call_module(self, m, forward, args, kwargs):
         old = self.cur_path
         self.cur_path = self.path_of_module(m)
+        if type(m) in _MATH:
+            forward = _MATH[type(m)].__get__(m)
         try:
             return super().call_module(m, forward, args, kwargs)
         finally:
@@ -89,6 +93,60 @@ class _Tracer(fx.Tracer):
         self.scopes[node] = self.cur_path
         self.where[node] = _user_frame()
         return node
+
+
+# -- nn.TransformerEncoderLayer and nn.TransformerEncoder: their math, traced ---------------------------
+#
+# Their forward first decides, on tensor properties (``src.dim()``, ``torch.is_grad_enabled()``, the
+# devices, hooks), whether to run one fused kernel (``torch._transformer_encoder_layer_fwd``, in eval
+# under no_grad) or the layer's submodules one by one; fx cannot follow those branches.  The fused
+# kernel computes exactly what the slow path computes, so the capture traces the slow path below (the
+# same calls on the same submodules: self_attn, dropout1, linear1, activation, dropout, linear2,
+# dropout2, norm1, norm2, in torch 2.14's order) instead of that forward.  Masks change the attention,
+# which archcost's multi_head_attention does not take: a mask is refused with a paragraph.
+
+def _no_mask(kind, **masks):
+    for name, mask in masks.items():
+        if mask is not None and mask is not False:
+            raise SpecError(f"{kind} is called with {name}; archcost captures it without masks",
+                            fix="analyse the model without the mask (the costs are the same), or wrap the "
+                                "masked call in a function decorated with torch.fx.wrap (one opaque row).")
+
+
+def _encoder_layer_math(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+    _no_mask("nn.TransformerEncoderLayer", src_mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+             is_causal=is_causal)
+    x = src
+    if self.norm_first:
+        x = x + self._sa_block(self.norm1(x), None, None)
+        x = x + _ff_block(self, self.norm2(x))
+    else:
+        x = self.norm1(x + self._sa_block(x, None, None))
+        x = self.norm2(x + _ff_block(self, x))
+    return x
+
+
+def _ff_block(self, x):
+    """TransformerEncoderLayer._ff_block.  Its activation is the function the layer was built with
+    (``self.activation = F.relu``), a reference taken before any peer patches ``F.relu``: ptflops, which
+    counts a patched ``F.relu`` call, never sees this one, so its row takes the ``method`` form."""
+    h = self.activation(self.linear1(x))
+    if isinstance(h, fx.Proxy) and not isinstance(self.activation, nn.Module):
+        h.node.meta["archcost_form"] = "method"
+    return self.dropout2(self.linear2(self.dropout(h)))
+
+
+def _encoder_math(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+    _no_mask("nn.TransformerEncoder", mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
+    out = src
+    for layer in self.layers:
+        out = layer(out)
+    if self.norm is not None:
+        out = self.norm(out)
+    return out
+
+
+_MATH = {nn.TransformerEncoderLayer: _encoder_layer_math, nn.TransformerEncoder: _encoder_math}
 
 
 def _user_frame() -> str:
@@ -115,21 +173,37 @@ def _autowrap():
     return out
 
 
-def trace(model: nn.Module, input_shape: tuple) -> Trace:
+def trace(model: nn.Module, input_shape: tuple, tokens: bool = False) -> Trace:
+    """Rows of ``model`` on an input of ``input_shape`` (without the batch): float, or integer token
+    ids when ``tokens`` (a model that starts with an ``nn.Embedding``)."""
     model = model.eval()
     tracer = _Tracer(_autowrap())
     try:
-        graph = tracer.trace(model)
+        graph = tracer.trace(model, concrete_args=_defaults(model))
     except Exception as err:  # noqa: BLE001 - fx's errors become one located paragraph
         raise _trace_error(err, model) from None
     gm = fx.GraphModule(tracer.root, graph)
-    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    placeholders = [n for n in graph.nodes if n.op == "placeholder" and not n.args]  # args: a bound default
     if len(placeholders) != 1:
         raise SpecError(f"{type(model).__name__}.forward takes {len(placeholders)} inputs; archcost captures "
                         "modules with one tensor input", fix="wrap the module so forward(x) takes one tensor.")
     probe = _Probe(gm, model, modules=dict(model.named_modules()))
-    probe.run(torch.empty(1, *input_shape, device="meta"))
+    probe.run(torch.empty(1, *input_shape, device="meta", dtype=torch.long if tokens else torch.float32))
     return _rows(model, gm, tracer, probe, input_shape)
+
+
+def _defaults(model):
+    """forward's arguments after the first that have defaults (timm's ``forward(x, attn_mask=None)``),
+    bound to them: the capture is of ``model(x)``."""
+    import inspect
+
+    try:
+        sig = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return None
+    params = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    out = {p.name: p.default for p in params[1:] if p.default is not p.empty}
+    return out or None
 
 
 def _meta(v):
@@ -180,7 +254,7 @@ class _Probe(fx.Interpreter):
             return None
         in_shape = tuple(x.shape[1:])
         mapped = map_module(self.modules[n.target], [in_shape])
-        if mapped is None or len(mapped) != 2:
+        if not isinstance(mapped, tuple) or len(mapped) != 2:
             return None
         out = _op_shape(mapped[0], mapped[1], in_shape)
         return None if out is None else torch.empty((x.shape[0], *out), dtype=x.dtype, device="meta")
@@ -219,13 +293,14 @@ def _shape(value):
     return tuple(value.shape[1:]) if isinstance(value, torch.Tensor) else None
 
 
-def _tensor_args(args, values):
-    """The nodes among (nested) arguments whose values are tensors, in order."""
+def _tensor_args(args, values, skip=()):
+    """The nodes among (nested) arguments whose values are tensors, in order (parameters, and tensors made
+    from parameters only, are not inputs: ``skip``)."""
     found = []
 
     def walk(a):
         if isinstance(a, fx.Node):
-            if a.op != "get_attr" and isinstance(values.get(a), torch.Tensor):  # parameters are not inputs
+            if a.op != "get_attr" and a not in skip and isinstance(values.get(a), torch.Tensor):
                 found.append(a)
         elif isinstance(a, (list, tuple)):
             for x in a:
@@ -237,16 +312,35 @@ def _tensor_args(args, values):
     return found
 
 
+def _as_mapped(mapped):
+    """A mapping's answer as a :class:`Mapped` (None and ``("alias",)`` pass through)."""
+    if mapped is None or isinstance(mapped, Mapped) or mapped[0] == "alias":
+        return mapped
+    return Mapped([("", mapped[0], mapped[1], None)])
+
+
 def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     values = probe.values
     modules = dict(model.named_modules())
     used = set(modules)  # ids already taken: every module path, so a functional call never shadows one
     ids: dict = {}  # node -> id of the row that produces its tensor
     rows: list = []
+    row_ids: set = set()
     called: set = set()
-    param_owner = {id(p): name for name, p in model.named_parameters(remove_duplicate=False)}
     counted_params: set = set()
+    # parameters (and buffers) used in forward, and tensors computed from them alone
+    # (self.class_token.expand(n, -1, -1)): no rows, but what a mapping reads and a row's params count
+    pinfo: dict = {}  # node -> (path, shape) of the (first) parameter it is made from
+    roots: dict = {}  # node -> get_attr targets it is made from
+    tuple_rows: dict = {}  # a module call returning a tuple (nn.MultiheadAttention) -> its row id
     out_id = None
+    # tensor-producing calls per module scope: a functional call takes its module's name (F.layer_norm
+    # with the module's weight) only when it is that module's one call, else the name would also be a group
+    calls_in: dict = {}
+    for n in gm.graph.nodes:
+        if n.op in ("call_function", "call_method") and isinstance(values.get(n), torch.Tensor):
+            scope = tracer.scopes.get(n, "")
+            calls_in[scope] = calls_in.get(scope, 0) + 1
 
     def fresh(base):
         name, k = base, 1
@@ -256,33 +350,79 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
         used.add(name)
         return name
 
+    def own_params(n):
+        """Parameters a functional call uses directly (F.layer_norm(x, s, self.weight), x * self.gamma), not
+        yet counted by another row."""
+        total = 0
+        for a in n.all_input_nodes:
+            for target in roots.get(a, ()):
+                if not _is_param(model, target):
+                    continue
+                p = _get(model, target)
+                if id(p) not in counted_params:
+                    counted_params.add(id(p))
+                    total += p.numel()
+        return total
+
     for n in gm.graph.nodes:
         if n.op == "placeholder":
             ids[n] = "input"
             continue
         if n.op == "output":
-            outs = _tensor_args(n.args, values)
+            outs = _tensor_args(n.args, values, roots)
             if not outs:
                 raise SpecError(f"{type(model).__name__}.forward returns no tensor", fix="return the output tensor.")
             out_id = ids[outs[0]]
             continue
         value = values.get(n)
-        if n.op == "get_attr" or not isinstance(value, torch.Tensor):
+        if n.op == "get_attr":
+            if isinstance(value, torch.Tensor):
+                roots[n] = {n.target}
+                pinfo[n] = (n.target, tuple(_get(model, n.target).shape))
+            continue
+        if n.target is operator.getitem and n.args[0] in tuple_rows:
+            if n.args[1] == 0:  # the attention output of (output, weights)
+                ids[n] = tuple_rows[n.args[0]]
+            elif isinstance(value, torch.Tensor):  # the attention weights, when asked for and used
+                raise SpecError(f"the attention weights of {n.args[0].target} are used at "
+                                f"{tracer.where.get(n, '') or n.args[0].target}; archcost captures the attention "
+                                "output only", fix="call it with need_weights=False, or leave the weights unused.")
+            continue
+        is_tuple_row = (n.op == "call_module" and isinstance(modules[n.target], nn.MultiheadAttention)
+                        and isinstance(value, tuple) and isinstance(value[0], torch.Tensor))
+        if is_tuple_row:
+            value = value[0]
+        if not isinstance(value, torch.Tensor):
             # sizes, shapes, tuples from chunk/split: not rows (their getitem children are)
             continue
         scope = tracer.scopes.get(n, "")
         where = tracer.where.get(n, "")
-        ins = _tensor_args((n.args, n.kwargs), values)
+        ins = _tensor_args((n.args, n.kwargs), values, roots)
+        made_of = [a for a in n.all_input_nodes if a in roots]
+        if not ins and n.op != "call_module" and made_of and all(
+                a in roots or not isinstance(values.get(a), torch.Tensor) for a in n.all_input_nodes):
+            roots[n] = set().union(*(roots[a] for a in made_of))  # sizes read from the input are no tensors
+            pinfo[n] = pinfo[made_of[0]]
+            continue
         if not ins and n.target is operator.getitem and isinstance(n.args[0], fx.Node):
-            ins = _tensor_args((n.args[0].args, n.args[0].kwargs), values)  # chunk(...)[k]: from chunk's input
+            ins = _tensor_args((n.args[0].args, n.args[0].kwargs), values, roots)  # chunk(...)[k]: from chunk's input
+        if is_tuple_row:
+            ins = ins[:1]  # m(x, x, x): self-attention reads one tensor
         in_shapes = [_shape(values[i]) for i in ins]
         out_shape = _shape(value)
         params = 0
         if n.op == "call_module":
             mod = modules[n.target]
+            if isinstance(mod, nn.Embedding) and ins and values[ins[0]].is_floating_point():
+                shape = ",".join(map(str, input_shape))
+                raise SpecError(f"the nn.Embedding {n.target} reads integer token ids, but the input is floats",
+                                fix=f"say the input is token ids: --input tokens:{shape} (CLI), "
+                                    f"input=('tokens', {shape}) (Python), or input_shape = ('tokens', {shape}) "
+                                    "on the module.")
             mapped = map_module(mod, in_shapes)
+            if is_tuple_row and not mha_call_ok(n):
+                mapped = None
             call = f"{type(mod).__module__.split('.')[0]}.{type(mod).__name__}"
-            base = n.target if n.target not in called else f"{n.target}"
             rid = n.target if n.target not in called else fresh(n.target)
             if n.target not in called:
                 used.add(n.target)
@@ -293,47 +433,52 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
                     params += p.numel()
             module_path = n.target
         else:
-            mapped = map_function(n, values, in_shapes, out_shape, ins)
+            mapped = map_function(n, values, in_shapes, out_shape, ins, pinfo)
             call = _call_name(n)
-            rid = fresh(f"{scope}.{_short(n)}" if scope else _short(n))
+            rid = None
             module_path = None
-            # parameters used directly (F.conv2d(x, self.weight), x * self.gamma) belong to this call
-            for a in n.all_input_nodes:
-                if a.op == "get_attr":
-                    t = values.get(a)
-                    if isinstance(t, torch.Tensor) and isinstance(t, nn.Parameter) and id(t) not in counted_params:
-                        counted_params.add(id(t))
-                        params += t.numel()
-                    elif a.target in param_owner.values() or _is_param(model, a.target):
-                        p = _get(model, a.target)
-                        if id(p) not in counted_params:
-                            counted_params.add(id(p))
-                            params += p.numel()
-        if mapped is not None and mapped[0] == "alias":
-            # a no-op for costs (x.contiguous()): the row producing its input stands for it
+            params = own_params(n)
+        mapped = _as_mapped(mapped)
+        if mapped is not None and not isinstance(mapped, Mapped):
+            # ("alias",): a no-op for costs (x.contiguous()): the row producing its input stands for it
             ids[n] = ids[ins[0]] if ins else "input"
             continue
+        if rid is None:
+            name = mapped.name if mapped is not None else None
+            if name and name not in row_ids and (name not in used or name in modules and name not in called
+                                                 and calls_in.get(name) == 1):
+                rid = name  # a parameter's path, or the module whose parameters F.layer_norm uses
+                used.add(name)
+                called.add(name)
+                module_path = name if name in modules else None
+            else:
+                rid = fresh(f"{scope}.{_short(n)}" if scope else _short(n))
         if mapped is None:
             buffers = sum(b.numel() for b in modules[n.target].buffers()) if n.op == "call_module" else 0
-            mapped = ("opaque", {"call": f"{call} at {where}" if where else call, "output_shape": list(out_shape),
-                                 "flops": int(probe.count_flops(n)), "params": params, "buffers": buffers})
+            mapped = Mapped([("", "opaque", {"call": f"{call} at {where}" if where else call,
+                                             "output_shape": list(out_shape), "flops": int(probe.count_flops(n)),
+                                             "params": params, "buffers": buffers}, None)])
             if not ins:
                 raise SpecError(f"the call {call} at {where or scope} produces a tensor from no input tensor",
                                 fix="archcost captures networks whose tensors all come from the input; "
                                     "register constant tensors as buffers used by a module.")
-        op, attrs = mapped[0], mapped[1]
-        if n.op != "call_module" and "form" in OPS[op].attr_index:
-            attrs = {**attrs, "form": call_form(n)}
         input_ids = [ids[i] for i in ins]
-        if op == "opaque":
+        if mapped.rows[0][1] == "opaque":
             input_ids = input_ids[:1]  # an opaque row reads its first tensor (the language's one-input ops)
-        if op != "opaque" and len(mapped) > 2:  # a mapping that needs a second row (mean → pool + flatten)
-            rows.append(Row(rid, op, attrs, input_ids, mapped[3], call, where, params, module_path))
-            first = rid
-            rid = fresh(f"{rid}_flat")
-            op, attrs, input_ids, params = mapped[2][0], mapped[2][1], [first], 0
-        rows.append(Row(rid, op, attrs, input_ids, out_shape, call, where, params, module_path))
-        ids[n] = rid
+        last = None
+        for suffix, op, attrs, shape in mapped.rows:
+            main = suffix == ""
+            row_id = rid if main else fresh(f"{rid}_{suffix}")
+            if n.op != "call_module" and "form" in OPS[op].attr_index:
+                attrs = {**attrs, "form": call_form(n)}
+            rows.append(Row(row_id, op, attrs, input_ids if last is None else [last],
+                            tuple(shape) if shape is not None else out_shape, call, where,
+                            params if main else 0, module_path if main else None))
+            row_ids.add(row_id)
+            last = row_id
+        ids[n] = last
+        if is_tuple_row:
+            tuple_rows[n] = last
     total = sum(p.numel() for p in model.parameters())
     unused = []
     for name, mod in modules.items():
@@ -342,7 +487,10 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
         own = sum(p.numel() for p in mod.parameters(recurse=False) if id(p) not in counted_params)
         if own:
             unused.append((name, own))
-    return Trace(rows, out_id, tuple(input_shape), total, unused)
+    # parameters used in forward by no row (a tensor made from parameters and never joined with the data)
+    loose = [(name, p.numel()) for name, p in model.named_parameters()
+             if id(p) not in counted_params and "." not in name and p.numel()]
+    return Trace(rows, out_id, tuple(input_shape), total, unused + loose)
 
 
 def _is_param(model, target):

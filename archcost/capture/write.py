@@ -19,7 +19,7 @@ import yaml
 
 from ..errors import SpecError
 from ..ops import OPS
-from .source import is_module_source, load, parse_source
+from .source import Tokens, is_module_source, load, parse_input, parse_source
 from .trace import Trace, trace
 
 _SCALAR_LISTS = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
@@ -75,11 +75,14 @@ def capture(obj, *, input=None) -> Captured:
         raise SpecError(f"expected a torch.nn.Module, got {type(obj).__name__}",
                         fix="pass a module instance (archcost.analyze(model, input=(3, 224, 224))).")
     label = label or f"<{type(obj).__name__}>"
-    shape = tuple(input) if input is not None else default_shape or _module_input(obj)
+    if input is not None:
+        input = parse_input(input)
+    shape = input if input is not None else parse_input(default_shape) or _module_input(obj)
     if shape is None:
         raise SpecError(f"archcost cannot tell the input shape of {type(obj).__name__}",
-                        fix="give it without the batch: --input 3,224,224 (CLI) or input=(3, 224, 224) (Python).")
-    tr = trace(obj, shape)
+                        fix="give it without the batch: --input 3,224,224 (CLI) or input=(3, 224, 224) (Python); "
+                            "integer token ids: --input tokens:128, input=('tokens', 128).")
+    tr = trace(obj, tuple(shape), tokens=isinstance(shape, Tokens))
     data, opaque = spec_data(tr, obj, label)
     text = to_yaml(data, header=_header(label, tr, opaque))
     return Captured(data, text, tr, label, opaque)
@@ -87,7 +90,9 @@ def capture(obj, *, input=None) -> Captured:
 
 def _module_input(m):
     shape = getattr(m, "input_shape", None)
-    return tuple(shape) if shape else None
+    if not shape:
+        return None
+    return parse_input(shape)  # (3, 224, 224), or ("tokens", 128)
 
 
 def _header(label, tr, opaque):

@@ -29,6 +29,7 @@ class LoweredNet(nn.Module):
         super().__init__()
         self.spec_name = graph.name
         self.input_shape = tuple(graph.input_shape)
+        self.input_vocab = input_vocab(graph)
         last_use = {}
         for i, n in enumerate(graph.nodes):
             for src in n.inputs:
@@ -99,8 +100,20 @@ def lower_graph(graph: Graph) -> LoweredNet:
     return LoweredNet(graph)
 
 
+def input_vocab(graph: Graph):
+    """How many token ids the input may hold when ``embedding`` layers read it (the smallest of their
+    num_embeddings), else None: a spec's input is integer ids exactly when an embedding reads it."""
+    sizes = [n.attrs["num_embeddings"] for n in graph.nodes if n.op == "embedding" and INPUT in n.inputs]
+    return min(sizes) if sizes else None
+
+
 def example_input(graph_or_model, batch: int = 1, device="cpu"):
+    """A random input batch: floats, or token ids below the vocabulary when embeddings read the input."""
     shape = graph_or_model.input_shape
     if batch * prod(shape) * 4 > MAX_LOWER_BYTES:
         raise SpecError("the example input would not fit in memory", fix="use a smaller --batch or --input.")
+    vocab = graph_or_model.input_vocab if isinstance(graph_or_model, LoweredNet) else (
+        input_vocab(graph_or_model) if isinstance(graph_or_model, Graph) else None)
+    if vocab:
+        return torch.randint(0, vocab, (batch, *shape), device=device)
     return torch.randn(batch, *shape, device=device)

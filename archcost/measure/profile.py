@@ -59,7 +59,9 @@ def prepare(spec, *, input=None, overrides=None, batch: int = 1, dtype: str = "f
     model = lower_graph(graph).eval()
     tdtype = getattr(torch, dtype)
     model = model.to(device=info["torch_device"], dtype=tdtype)
-    x = example_input(model, batch, device=info["torch_device"]).to(tdtype)
+    x = example_input(model, batch, device=info["torch_device"])
+    if x.is_floating_point():  # token ids stay integers
+        x = x.to(tdtype)
     return Prepared(name=graph.name, graph=graph, model=model, x=x, batch=batch, dtype=dtype, info=info,
                     spec=str(spec), input=input, overrides=dict(overrides or {}))
 

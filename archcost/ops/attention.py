@@ -24,7 +24,7 @@ from math import prod
 from ..errors import ShapeError
 from . import saves as sv
 from . import working as wk
-from .base import TRAINABLE, Attr, OpDef, Params, RFRule, fmt_shape, register
+from .base import FORM, TRAINABLE, Attr, OpDef, Params, RFRule, fmt_shape, register
 
 _DENSE = RFRule("dense")  # every token sees every token: the whole input
 
@@ -72,7 +72,7 @@ def _matmul_saves(a, ins, out, rg):
 
 
 register(OpDef(
-    name="matmul", attrs=(), shape=_matmul_shape, costs=_matmul_costs, explain=_matmul_explain, arity=2,
+    name="matmul", attrs=(FORM,), shape=_matmul_shape, costs=_matmul_costs, explain=_matmul_explain, arity=2,
     lower=_tm("MatMul"), family="linear", torch_name="torch.matmul",
     doc="batched matrix product of two inputs (`from: [a, b]`): …×n×k · …×k×m.",
     category="macs", kind="linear", saves=_matmul_saves, rf=RFRule("union"), latency_class="linear"))

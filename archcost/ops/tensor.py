@@ -199,3 +199,41 @@ register(OpDef(
     family="other", torch_name="torchvision.ops.StochasticDepth",
     doc="torchvision's StochasticDepth: drops a residual branch per sample in training; identity (no cost) in eval.",
     category="other", kind="view", saves=_sd_saves, rf=_SAME))
+
+
+# ---- embedding ---------------------------------------------------------------------------------
+
+def _emb_prepare(a, ins):
+    pi = a["padding_idx"]
+    if pi is not None and (isinstance(pi, bool) or not isinstance(pi, int) or not -a["num_embeddings"] <= pi
+                           < a["num_embeddings"]):
+        raise ShapeError(f"padding_idx={short_repr(pi)} is not an index into {a['num_embeddings']} embeddings",
+                         fix="leave it out, or give an index below num_embeddings.")
+    return a
+
+
+def _emb_explain(a, ins, out):
+    v, d = a["num_embeddings"], a["embedding_dim"]
+    return {"output_shape": wk.shape_working(out, [wk.same("dim -1", d, "embedding_dim")],
+                                             note="one row of the table per token id"),
+            "params": wk.Working("params", v * d, (wk.dot(v, d), wk.num(v * d)),
+                                 note="num_embeddings × embedding_dim: one learned vector per token id")}
+
+
+def _emb_lower(a, ins):
+    from torch import nn
+
+    return nn.Embedding(a["num_embeddings"], a["embedding_dim"], padding_idx=a["padding_idx"])
+
+
+register(OpDef(
+    name="embedding", attrs=(Attr("num_embeddings", "int", min=1, doc="the vocabulary: how many token ids"),
+                             Attr("embedding_dim", "int", min=1, doc="the size of each token's vector"),
+                             Attr("padding_idx", "any", None, doc="an id whose vector stays zero and gets no gradient")),
+    prepare=_emb_prepare, shape=lambda a, ins: (*ins[0], a["embedding_dim"]),
+    params=lambda a, ins: Params(weight=a["num_embeddings"] * a["embedding_dim"]),
+    lower=_emb_lower, explain=_emb_explain, family="other", torch_name="nn.Embedding",
+    doc="a lookup table: each integer token id of the input becomes a learned vector (…×N → …×N×D); "
+        "num_embeddings·embedding_dim params, no MACs. Its input is integer ids (see the README, 'Your own model').",
+    # a row copy per token: no arithmetic; backward scatters into the table by the ids it keeps
+    category="other", kind="other", saves=sv.input_, rf=RFRule("dense"), latency_class="eltwise"))
