@@ -4,13 +4,15 @@ Keys and responses are built as YAML text from pools of valid and hostile pieces
 non-finite numbers, non-ASCII digits, unhashable values, paths, terminal escapes, stray keys) over
 cheap subjects (inline one-layer networks).  Whatever comes in: the exit code is 0, 1 or 2, no
 traceback, at most 10 s an example (hypothesis' deadline), and results.json is valid JSON whose
-score is finite and between 0 and the key's maximum.  900 keys, 900 responses files and 200 pairs (2,000 examples) run in CI.
+score is finite and between 0 and the key's maximum.  400 keys, 400 responses files and 100 pairs run in CI (ARCHCOST_GRADING_EXAMPLES=N runs N, N and N / 4;
+issue 19's 2,000-example run is ARCHCOST_GRADING_EXAMPLES=900).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -111,17 +113,18 @@ def run_graded(tmp_path, key_text, responses_text=None):
     return r, d
 
 
+N = int(os.environ.get("ARCHCOST_GRADING_EXAMPLES", 400))
 FUZZ = dict(deadline=timedelta(seconds=10), derandomize=True,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-@settings(max_examples=900, **FUZZ)
+@settings(max_examples=N, **FUZZ)
 @given(text=keys())
 def test_fuzz_keys(tmp_path, text):
     run_graded(tmp_path, text)
 
 
-@settings(max_examples=900, **FUZZ)
+@settings(max_examples=N, **FUZZ)
 @given(text=responses())
 def test_fuzz_responses(tmp_path, text):
     r, d = run_graded(tmp_path, FIXED_KEY, text)
@@ -129,7 +132,7 @@ def test_fuzz_responses(tmp_path, text):
         assert len(d["tests"]) == 3 and d["score"] <= 4
 
 
-@settings(max_examples=200, **FUZZ)
+@settings(max_examples=max(1, N // 4), **FUZZ)
 @given(key=keys(), text=responses())
 def test_fuzz_key_and_responses(tmp_path, key, text):
     run_graded(tmp_path, key, text)

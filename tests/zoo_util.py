@@ -77,6 +77,11 @@ def copy_weights_in_order(src: nn.Module, dst: nn.Module, assign: bool = False) 
 
 def leaf_output_shapes(model: nn.Module, x: torch.Tensor) -> list:
     """(type name, output shape) of every compared leaf module call, in execution order."""
+    return leaf_outputs(model, x)[0]
+
+
+def leaf_outputs(model: nn.Module, x: torch.Tensor) -> tuple:
+    """:func:`leaf_output_shapes` and the model's output, from one forward pass (no_grad)."""
     seen = []
     def shape(m, o):
         # a linear or layer norm on an N×H×W×C map (ConvNeXt) works on its H·W tokens: compare as N×(H·W)×C
@@ -87,11 +92,11 @@ def leaf_output_shapes(model: nn.Module, x: torch.Tensor) -> list:
              for m in model.modules() if isinstance(m, COMPARED)]
     try:
         with torch.no_grad():
-            model(x)
+            out = model(x)
     finally:
         for h in hooks:
             h.remove()
-    return seen
+    return seen, out
 
 
 def spec_for(name: str):
