@@ -26,9 +26,11 @@ def run_ptflops(model, x):
     """(MACs, params) as ptflops.get_model_complexity_info prints them (defaults: pytorch backend, batch 1)."""
     from ptflops import get_model_complexity_info
 
+    # ptflops builds a float input from the shape; token ids (an embedding's input) come through input_constructor
+    ids = {} if x.is_floating_point() else {"input_constructor": lambda _: x}
     with _quiet():
         macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False,
-                                                 print_per_layer_stat=False, verbose=False)
+                                                 print_per_layer_stat=False, verbose=False, **ids)
     assert macs is not None, "ptflops failed on this model"
     return int(macs), int(params)
 
@@ -61,7 +63,7 @@ def run_peers(model, x, meta_model=None) -> dict:
         if model is None and name not in META_OK:
             continue
         if meta_model is not None and name in META_OK:
-            res[name] = RUNNERS[name](meta_model.eval(), torch.empty(x.shape, device="meta"))
+            res[name] = RUNNERS[name](meta_model.eval(), torch.empty(x.shape, dtype=x.dtype, device="meta"))
         else:
             res[name] = RUNNERS[name](model.eval(), x)
     return res

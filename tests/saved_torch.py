@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 import archcost
+from archcost.lowering import example_input
 
 
 def torch_saved(graph, batch=2, dtype=torch.float32, model=None):
@@ -29,7 +30,9 @@ def torch_saved(graph, batch=2, dtype=torch.float32, model=None):
         return t
 
     torch.manual_seed(0)
-    x = torch.randn(batch, *graph.input_shape, dtype=dtype)
+    x = example_input(graph, batch)  # token ids where an embedding reads the input
+    if x.is_floating_point():
+        x = x.to(dtype)
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         out = model(x)
     del out

@@ -34,6 +34,7 @@ torch = pytest.importorskip("torch")
 for _mod in ("ptflops", "thop", "torchinfo"):
     pytest.importorskip(_mod)
 from peer_util import META_OK, PEER_NAMES, run_peers, torch_flop_counter  # noqa: E402
+from archcost.lowering import example_input  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TV = [e.name for e in entries() if archcost.load_spec(e.name).reference.get("torchvision")]
@@ -153,8 +154,17 @@ layers:
   - patch_merge: {}
   - shifted_window_attention: {num_heads: 1, window_size: 4, shift_size: 2, proj_bias: false}
 """
+EMBEDDING = """
+name: every_op_embedding
+input: [6]
+layers:
+  - embedding: {num_embeddings: 20, embedding_dim: 8}
+  - layernorm: {}
+  - flatten: {}
+  - linear: {out_features: 4}
+"""
 SPECS = {"image": IMAGE, "sequence": SEQUENCE, "tokens": TOKENS, "attention": ATTENTION, "maxvit": MAXVIT,
-         "window": WINDOW}
+         "window": WINDOW, "embedding": EMBEDDING}
 
 
 def test_the_small_networks_use_every_op():
@@ -167,7 +177,7 @@ def test_every_op_equals_each_peer_on_the_lowered_module(which):
     graph = archcost.build(load_spec(f"{which}.yaml", text=SPECS[which]))
     torch.manual_seed(0)
     model = archcost.lower(graph).eval()
-    x = torch.randn(1, *graph.input_shape)
+    x = example_input(graph)  # token ids where an embedding reads the input
     measured = run_peers(model, x)
     for peer in PEER_NAMES:
         t = archcost.analyze(graph, convention=peer).totals

@@ -263,6 +263,14 @@ layers:
   - relative_position_attention: {head_dim: 2, partition_size: 2}
   - window_departition: {partition_size: 2, partition_type: grid, output_size: [4, 4]}
 """,
+    "embedding": """
+name: f
+input: [6]
+layers:
+  - embedding: {num_embeddings: 20, embedding_dim: 8}
+  - layernorm: {}
+  - linear: {out_features: 4}
+""",
     "window": """
 name: f
 input: [7, 9, 8]

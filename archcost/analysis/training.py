@@ -136,14 +136,6 @@ class TrainingMemory:
         }
 
 
-def _aliases(n, view: bool) -> bool:
-    """Whether a node's output shares its input's storage in train mode: views (``OpDef.view``), except
-    a training dropout, which makes a new tensor unless p = 0; and in-place activations."""
-    if n.op == "dropout":
-        return n.attrs["p"] == 0  # torch returns the input itself
-    return view or bool(n.attrs.get("inplace"))
-
-
 class _Model:
     """What a graph saves, independent of batch and dtype (cached on the graph).
 
@@ -171,13 +163,15 @@ class _Model:
             trainable += t
             running += p.running_stats
             counters += p.buffers - p.running_stats
-            nid = n.id
-            if _aliases(n, entry.view):
-                base[nid] = base[n.inputs[0]]
+            nid, inputs = n.id, n.inputs
+            # does the output share its input's storage in train mode? views (OpDef.view), except a training
+            # dropout, which makes a new tensor unless p = 0 (torch returns the input itself); in-place ops
+            if (n.attrs["p"] == 0 if n.op == "dropout" else entry.view or n.attrs.get("inplace")):
+                base[nid] = base[inputs[0]]
             else:
                 base[nid] = nid
                 elems[nid] = entry.out_elems
-            in_rg = tuple(rg[i] for i in n.inputs)
+            in_rg = (rg[inputs[0]],) if len(inputs) == 1 else tuple([rg[i] for i in inputs])
             if not (t > 0 or True in in_rg):
                 rg[nid] = False
                 continue

@@ -39,7 +39,7 @@ from math import prod
 from typing import NamedTuple
 
 from ..errors import ShapeError, SpecError, short_repr
-from ..ir import INPUT, Graph, Node
+from ..ir import INPUT, FrozenDict, Graph, Node
 from .yamlload import LocDict
 from ..ops import OPS
 from ..ops.act import ACTIVATIONS
@@ -56,6 +56,7 @@ MODIFIERS = ("name", "if", "repeat", "first", "from")
 COMPOSITES = ("sequential", "residual", "parallel", "activation")
 JOINS = ("add", "concat", "multiply")  # a parallel's join; may stand alone in a list, with `from: [a, b, ...]`
 TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
+_node = tuple.__new__  # Node's fields with attrs already frozen: skips Node.__new__'s check (a call per node)
 
 
 class _T:
@@ -363,8 +364,13 @@ class Expander:
         k = counts.get(key, 0)  # as _next_name, inline: this is the path most items take
         counts[key] = k + 1
         path = f"{lst.prefix}{key}{k}"
-        self._step(line, path, file)
-        self._claim(path, line, file)
+        self.steps += 1  # _step and _claim, inline (the common path: a call each costs ~1% of an expansion)
+        if self.steps > MAX_STEPS or path in self.paths:  # one of them raises, with its message
+            self.steps -= 1
+            self._step(line, path, file)
+            self._claim(path, line, file)
+        self.paths.add(path)
+        self.path_log.append(path)
         cur = lst.cur
         shape = cur.shape
         s = {**lst.scope, "ch": shape[0], "h": shape[1] if len(shape) > 1 else 1, "w": shape[-1] if len(shape) > 1 else 1}
@@ -653,7 +659,7 @@ class Expander:
             nid = path + n.id[cut:]
             ins = tuple(ext_map[i] if i in ext_map else path + i[cut:] for i in n.inputs)
             self._register(nid, n.line, n.file)
-            self.nodes.append(Node(nid, n.op, n.attrs, ins, n.in_shapes, n.out_shape, n.line, n.file))
+            self.nodes.append(_node(Node, (nid, n.op, n.attrs, ins, n.in_shapes, n.out_shape, n.line, n.file)))
         if hit.out_ref[0] == "input":
             return inputs[hit.out_ref[1]]
         return _T(path + hit.out_ref[1][cut:], hit.out_shape)
@@ -738,7 +744,8 @@ class Expander:
             raise self._err(f"output shape {list(out)} has {prod(out):.3g} elements, beyond any machine's memory",
                             line=line, path=path, file=file, fix="check channel counts and multipliers.")
         self._register(path, line, file)
-        self.nodes.append(Node(path, opname, a, tuple(t.id for t in ins), tuple(in_shapes), out, line, file))
+        self.nodes.append(_node(Node, (path, opname, FrozenDict(a), tuple(t.id for t in ins), tuple(in_shapes), out,
+                                       line, file)))
         return _T(path, out)
 
     def _register(self, path, line, file):

@@ -226,6 +226,11 @@ def _emb_lower(a, ins):
     return nn.Embedding(a["num_embeddings"], a["embedding_dim"], padding_idx=a["padding_idx"])
 
 
+def _emb_saves(a, ins, out, rg):
+    # the ids it looked up, to scatter the gradient into the table: int64, whatever the activations' dtype
+    return [("token ids", sv.new(prod(ins[0]), sv.INDEX))]
+
+
 register(OpDef(
     name="embedding", attrs=(Attr("num_embeddings", "int", min=1, doc="the vocabulary: how many token ids"),
                              Attr("embedding_dim", "int", min=1, doc="the size of each token's vector"),
@@ -236,4 +241,4 @@ register(OpDef(
     doc="a lookup table: each integer token id of the input becomes a learned vector (…×N → …×N×D); "
         "num_embeddings·embedding_dim params, no MACs. Its input is integer ids (see the README, 'Your own model').",
     # a row copy per token: no arithmetic; backward scatters into the table by the ids it keeps
-    category="other", kind="other", saves=sv.input_, rf=RFRule("dense"), latency_class="eltwise"))
+    category="other", kind="other", saves=_emb_saves, rf=RFRule("dense"), latency_class="eltwise"))
