@@ -62,8 +62,9 @@ The facts the analyses read, so that nothing outside ``ops/`` keeps a table keye
                       max pool has none calibrated (``eltwise``, the copy-like fallback).
 ``latency_features``  derived: the counts the class's cost model reads beyond what ``costs`` and
                       ``params`` give (``macs``; ``weights`` = weight + bias + running statistics),
-                      per sample: ``im2col`` (the unfolded input a GEMM-based convolution builds) and
-                      ``window`` (pooling window work); empty for most ops.
+                      per sample: ``im2col`` (the unfolded input a GEMM-based convolution builds),
+                      ``window`` (pooling window work) and ``scores`` (attention's h·N·S scores, the
+                      softmax's work); empty for most ops.
 ``torch_class``       derived from ``torch_name``: the ``torch.nn`` class a module-hook tool sees
                       (the key of the peers' per-tool tables in :mod:`archcost.analysis.peers`).
 """
