@@ -71,7 +71,14 @@ def main():
     ap.add_argument("--reuse", action="store_true", help="reuse calibrations already in reports/calibration/")
     ap.add_argument("--family", help="only this zoo family (a dry run)")
     ap.add_argument("--quick", action="store_true", help="quick calibrations and 2 variants (a dry run of the script)")
+    ap.add_argument("--add-models", help="comma-separated zoo models: measure only these (no variants) with fresh "
+                    "calibrations and add their rows to the existing reference (its other rows and summary stay)")
+    ap.add_argument("--no-calibrate", action="store_true", help="with --add-models: use the calibrations already "
+                    "in reports/calibration/ named by --profiles")
+    ap.add_argument("--profiles", help="with --add-models: comma-separated calibration files to predict with")
     a = ap.parse_args()
+    if a.add_models:
+        return add_models(a)
 
     from archcost.analysis.latency import load_profile, reference_rates
     from archcost.measure import zoo as Z
@@ -180,6 +187,112 @@ def main():
     print(f"wrote {out}.json and {out}.md in {total_s / 60:.1f} min")
 
 
+def add_models(a):
+    """Measure only ``--add-models`` (e.g. the models added to the zoo since the reference was measured) and
+    add their rows to the reference under ``added``: the reference's own rows, runs and summary are left as
+    they were (measured and calibrated then), and the new rows say when, with which calibrations and under
+    what load they were measured."""
+    from archcost.analysis.latency import load_profile
+    from archcost.measure import zoo as Z
+    from archcost.measure.device import load_average
+    from archcost.measure.results import by_class, summarize
+    from archcost.report.profile import ms, pct
+
+    start = time.perf_counter()
+    today = dt.date.today().isoformat()
+    log, load = [], {"start": load_average()}
+    py = [sys.executable, "-m", "archcost"]
+    names = [n.strip() for n in a.add_models.split(",") if n.strip()]
+    cal_dir = ROOT / "reports" / "calibration"
+    cal_dir.mkdir(parents=True, exist_ok=True)
+    if a.profiles:
+        paths = [Path(p) for p in a.profiles.split(",")]
+    else:
+        paths = [cal_dir / f"cpu-{a.threads}t-run{i + 1}-{today}.json" for i in range(a.calibrations)]
+    for i, path in enumerate(paths):
+        if not (a.no_calibrate or (a.reuse and path.exists())):
+            sh(py + ["calibrate", "--threads", str(a.threads), "--seed", str(i), "--out", str(path)]
+               + (["--quick"] if a.quick else []), log)
+    profiles = [load_profile(str(p)) for p in paths]
+    families = {j.spec: j.family for j in Z.zoo_jobs(None)}
+    jobs = [Z.Job(n, family=families.get(n)) for n in names]
+    stem = str(ROOT / Z.default_stem("cpu", a.threads, 1, "float32")) + "-added"
+    t0 = time.perf_counter()
+    results = Z.run_zoo(jobs, log=stem + ".partial.jsonl", threads=a.threads, repeat=a.repeat,
+                        per_layer=not a.no_per_layer,
+                        progress=lambda d, t, n: print(f"  measured {d}/{t} {n[-90:]}", flush=True))
+    results = [r for r in results if r["label"] in set(names)]
+    log.append({"command": f"measure {len(jobs)} models ({'with' if not a.no_per_layer else 'without'} per-layer "
+                           f"times, {a.repeat} rounds)", "seconds": round(time.perf_counter() - t0, 1)})
+    load["end"] = load_average()
+    runs = [Z.build_report(results, prof, include_layers=not a.no_per_layer) for prof in profiles]
+    models = []
+    for i, m in enumerate(runs[0]["models"]):
+        preds = [r["models"][i]["predicted_ms"] for r in runs]
+        errs = [r["models"][i]["error_pct"] for r in runs]
+        keep = {k: m.get(k) for k in ("model", "label", "family", "macs", "params", "measured_ms", "noisy",
+                                      "split_half_pct", "macs_baseline_ms", "macs_baseline_error_pct")}
+        keep.update(predicted_ms=statistics.median(preds), predicted_ms_runs=preds, error_pct=statistics.median(errs),
+                    error_pct_runs=errs)
+        models.append(keep)
+    out = ROOT / a.out
+    ref = json.loads(out.with_suffix(".json").read_text())
+    added = {"date": today, "profiles": [p.name for p in profiles], "duration_s": round(time.perf_counter() - start),
+             "load_average": load, "steps": log, "repeat": a.repeat, "per_layer": not a.no_per_layer,
+             "models": models,
+             "runs": [{"profile": p.name, "duration_s": p.data.get("duration_s"),
+                       "load_average": [p.data["host"].get("load_average_before"),
+                                        p.data["host"].get("load_average_after")],
+                       "summary": r["summary"], "by_class": by_class(r["models"]) if not a.no_per_layer else [],
+                       "classes": {k: v.get("terms") for k, v in p.data["classes"].items()
+                                   if k in ("attention", "matmul", "layernorm", "layernorm2d", "gelu", "linear")}}
+                      for p, r in zip(profiles, runs)],
+             "summary": summarize(models)}
+    ref["added"] = added
+    out.with_suffix(".json").write_text(json.dumps(ref, indent=1) + "\n")
+    out.with_suffix(".md").write_text(markdown(ref, ms, pct))
+    print(f"added {len(models)} models to {out}.json and {out}.md in {(time.perf_counter() - start) / 60:.1f} min")
+
+
+def _added_markdown(ad, ms, pct) -> list:
+    s = ad["summary"]
+    p, b = s.get("predictor", {}), s.get("macs_baseline", {})
+    L = ["", f"## Models added since (measured {ad['date']}: only these rows are new)", "",
+         f"Measured by `python benchmarks/latency_zoo.py --add-models ...` in {ad['duration_s'] / 60:.0f} min "
+         f"({ad['repeat']} interleaved rounds, {'with' if ad['per_layer'] else 'without'} per-layer times; load average "
+         f"{ad['load_average']['start']} at start, {ad['load_average']['end']} at end), predicted with "
+         f"{len(ad['profiles'])} calibration run(s) that include the attention-era micro-benchmarks (attention, "
+         "matmul, layer norm, layer norm 2d, GELU on tokens, token views) and synthetic ViT-/ConvNeXt-like networks "
+         "— still synthetic only: none of these models was seen by the calibration. The rows above were measured and "
+         "calibrated before; the two sets are not pooled.", "",
+         "| added models | predictor | MACs-only baseline |", "|---|---:|---:|",
+         f"| median \\|error\\| | {p.get('median_abs_error_pct', float('nan')):.1f}% | "
+         f"{b.get('median_abs_error_pct', float('nan')):.1f}% |",
+         f"| within ±10% | {100 * p.get('within_10_pct', float('nan')):.0f}% | {100 * b.get('within_10_pct', float('nan')):.0f}% |",
+         f"| within ±20% | {100 * p.get('within_20_pct', float('nan')):.0f}% | {100 * b.get('within_20_pct', float('nan')):.0f}% |",
+         f"| Spearman with measured | {p.get('spearman', float('nan')):.3f} | {s.get('spearman_macs_measured', float('nan')):.3f} (MACs) |",
+         "", "| calibration | seconds | load before → after | attention terms (s per MAC, per score) | median \\|error\\| |",
+         "|---|---:|---|---|---:|"]
+    for r in ad["runs"]:
+        t = r["classes"].get("attention") or {}
+        L.append(f"| `{r['profile']}` | {r['duration_s']:.0f} | {r['load_average'][0]} → {r['load_average'][1]} | "
+                 f"{t.get('macs', 0):.3g}, {t.get('scores', 0):.3g} | "
+                 f"{r['summary']['predictor']['median_abs_error_pct']:.1f}% |")
+    if ad["runs"] and ad["runs"][0]["by_class"]:
+        L += ["", "| class | layers | measured ms | share | predicted ms | error |", "|---|---:|---:|---:|---:|---:|"]
+        for c in ad["runs"][0]["by_class"]:
+            L.append(f"| {c['class']} | {c['layers']} | {ms(c['measured_ms'])} | {c['share_pct']:.1f}% | "
+                     f"{ms(c['predicted_ms'])} | {pct(c['error_pct'])} |")
+    L += ["", "| model | family | MACs | measured ms (IQR) | predicted ms | error (runs) | MACs-only error |",
+          "|---|---|---:|---:|---:|---:|---:|"]
+    for m in sorted(ad["models"], key=lambda m: m["measured_ms"]["median"]):
+        mm = m["measured_ms"]
+        L.append(f"| {m['label']} | {m.get('family') or ''} | {m['macs'] / 1e6:,.0f}M | {ms(mm['median'], m.get('noisy'))} "
+                 f"({100 * mm['iqr'] / mm['median']:.0f}%) | {ms(m['predicted_ms'])} | "
+                 f"{_r((min(m['error_pct_runs']), max(m['error_pct_runs'])), '{:+.0f}')}% | {pct(m['macs_baseline_error_pct'])} |")
+    return L
+
+
 def _r(x, fmt="{:.1f}"):
     if x is None:
         return "n/a"
@@ -244,6 +357,8 @@ def markdown(ref, ms, pct) -> str:
                  f"({100 * mm['iqr'] / mm['median']:.0f}%) | {ms(m['predicted_ms'])} | "
                  f"{_r((min(m['error_pct_runs']), max(m['error_pct_runs'])), '{:+.0f}')}% | {pct(m['macs_baseline_error_pct'])} |")
     L += ["", "## Steps", ""] + [f"- `{s['command']}`: {s['seconds'] / 60:.1f} min" for s in ref["steps"]]
+    if ref.get("added"):
+        L += _added_markdown(ref["added"], ms, pct)
     return "\n".join(L) + "\n"
 
 

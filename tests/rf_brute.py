@@ -60,30 +60,52 @@ def _support(grad):
     return tuple(out)
 
 
-def brute_regions(graph, targets, dtype=torch.float64):
+def brute_regions(graph, targets, dtype=torch.float64, random=False):
     """{node id: (support of the middle, the first and the last unit)} for each target node.
 
     Each support is one (first, last) input index per spatial dimension.  The first unit's
     right end and the last unit's left end pin down the whole unclipped region of a unit whose
-    receptive field is larger than the image.  Non-spatial nodes use feature 0 for all three.
+    receptive field is larger than the image.  Non-spatial nodes use feature 0 for all three
+    (a token tensor N×D: token 0).
+
+    ``random=True`` keeps the lowered module's random weights and feeds a random input, and a unit
+    is a random mix of its channels: for networks with layer norms and attention, where constant
+    weights make every channel equal and a normalised sum over channels exactly zero.  The support
+    is then, almost surely, exactly where the input can influence the unit (no ReLU here: GELU is
+    non-zero almost everywhere).
     """
-    model = _prepare(archcost.lower(graph).to(dtype))
-    subst = {nid: _substitute(m) for nid, m in model.node_modules()}
-    x = torch.full((3, *graph.input_shape), 1e-3, dtype=dtype, requires_grad=True)
+    model = archcost.lower(graph).to(dtype)
+    if random:
+        model.eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+        subst = dict(model.node_modules())
+        gen = torch.Generator().manual_seed(0)
+        x = torch.rand((3, *graph.input_shape), generator=gen, dtype=dtype).requires_grad_(True)
+    else:
+        model = _prepare(model)
+        subst = {nid: _substitute(m) for nid, m in model.node_modules()}
+        x = torch.full((3, *graph.input_shape), 1e-3, dtype=dtype, requires_grad=True)
     env = {"input": x}
     last = max(i for i, n in enumerate(graph.nodes) if n.id in targets)
-    for i, (nid, ins, *_) in enumerate(model._plan):
-        env[nid] = subst[nid](*[env[k] for k in ins])
+    for i, (nid, ins, _free, _module, call) in enumerate(model._plan):
+        xs = [env[k] for k in ins]
+        env[nid] = call(subst[nid], *xs) if call is not None else subst[nid](*xs)
         if i == last:
             break
     result = {}
+    spatial_rank = len(graph.input_shape)
     for nid in targets:
         out = env[nid]
-        if out.dim() > 2:
+        if out.dim() > 2 and out.dim() == spatial_rank + 1:
             units = [tuple(n // 2 for n in out.shape[2:]), (0,) * (out.dim() - 2), tuple(n - 1 for n in out.shape[2:])]
-            scalar = sum(out[(b, slice(None), *u)].sum() for b, u in enumerate(units))
+            picked = [out[(b, slice(None), *u)] for b, u in enumerate(units)]
         else:
-            scalar = out[:, 0].sum()
+            picked = [out[b, 0] for b in range(3)]
+        if random:
+            scalar = sum((p * torch.rand(p.shape, generator=gen, dtype=dtype)).sum() for p in picked)
+        else:
+            scalar = sum(p.sum() for p in picked)
         (grad,) = torch.autograd.grad(scalar, x, retain_graph=True)
         result[nid] = tuple(_support(grad[b]) for b in range(3))
     return result

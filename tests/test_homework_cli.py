@@ -177,6 +177,41 @@ def test_calc_options_no_bias_dtype_and_fc_on_a_feature_map():
     assert d["output_shape"]["value"] == [96, 27, 27]
 
 
+def test_calc_multi_head_attention_tokens_dim_heads():
+    r = run("calc", "multi_head_attention", "--in", "197,768", "--num-heads", "12")
+    assert r.exit_code == 0, r.output
+    assert "(3·768·768 + 3·768) + (768·768 + 768) = 1,771,776 + 590,592 = 2,362,368" in r.output
+    for line in ("Q, K, V projections: 768 multiplies per output × 197·2,304 outputs = 768 × 453,888 = 348,585,984 MACs",
+                 "QKᵀ: 64 multiplies per score × 12·197·197 scores = 64 × 465,708 = 29,805,312 MACs",
+                 "A·V: 197 multiplies per output × 12·197·64 outputs = 197 × 151,296 = 29,805,312 MACs",
+                 "out projection: 768 multiplies per output × 197·768 outputs = 768 × 151,296 = 116,195,328 MACs",
+                 "= 524,391,936 MACs"):
+        assert line in r.output, line
+    d = json.loads(run("calc", "multi_head_attention", "--in", "197,768", "--num-heads", "12", "--no-bias",
+                       "-f", "json").output)
+    assert d["params"]["value"] == 4 * 768 * 768
+    r = run("calc", "multi_head_attention", "--in", "197,768", "--num-heads", "7")
+    assert r.exit_code == 2 and "num_heads=7 does not divide the embedding size 768" in r.output
+
+
+def test_calc_scaled_dot_product_attention_self_attention():
+    r = run("calc", "scaled_dot_product_attention", "--in", "12,197,64")
+    assert r.exit_code == 0, r.output
+    assert "query, key and value are each the 12×197×64 input (self-attention)" in r.output
+    assert "29,805,312 + 29,805,312 = 59,610,624 MACs" in r.output and "QKᵀ: 64 multiplies per score" in r.output
+    d = json.loads(run("calc", "scaled_dot_product_attention", "--in", "12,197,64", "--is-causal", "-f", "json").output)
+    assert d["macs"]["value"] == 2 * 12 * 197 * 197 * 64  # a causal mask computes every score too
+
+
+def test_explain_an_encoder_block_shows_the_attention_matmuls():
+    r = run("explain", "vit_b_16", "--layer", "encoder.layers.encoder_layer_0", "-q", "macs")
+    assert r.exit_code == 0, r.output
+    assert "QKᵀ: 64 multiplies per score × 12·197·197 scores" in r.output
+    assert "A·V: 197 multiplies per output × 12·197·64 outputs" in r.output
+    assert "encoder.layers.encoder_layer_0.mlp.0: 768 multiplies per output × 197·3,072 outputs" in r.output
+    assert "= 1,453,954,560 MACs" in r.output
+
+
 def test_calc_compare_depthwise_separable_mobilenet_layer():
     r = run("calc", "conv2d", "--in", "512,14,14", "--out-channels", "512", "--kernel-size", "3", "--padding", "1",
             "--no-bias", "--compare", "depthwise-separable")

@@ -22,6 +22,9 @@ FRAC = ("quantity: fraction\n    part: {" + CONV + ", quantity: params}\n"
         "    whole: {input: [192, 28, 28], layers: [{conv2d: {out_channels: 32, kernel_size: 5, padding: 2}}, "
         "{conv2d: {out_channels: 32, kernel_size: 5, padding: 2}}], quantity: params}")  # 153,632 / 179,264
 
+MHA = "multi_head_attention: {in: [10, 16], num_heads: 2}"
+TOKENS = "input: [10, 16]\n    layers: [{linear: {out_features: 16}}, {multi_head_attention: {num_heads: 2}}]"
+
 # (diagnosis name, the question's subject and options, the wrong answer, the right answer)
 CASES = [
     ("flops_not_macs", f"{CONV}\n    quantity: macs", "240,844,800", "120,422,400"),
@@ -67,6 +70,12 @@ CASES = [
     # a conv (3·3·3 + 1)·4 = 112 trainable, then a frozen linear on the flattened 4·6·6 map: (144 + 1)·2 = 290
     ("all_not_trainable", f"{FROZEN}\n    quantity: trainable_params", "402", "112"),
     ("trainable_not_all", f"{FROZEN}\n    quantity: params", "112", "402"),
+    # attention on 10 tokens of 16 channels, 2 heads: projections 4·10·16² = 10,240, QKᵀ + A·V 2·10²·16 = 3,200;
+    # params 4·16² + 4·16 = 1,088; a linear 10·16·16 = 2,560 in front (FlopCounterMode under no_grad sees only it)
+    ("attention_matmuls_left_out", f"{MHA}\n    quantity: macs", "10,240", "13,440"),
+    ("fused_attention_unseen", f"{TOKENS}\n    quantity: macs", "2,560", "16,000"),
+    ("projections_per_head", f"{MHA}\n    quantity: params", "2,176", "1,088"),
+    ("class_token_left_out", "input: [10, 16]\n    layers: [{class_token: {}}]\n    quantity: tokens", "10", "11"),
     ("inverted", f"{RATIO}", "0.02", "50x"),
     ("complement", f"{FRAC}", "14%", "86%"),
 ]
@@ -112,6 +121,8 @@ def test_every_diagnosis_function_is_exercised():
                 "dtype": {"dtype_float16", "dtype_float32", "dtype_float64"}, "sum_not_peak": {"sum_not_peak"},
                 "only_last_layer": {"only_last_layer"}, "input_included": {"input_included", "input_left_out"},
                 "batch": {"batch_left_out"}, "trainable_vs_all": {"all_not_trainable", "trainable_not_all"},
-                "inverted": {"inverted", "complement"}}
+                "inverted": {"inverted", "complement"},
+                "attention": {"attention_matmuls_left_out", "fused_attention_unseen", "projections_per_head"},
+                "class_token": {"class_token_left_out"}}
     assert sorted(prefixes) == sorted(f.__name__ for f in DIAGNOSES)
     assert set().union(*prefixes.values()) == names

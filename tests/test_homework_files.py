@@ -160,6 +160,29 @@ VERDICTS = {
         "activation-memory": ("right", []),
         "activation-memory-batch": ("wrong", ["batch_left_out"]),
     },
+    "vit_attention.answers.yaml": {
+        "patches": ("right", []),
+        "tokens": ("right", []),
+        "tokens-no-class-token": ("wrong", ["class_token_left_out"]),
+        "tokens-384": ("right", []),
+        "tokens-b32": ("right", []),
+        "mha-params": ("right", []),
+        "mha-params-no-bias": ("wrong", ["forgot_bias"]),
+        "mha-params-per-head": ("wrong", ["projections_per_head"]),
+        "mha-params-16-heads": ("right", []),
+        "encoder-params": ("right", []),
+        "attention-macs": ("right", []),
+        "attention-macs-qk-only": ("wrong", []),
+        "attention-macs-flops": ("wrong", ["flops_not_macs"]),
+        "attention-growth-384": ("right", []),
+        "attention-growth-linear": ("wrong", []),
+        "mha-macs": ("right", []),
+        "mha-macs-projections-only": ("wrong", ["attention_matmuls_left_out"]),
+        "model-macs": ("right", []),
+        "model-macs-flop-counter": ("wrong", ["fused_attention_unseen"]),
+        "attention-share": ("right", []),
+        "patch-field": ("right", []),
+    },
     "vgg16_memory.answers.yaml": {
         "params": ("right", []),
         "params-exact": ("right", []),
@@ -207,7 +230,19 @@ ALEX = {"conv1": (11 * 11 * 3 + 1) * 96, "conv2": (5 * 5 * 48 + 1) * 256, "conv3
         "conv4": (3 * 3 * 192 + 1) * 384, "conv5": (3 * 3 * 192 + 1) * 256, "fc6": (9216 + 1) * 4096,
         "fc7": (4096 + 1) * 4096, "fc8": (4096 + 1) * 1000}
 MB2 = 56 * 56
+N, D, H, E = 197, 768, 12, 64  # ViT-B/16: tokens, embedding, heads, channels per head
+MHA_PARAMS = 3 * D * D + 3 * D + D * D + D
+MHA_MACS = 4 * N * D * D + 2 * N * N * D
 VALUES = {
+    "vit_attention.answers.yaml": {
+        "patches": (224 // 16) ** 2, "tokens": (224 // 16) ** 2 + 1, "tokens-384": (384 // 16) ** 2 + 1,
+        "tokens-b32": (224 // 32) ** 2 + 1, "mha-params": MHA_PARAMS, "mha-params-16-heads": MHA_PARAMS,
+        "encoder-params": MHA_PARAMS + (D + 1) * 3072 + (3072 + 1) * D + 2 * 2 * D,
+        "attention-macs": 2 * H * N * N * E, "attention-growth-384": Fraction(577 * 577, N * N),
+        "mha-macs": MHA_MACS,
+        "model-macs": 16 * 16 * 3 * 14 * 14 * D + 12 * (MHA_MACS + 2 * N * D * 3072) + D * 1000,
+        "attention-share": Fraction(12 * MHA_MACS, 16 * 16 * 3 * 14 * 14 * D + 12 * (MHA_MACS + 2 * N * D * 3072)
+                                    + D * 1000)},
     "inception_5x5.answers.yaml": {
         "naive-macs": C * 32 * 5 * 5 * 192, "naive-params": (5 * 5 * 192 + 1) * 32,
         "bottleneck-macs": C * 16 * 192 + C * 32 * 5 * 5 * 16, "bottleneck-reduce-layer": C * 16 * 192,
@@ -288,3 +323,44 @@ def test_receptive_field_file():
                    "vgg16-conv5-3": "right", "vgg16-pool5": "right", "vgg16-pool5-stride": "wrong"}
     by_id = {r.question.id: r.expected.value for r in report.results}
     assert by_id["vgg16-pool5"] == (212, 212) and by_id["vgg16-pool5-stride"] == (32, 32)
+
+
+def test_vit_attention_file_against_torch():
+    """The attention numbers of vit_attention.answers.yaml as torch computes them: nn.MultiheadAttention's
+    and torchvision's parameters, FlopCounterMode's count with grad enabled and sdpa's math backend (which
+    it sees as bmm; under no_grad nn.MultiheadAttention takes a fused kernel FlopCounterMode cannot see),
+    torchvision's token count and its _ops meta."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    from torch import nn
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    by_id = {r.question.id: r.expected.value for r in check_file(str(HW / "vit_attention.answers.yaml")).results}
+
+    def macs(fn):
+        with torch.enable_grad(), FlopCounterMode(display=False) as fc, sdpa_kernel(SDPBackend.MATH):
+            fn()
+        return fc.get_total_flops() // 2
+
+    with torch.device("meta"):
+        for heads, qid in ((12, "mha-params"), (16, "mha-params-16-heads")):
+            assert sum(p.numel() for p in nn.MultiheadAttention(D, heads).parameters()) == by_id[qid]
+        mha = nn.MultiheadAttention(D, H, batch_first=True)
+        x = torch.randn(1, N, D)
+        assert macs(lambda: mha(x, x, x, need_weights=False)) == by_id["mha-macs"]
+        q = torch.randn(1, H, N, E)
+        assert macs(lambda: nn.functional.scaled_dot_product_attention(q, q, q)) == by_id["attention-macs"]
+        block = torchvision.models.vision_transformer.EncoderBlock(H, D, 3072, 0.0, 0.0)
+        assert sum(p.numel() for p in block.parameters()) == by_id["encoder-params"]
+        for name, size, qid in (("vit_b_16", 224, "tokens"), ("vit_b_16", 384, "tokens-384"), ("vit_b_32", 224, "tokens-b32")):
+            m = getattr(torchvision.models, name)(image_size=size).eval()
+            img = torch.randn(1, 3, size, size)
+            assert m._process_input(img).shape[1] + 1 == by_id[qid]
+        m = torchvision.models.vit_b_16().eval()
+        assert macs(lambda: m(torch.randn(1, 3, 224, 224))) == by_id["model-macs"]
+    assert round(by_id["model-macs"] / 1e9, 3) == torchvision.models.ViT_B_16_Weights.DEFAULT.meta["_ops"]
+    mha, x = nn.MultiheadAttention(D, H, batch_first=True).eval(), torch.randn(1, N, D)  # on the CPU, not meta
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:  # the fused kernel: nothing counted
+        mha(x, x, x, need_weights=False)
+    assert fc.get_total_flops() == 0  # what the wrong answer 11.27G (model-macs-flop-counter) comes from

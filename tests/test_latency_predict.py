@@ -184,3 +184,36 @@ def test_fallback_class_for_an_op_without_one(toy_file):
     g = archcost.build("lenet5")
     node = next(n for n in g.nodes if n.op == "tanh")
     assert prof.class_terms(L.node_class(node))[0] == L.FALLBACK
+
+
+def test_attention_era_classes_and_features():
+    g = archcost.build("vit_b_16")
+    by = {n.id: n for n in g.nodes}
+    mha = by["encoder.layers.encoder_layer_0.self_attention"]
+    assert L.node_class(mha) == "attention" and L.terms_of("attention")[-1] == "scores"
+    c = L.node_counts(mha, 2)
+    assert c["scores"] == 2 * 12 * 197 * 197 and c["macs"] == 2 * (4 * 197 * 768 ** 2 + 2 * 197 ** 2 * 768)
+    assert L.node_class(by["encoder.layers.encoder_layer_0.ln_1"]) == "layernorm"
+    assert L.node_class(by["transpose0"]) == "view" and L.node_class(by["encoder.layers.encoder_layer_0.mlp.1"]) == "gelu"
+    cn = archcost.build("convnext_tiny")
+    assert {L.node_class(n) for n in cn.nodes if n.op == "layernorm2d"} == {"layernorm2d"}
+    assert {L.node_class(n) for n in cn.nodes if n.op in ("permute", "unflatten")} == {"view"}
+    # a profile calibrated before these classes had benchmarks times them as it did then
+    d = toy_profile()
+    for cls in ("attention", "matmul", "layernorm2d"):
+        d["classes"].pop(cls, None)
+    prof = L.DeviceProfile(d)
+    assert prof.class_terms("attention")[0] == "linear" and prof.class_terms("matmul")[0] == "linear"
+    assert prof.class_terms("layernorm2d")[0] == ("layernorm" if "layernorm" in d["classes"] else L.FALLBACK)
+
+
+def test_calibration_plan_has_the_attention_era_kinds_after_the_classic_ones():
+    from archcost.measure.calibrate import plan
+
+    items = plan()
+    classes = [c for c, _, _ in items]
+    for cls in ("attention", "matmul", "layernorm", "layernorm2d"):
+        assert classes.count(cls) >= 14, cls
+    first_new = classes.index("attention")
+    assert set(classes[first_new:]) <= {"attention", "matmul", "layernorm", "layernorm2d", "gelu", "view"}
+    assert all(c not in ("attention", "matmul", "layernorm", "layernorm2d") for c in classes[:first_new])

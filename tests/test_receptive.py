@@ -185,7 +185,7 @@ def image_clip(region, g):
         (max(lo, 0), min(hi, n - 1)) for (lo, hi), n in zip(region, g.input_shape[1:]))
 
 
-def check_against_brute_force(g, targets, affine="interior"):
+def check_against_brute_force(g, targets, affine="interior", random=False):
     """The brute-force support of the middle, first and last unit of every target must equal the
     exact clipped region, and the affine model (the RF size, stride and offset):
 
@@ -198,7 +198,7 @@ def check_against_brute_force(g, targets, affine="interior"):
     Returns how many targets had a whole unclipped field checked."""
     from rf_brute import brute_regions, predicted_regions
 
-    brute = brute_regions(g, targets)
+    brute = brute_regions(g, targets, random=random)
     exact = predicted_regions(g, targets)
     nodes = g.by_id()
     sizes = g.input_shape[1:]
@@ -305,6 +305,98 @@ def test_zoo_against_brute_force(name):
     assert checked >= 3, "the brute force should pin down whole fields, not only clipped ones"
 
 
+# ---- attention and tokens: global after attention; a per-token linear on channels-last keeps the field
+
+TINY_VIT = ("vit_b_16", {"depth": 2, "hidden": 64, "mlp": 128, "heads": 4}, [3, 64, 64])
+TINY_CONVNEXT = ("convnext_tiny", {"c1": 16, "c2": 32, "c3": 32, "c4": 32, "d1": 2, "d2": 1, "d3": 1, "d4": 1},
+                 [3, 64, 64])
+
+
+def token_targets(g):
+    """Nodes whose unit 0 the brute force and rf_region index alike: not a channels-first token tensor
+    (C×N: its unit 0 is a token, the brute force's feature 0 a channel), nor the tokens after a class
+    token and before the first attention (token 0 is then the class token, which sees nothing, while
+    rf_region indexes the patch tokens)."""
+    rf = receptive_fields(g)
+    out, after_token = [], False
+    for n in g.nodes:
+        after_token |= n.op == "class_token"
+        if rf[n.id] is not None and rf[n.id].is_global:
+            after_token = False
+        if after_token or (n.op == "flatten" and len(n.out_shape) == 2 and n.out_shape[0] != n.in_shapes[0][1]):
+            continue
+        if len(n.out_shape) == 3 and (n.op == "unflatten" or n.op == "permute" and n.out_shape[-1] == n.in_shapes[0][0]):
+            continue  # channels-last H×W×C: the brute force's feature 0 is a row
+        out.append(n.id)
+    return out
+
+
+def test_attention_is_global_and_everything_after_it():
+    g = archcost.build("vit_b_16")
+    rf = receptive_fields(g)
+    assert rf["conv_proj"] == RF((16, 16), (16, 16), (7.5, 7.5))
+    assert rf["transpose0"] == rf["conv_proj"]  # tokens are still the patches, one each
+    assert not rf["encoder.layers.encoder_layer_0.ln_1"].is_global
+    attn = rf["encoder.layers.encoder_layer_0.self_attention"]
+    assert attn.is_global and attn.size == (224, 224) and attn.stride == (0, 0)
+    assert all(rf[n.id].is_global for n in g.nodes[g.nodes.index(g.by_id()["encoder.layers.encoder_layer_0"
+                                                                                  ".self_attention"]):])
+    assert rf_region(g, "heads.head", clip=True) == ((0, 223), (0, 223))
+
+
+def test_per_token_linear_keeps_the_field():
+    # ConvNeXt: dw 7×7 on a stride-4 map, then permute → flatten → layer norm → linear → GELU → linear →
+    # unflatten → permute: the linears mix channels only, so every position keeps 4 + 6·4 = 28
+    rf = receptive_fields(archcost.build("convnext_tiny"))
+    for node in ("conv2d0", "permute0", "flatten0", "linear0", "linear1", "unflatten0", "permute1", "add"):
+        got = rf[f"cnblock0.residual0.{node}" if node != "conv2d0" else "cnblock0.residual0.conv2d0"]
+        assert got == RF((28, 28), (4, 4), (1.5, 1.5)), (node, got)
+    assert rf["cnblock1.residual0.conv2d0"].size == (52, 52)
+    assert not any(f.is_global for f in rf.values() if f)  # no attention: numbers all the way
+
+
+def test_matmul_rules():
+    g = graph("""
+name: attn_by_hand
+input: [8, 6, 6]
+layers:
+  - flatten: {start_dim: 2}
+  - {transpose: {dim0: 0, dim1: 1}, name: tokens}
+  - {linear: {out_features: 8}, name: q}
+  - {linear: {out_features: 8}, from: tokens, name: k}
+  - {transpose: {dim0: 0, dim1: 1}, name: kt}
+  - {matmul: {}, from: [q, kt], name: scores}
+  - {softmax: {dim: 1}, name: a}
+  - {linear: {out_features: 8}, from: tokens, name: v}
+  - {matmul: {}, from: [a, v], name: av}
+""")
+    rf = receptive_fields(g)
+    assert rf["q"] == RF((1, 1), (1, 1), (0.0, 0.0))  # per token
+    assert rf["scores"] is None  # a score pairs two tokens: no single field
+    assert rf["av"].is_global  # A·V sums over every token
+    assert rf_region(g, "av", clip=True) == ((0, 5), (0, 5))
+
+
+def test_tiny_attention_networks_against_brute_force():
+    pytest.importorskip("torch")
+    for name, overrides, inp in (TINY_VIT, TINY_CONVNEXT):
+        g = archcost.build(name, overrides=overrides, input=inp)
+        targets = token_targets(g)
+        assert any(receptive_fields(g)[t].is_global for t in targets) == (name == "vit_b_16")
+        check_against_brute_force(g, targets, random=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["vit_b_32", "convnext_tiny"])
+def test_attention_zoo_against_brute_force(name):
+    pytest.importorskip("torch")
+    g = archcost.build(name)
+    ids = token_targets(g)
+    picks = [i for i in ids if g.by_id()[i].op in ("conv2d", "linear", "add", "multi_head_attention")]
+    targets = list(dict.fromkeys(picks[:6] + picks[len(picks) // 2:len(picks) // 2 + 2] + picks[-2:]))
+    check_against_brute_force(g, targets, affine="tiled", random=True)
+
+
 # ---- the table column
 
 def test_table_receptive_field_columns():
@@ -328,3 +420,21 @@ def test_table_receptive_field_columns():
     assert "11×11" in r.output and "rf_stride" in r.output
     plain = CliRunner().invoke(app, ["table", "alexnet", "-f", "json"]).output
     assert '"rf"' not in plain  # the default output is unchanged
+
+
+def test_table_says_global_after_attention():
+    import json
+
+    from typer.testing import CliRunner
+
+    from archcost.cli import app
+
+    r = CliRunner().invoke(app, ["table", "vit_b_16", "--receptive-field", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    layers = {row["name"]: row for row in json.loads(r.output)["layers"]}
+    attn = layers["encoder.layers.encoder_layer_0.self_attention"]
+    assert (attn["rf"], attn["rf_stride"], attn["rf_offset"]) == ("global", None, None)
+    assert layers["conv_proj"]["rf"] == [16, 16] and layers["heads.head"]["rf"] == "global"
+    r = CliRunner().invoke(app, ["table", "vit_b_16", "--receptive-field", "--depth", "1"], env={"COLUMNS": "160"})
+    encoder = next(line for line in r.output.splitlines() if "encoder" in line)
+    assert "global" in encoder and "224×224" not in encoder and "111.5" not in encoder

@@ -110,6 +110,15 @@ ALLOWED = {
         "the calibration plan: which op stands for each element-wise class, in the order of the seeded draws",
     ("archcost/measure/calibrate.py", ("dropout", "flatten", "identity", "slice")):
         "the calibration plan: the view ops it times",
+    ("archcost/measure/calibrate.py", ("permute", "transpose", "unflatten")):
+        "the calibration plan: the attention era's view ops it times",
+    ("archcost/measure/calibrate.py", ("layernorm", "layernorm2d")):
+        "the calibration plan: the layer norms it times (over tokens, over a map's channels)",
+    ("archcost/analysis/latency.py", ("linear", "matmul")):
+        "latency classes (COMPUTE_CLASSES), two of them named like the op they stand for; each op names its "
+        "class on its OpDef",
+    ("archcost/analysis/latency.py", ("layernorm2d", "matmul")):
+        "latency classes an older profile lacks and the class it used instead (keyed by class, not by op)",
     ("archcost/measure/synthetic.py", ("gelu", "hardswish", "leaky_relu", "relu", "relu6", "silu", "tanh")):
         "synthetic networks: the activations drawn (relu twice: weighted), a seeded design, not a per-op fact",
     ("archcost/measure/synthetic.py", ("hardsigmoid", "sigmoid")):

@@ -280,14 +280,24 @@ layers:
   - patch_merge: {}
   - shifted_window_attention: {num_heads: 4, window_size: 4, shift_size: [2, 1], version: 2, qkv_bias: false}
 """,
+    "attention_dropout": """
+name: ad
+input: [5, 12]
+layers:
+  - multi_head_attention: {num_heads: 3, dropout: 0.1}     # training: sdpa's math form, its mask and weights
+  - {multi_head_attention: {num_heads: 2, dropout: 0.2, bias: false}}
+""",
 }
 OP_SPECS["routing"] = OP_SPECS["routing"].replace("  - conv1d_prep: {}\n", "")
 
 
 def cpu_dropout_adjustment(g, batch, act_bytes):
-    """torch on CPU saves dropout's mask in the activation dtype, not as 1-byte bools."""
-    return sum(prod(n.out_shape) * batch * (act_bytes - 1) for n in g.nodes
-               if n.op == "dropout" and 0 < n.attrs["p"] < 1)
+    """torch on CPU saves dropout's mask in the activation dtype, not as 1-byte bools (attention dropout's
+    mask too: one per score, h·N² per sample)."""
+    return (sum(prod(n.out_shape) * batch * (act_bytes - 1) for n in g.nodes
+                if n.op == "dropout" and 0 < n.attrs["p"] < 1)
+            + sum(n.attrs["num_heads"] * n.out_shape[0] ** 2 * batch * (act_bytes - 1) for n in g.nodes
+                  if n.op == "multi_head_attention" and 0 < n.attrs["dropout"] < 1))
 
 
 def test_cpu_dropout_mask_is_the_documented_difference():
@@ -343,10 +353,24 @@ def test_optimizer_state_and_gradients_against_torch():
             assert tm.buffer_bytes == sum(b.nbytes for b in model.buffers())
 
 
+# ---- small attention-era networks (fast): a ViT and a ConvNeXt of the zoo's specs, shrunk
+
+@pytest.mark.parametrize("name,overrides", [
+    ("vit_b_16", {"depth": 2, "hidden": 64, "mlp": 128, "heads": 4}),
+    ("convnext_tiny", {"c1": 16, "c2": 32, "c3": 32, "c4": 32, "d1": 2, "d2": 1, "d3": 1, "d4": 1})])
+def test_small_vit_and_convnext_against_torch(name, overrides):
+    pytest.importorskip("torch")
+    from saved_torch import torch_saved
+
+    g = archcost.build(name, overrides=overrides, input=[3, 64, 64])
+    measured, _ = torch_saved(g, batch=2)
+    assert training_memory(g, batch=2).saved_activation_bytes == measured  # to the byte
+
+
 # ---- the zoo (slow): analytic saved activations vs torch's saved_tensors_hooks
 
 ZOO = ["lenet5", "alexnet", "vgg16", "resnet18", "mobilenetv2", "googlenet", "densenet121", "efficientnet_b0",
-       "shufflenet_v2_x1_0", "squeezenet1_0", "mobilenet_v3_small"]
+       "shufflenet_v2_x1_0", "squeezenet1_0", "mobilenet_v3_small", "vit_b_16", "convnext_tiny"]
 
 
 @pytest.mark.slow

@@ -116,8 +116,8 @@ def _macs_working(ex, c, conv, node, p) -> Working:
         return zero("macs", f"the {conv.name} convention counts no MACs for {opname}")
     for key in (conv.name, "macs", "fvcore"):
         w = ex.get(key)
-        if w is not None and c.get(key) == value:
-            return Working("macs", w.value, w.sides, "MACs", w.note)
+        if w is not None and c.get(key) == value:  # its parts too (attention: projections, QKᵀ, A·V)
+            return Working("macs", w.value, w.sides, "MACs", w.note, w.parts)
     return Working("macs", value, (wk.num(value),), "MACs", f"as the {conv.name} convention counts {opname}")
 
 

@@ -44,17 +44,25 @@ from .profile_file import PROFILE_FORMAT, PROFILE_VERSION  # noqa: E402 - the fi
 # feature names of each fitted class (the order is the order of the fitted coefficients)
 CONV_TERMS = ("one", "macs", "in", "out", "weights", "im2col")
 GEMM_TERMS = ("one", "macs", "in", "out", "weights")
+ATTENTION_TERMS = ("one", "macs", "in", "out", "weights", "scores")  # scores: h·N·S (the softmax's work)
 ELTWISE_TERMS = ("one", "in", "out", "io")
 POOL_TERMS = ("one", "in", "out", "window", "io")
 
 POOL_CLASSES = {"max_pool", "avg_pool", "local_response_norm"}
-COMPUTE_CLASSES = {"conv", "conv1x1", "depthwise", "grouped", "linear"}
+COMPUTE_CLASSES = {"conv", "conv1x1", "depthwise", "grouped", "linear", "attention", "matmul"}
+#: the classes of the MACs-only baseline (Σ time / Σ MACs): convolutions and linear layers, as before attention
+BASELINE_CLASSES = ("conv", "conv1x1", "depthwise", "grouped", "linear")
+#: a class an older profile may lack, and the class to use instead (before their own benchmarks, attention and
+#: matmul were timed as linear layers, layer norm 2d as layer norm)
+SUBSTITUTE = {"attention": "linear", "matmul": "linear", "layernorm2d": "layernorm"}
 FALLBACK = "eltwise"  # an op the profile has no class for costs what copying its bytes costs
 
 
 def terms_of(cls: str) -> tuple:
     if cls in ("conv", "grouped"):
         return CONV_TERMS
+    if cls == "attention":
+        return ATTENTION_TERMS
     if cls in COMPUTE_CLASSES:
         return GEMM_TERMS
     if cls in POOL_CLASSES:
@@ -88,7 +96,8 @@ def node_counts(node, batch: int) -> dict:
     extra = op.latency_features(a, ins, node.out_shape)
     return {"in": batch * sum(prod(s) for s in ins), "out": batch * prod(node.out_shape),
             "weights": p.weight + p.bias + p.running_stats, "macs": batch * op.costs(a, ins, node.out_shape).get("macs", 0),
-            "im2col": batch * extra.get("im2col", 0), "window": batch * extra.get("window", 0)}
+            "im2col": batch * extra.get("im2col", 0), "window": batch * extra.get("window", 0),
+            "scores": batch * extra.get("scores", 0)}
 
 
 class Bandwidth:
@@ -121,7 +130,8 @@ def features(cls: str, counts: dict, elem_bytes: int, bw: Bandwidth) -> dict:
     """The feature values of a node for its class's cost model (``one`` = 1, counts, ``io`` in seconds)."""
     io_bytes = (counts["in"] + counts["out"]) * elem_bytes
     f = {"one": 1.0, "macs": counts["macs"], "in": counts["in"], "out": counts["out"], "weights": counts["weights"],
-         "im2col": counts["im2col"], "window": counts["window"], "io": io_bytes * bw(io_bytes)}
+         "im2col": counts["im2col"], "window": counts["window"], "scores": counts.get("scores", 0),
+         "io": io_bytes * bw(io_bytes)}
     return {t: float(f[t]) for t in terms_of(cls)}
 
 
@@ -152,6 +162,8 @@ class DeviceProfile:
         """(class actually used, its coefficients): unknown classes fall back to the copy-like ``eltwise``."""
         if cls in self.classes:
             return cls, self.classes[cls]
+        if SUBSTITUTE.get(cls) in self.classes:
+            return SUBSTITUTE[cls], self.classes[SUBSTITUTE[cls]]
         if cls in COMPUTE_CLASSES and "conv" in self.classes:
             return "conv", self.classes["conv"]
         return FALLBACK, self.classes.get(FALLBACK, {"one": 0.0, "io": 1.0})

@@ -49,6 +49,15 @@ region, there is no grid to step along; the classifier's activations, dropout an
 layers keep it.  A global pool's output is a 1×1 map whose one unit sees every unit of its input
 (``stride`` = the input's stride × its size, as for any pool).
 
+Tokens and attention.  A view with its geometry (flatten, permute, transpose, unflatten) keeps
+track of which tensor dimension holds which positions (FLAT with a ``layout``), so ViT's patch
+tokens and ConvNeXt's channels-last maps keep their units' fields, and a linear layer that mixes
+only features (a per-token MLP) is the identity here.  Attention (rule ``global``) lets every
+unit see every position: its output and everything after it is *global* (``RF.is_global``,
+``size``/``offset`` of the whole input, stride 0; the table prints ``global``).  A matmul of two
+activations (rule ``product``) is global when it sums over positions (A·V) and undefined when each
+output pairs two positions (a QKᵀ score).
+
 ``None`` (undefined): every node of a network whose input has no spatial dimension (an MLP on a
 vector); a transposed convolution with stride > 1 (its output units see windows of size varying
 with the unit's phase, 1/stride apart: no single size and integer stride) and an adaptive pool
@@ -58,10 +67,10 @@ whatever the windows); ``concat`` along a spatial dimension.  :func:`rf_region` 
 ``clip=True`` is exact for all of these.
 
 Where the per-op rules live: each op names its rule on its definition (``OpDef.rf``, an
-:class:`~archcost.ops.base.RFRule`: one of nine — same, window, transposed, union, join,
-reshape, dense, shift, along — with the geometry it needs, computed by the op from its own
-prepared attributes: kernel, stride, dilation, padding before, or a dimension).  This module
-implements the nine rules once (:data:`RULES`, keyed by rule) and reads no op's attributes
+:class:`~archcost.ops.base.RFRule`: one of eleven — same, window, transposed, union, join,
+reshape, dense, shift, along, global, product — with the geometry it needs, computed by the op
+from its own prepared attributes: kernel, stride, dilation, padding before, a dimension, or the
+input dimensions a view's output dimensions are made of).  This module implements the rules once (:data:`RULES`, keyed by rule) and reads no op's attributes
 itself; ``register`` refuses an op without a rule (``tests/test_registry.py``).
 """
 
@@ -86,6 +95,9 @@ class RF:
     size: tuple
     stride: tuple
     offset: tuple
+    #: an attention layer, or any layer after one: every unit sees every position of the input, so the
+    #: whole image; ``size``/``offset`` are then that region's (stride 0), and the table prints ``global``
+    is_global: bool = False
 
 
 class _State(NamedTuple):
@@ -97,15 +109,24 @@ class _State(NamedTuple):
     pieces  per dim, the (u, v, S) triples, one per distinct stride S; None if undefined.
     whole   per dim, (lo, hi) of the union of every unit's region; None if unknown.
     sizes   the grid's (or flattened map's) spatial sizes; None for VECTOR.
+    layout  FLAT only: per dimension of the tensor, the spatial dimensions of the map it indexes (``()``
+            for features, ``(0, 1)`` for H and W flattened into tokens), or None when a reshape mixed
+            features with positions (a CNN's flatten before its classifier).  A GRID's layout is the
+            standard ``((), (0,), (1,))``: channels first.
+    everything  VECTOR only: every unit sees every position of the input (after attention): ``global``.
     """
 
     kind: str
     pieces: tuple | None
     whole: tuple | None
     sizes: tuple | None
+    layout: tuple | None = None
+    everything: bool = False
 
 
 GRID, FLAT, VECTOR = "grid", "flat", "vector"
+#: the ``rf`` column of a node that sees the whole input through attention (``rf_stride``/``rf_offset`` null)
+GLOBAL = "global"
 ALL = "all"  # the range of every unit of a VECTOR node
 
 
@@ -128,10 +149,28 @@ def _grid(pieces, sizes):
     return _State(GRID, pieces, whole, sizes)
 
 
-def _vector(whole):
+def _vector(whole, everything=False):
     if whole is None:
-        return _State(VECTOR, None, None, None)
-    return _State(VECTOR, tuple(((lo, hi, 0),) for lo, hi in whole), whole, None)
+        return _State(VECTOR, None, None, None, everything=everything)
+    return _State(VECTOR, tuple(((lo, hi, 0),) for lo, hi in whole), whole, None, everything=everything)
+
+
+def _standard(nd):
+    """The layout of a channels-first map with ``nd`` spatial dimensions."""
+    return ((),) + tuple((i,) for i in range(nd))
+
+
+def _layout(x):
+    """Per dimension of the tensor, the spatial dimensions of the map it indexes; None if unknown."""
+    if x.kind == GRID:
+        return _standard(len(x.sizes))
+    return x.layout if x.kind == FLAT else None
+
+
+def _union_whole(ins):
+    if not ins or any(x.whole is None for x in ins):
+        return None
+    return tuple((min(x.whole[i][0] for x in ins), max(x.whole[i][1] for x in ins)) for i in range(len(ins[0].whole)))
 
 
 def _undefined(node, whole=None):
@@ -183,16 +222,93 @@ def _f_identity(ins, node):
     return ins[0]
 
 
+def _per_position(x, node):
+    """Whether a ``dense`` op mixes only features of ``x`` (a linear layer on channels-last tokens)."""
+    layout = _layout(x)
+    return (x.kind == FLAT and layout is not None and OPS[node.op].rf.geometry is not None
+            and not any(layout[d] for d in _geometry(node)))
+
+
 def _f_linear(ins, node):
-    """Every output unit sees all of its input: one region, stride 0."""
-    return ins[0] if ins[0].kind == VECTOR else _vector(ins[0].whole)
+    """Every output unit sees all of its input: one region, stride 0 — unless it mixes only features."""
+    x = ins[0]
+    if x.kind == VECTOR or _per_position(x, node):
+        return x
+    return _vector(x.whole)
+
+
+def _global(whole):
+    return _vector(whole, everything=True)
+
+
+def _f_global(ins, node):
+    """Attention: every unit sees every position of its inputs, so the whole input."""
+    return _global(_union_whole(ins))
+
+
+def _matmul_sums_positions(ins):
+    """A matmul of two activations with known layouts: True when it sums over positions (A·V), False
+    when each output pairs positions (QKᵀ), None when a layout is unknown."""
+    lx, ly = (_layout(x) for x in ins)
+    if (lx is not None and len(lx) >= 2 and lx[-1]) or (ly is not None and len(ly) >= 2 and ly[-2]):
+        return True
+    return None if lx is None or ly is None else False
+
+
+def _f_matmul(ins, node):
+    whole = _union_whole(ins)
+    if any(x.everything for x in ins) or _matmul_sums_positions(ins):
+        return _global(whole)
+    sizes = next((x.sizes for x in ins if x.sizes is not None), None)
+    # each output pairs a row of one operand with a column of the other: two positions, no single field
+    return _State(FLAT, None, whole, sizes) if sizes is not None else _vector(whole)
+
+
+def _relayout(layout, dims, out_sizes, map_sizes):
+    """The layout after a view whose output dimension i is made of input dimensions ``dims[i]`` (a split
+    repeats one input dimension); None when it mixes features with positions or splits tokens other
+    than back into the map's own rows and columns."""
+    out, i = [], 0
+    while i < len(dims):
+        src = dims[i]
+        if len(src) == 1:  # one input dimension: kept, or split into a run of output dimensions
+            j = i
+            while j + 1 < len(dims) and dims[j + 1] == src:
+                j += 1
+            t, k = layout[src[0]], j - i + 1
+            if k == 1 or not t:
+                out += [t] * k
+            elif len(t) == k and tuple(out_sizes[i:j + 1]) == tuple(map_sizes[d] for d in t):
+                out += [(d,) for d in t]
+            else:
+                return None
+            i = j + 1
+            continue
+        parts = [layout[d] for d in src]
+        cat = sum(parts, ())
+        if cat and (not all(parts) or list(cat) != list(range(cat[0], cat[0] + len(cat)))):
+            return None  # features merged with positions, or positions out of row-major order
+        out.append(cat)
+        i += 1
+    return tuple(out)
 
 
 def _f_flatten(ins, node):
+    """A view (flatten, permute, transpose, unflatten): each unit is still one unit of the map.  With the
+    op's geometry the layout is followed, so tokens and channels-last maps stay mapped to the image."""
     x = ins[0]
-    if x.kind != GRID or tuple(node.out_shape) == tuple(node.in_shapes[0]):
+    if x.kind == VECTOR:
         return x
-    return x._replace(kind=FLAT)  # a reshape: each unit is still one unit of the map
+    if OPS[node.op].rf.geometry is None:
+        if x.kind != GRID or tuple(node.out_shape) == tuple(node.in_shapes[0]):
+            return x
+        return x._replace(kind=FLAT)
+    layout = _layout(x)
+    if layout is not None:
+        layout = _relayout(layout, _geometry(node), node.out_shape, x.sizes)
+    if layout == _standard(len(x.sizes)):
+        return _State(GRID, x.pieces, x.whole, x.sizes)
+    return _State(FLAT, x.pieces, x.whole, x.sizes, layout=layout)
 
 
 def _softmax_dim(node):
@@ -204,6 +320,12 @@ def _softmax_dim(node):
 def _f_softmax(ins, node):
     x = ins[0]
     d = _softmax_dim(node)
+    if x.kind == FLAT and x.layout is not None:  # tokens: global along the positions the dimension indexes
+        t = x.layout[_geometry(node)]
+        if not t or x.pieces is None:
+            return x
+        return x._replace(pieces=tuple(((x.whole[i][0], x.whole[i][1], 0),) if i in t else ps
+                                       for i, ps in enumerate(x.pieces)))
     if x.kind == FLAT:  # over the features of a flattened map: all of it
         return _vector(x.whole)
     if x.kind == VECTOR or d is None or x.pieces is None:
@@ -225,9 +347,11 @@ def _f_union(ins, node):
     if nd and all(x.whole is not None for x in ins):
         whole = tuple((min(x.whole[i][0] for x in ins), max(x.whole[i][1] for x in ins)) for i in range(nd))
     if kinds != {GRID} and kinds != {FLAT}:
-        return _vector(whole)  # vectors (or a vector and a flattened map): every unit, one region
+        # vectors (or a vector and a flattened map): every unit, one region; global if any side is
+        return _vector(whole, everything=any(x.everything for x in ins))
+    layout = ins[0].layout if all(x.layout == ins[0].layout for x in ins) else None
     if any(x.pieces is None for x in ins):
-        return _State(ins[0].kind, None, whole, ins[0].sizes)
+        return _State(ins[0].kind, None, whole, ins[0].sizes, layout=layout)
     merged = []
     for i in range(nd):
         ps = []
@@ -236,13 +360,16 @@ def _f_union(ins, node):
             ps += [(u, v, 0 if bc else s) for u, v, s in x.pieces[i]]
         merged.append(_merge(ps))
     if kinds == {FLAT}:
-        return _State(FLAT, tuple(merged), whole, ins[0].sizes)
+        return _State(FLAT, tuple(merged), whole, ins[0].sizes, layout=layout)
     return _grid(tuple(merged), node.out_shape[1:])
 
 
 def _f_concat(ins, node):
-    if _geometry(node) != 0 and all(x.kind == GRID for x in ins):
+    d = _geometry(node)
+    if d != 0 and all(x.kind == GRID for x in ins):
         return _undefined(node)  # along a spatial dimension: units of different inputs side by side
+    if all(x.kind == FLAT and x.layout is not None for x in ins) and any(x.layout[d] for x in ins):
+        return _State(FLAT, None, _union_whole(ins), ins[0].sizes)  # along the tokens: likewise
     return _f_union(ins, node)
 
 
@@ -302,11 +429,28 @@ def _b_identity(r, node, ins):
 
 def _b_linear(r, node, ins):
     x = ins[0]
+    if x.kind != VECTOR and _per_position(x, node):
+        return [r]
     return [ALL if x.kind == VECTOR else _full(x.sizes)]
+
+
+def _b_global(r, node, ins):
+    return [ALL if x.kind == VECTOR else _full(x.sizes) for x in ins]
+
+
+def _b_matmul(r, node, ins):
+    sizes = next((x.sizes for x in ins if x.sizes is not None), None)
+    if r is ALL or r == _full(sizes or ()) or any(x.everything for x in ins) or _matmul_sums_positions(ins):
+        return _b_global(r, node, ins)
+    raise _Unmapped  # a score pairs two positions: the rows and columns do not project per dimension
 
 
 def _b_softmax(r, node, ins):
     x = ins[0]
+    if x.kind == FLAT and x.layout is not None:
+        t = x.layout[_geometry(node)]
+        return [r if r is ALL or not t else tuple(frozenset(range(x.sizes[i])) if i in t else js
+                                                  for i, js in enumerate(r))]
     if x.kind == FLAT:
         return [_full(x.sizes)]
     d = _softmax_dim(node)
@@ -360,6 +504,8 @@ RULES = {
     "dense": (_f_linear, _b_linear),
     "shift": (_f_zeropad, _b_zeropad),
     "along": (_f_softmax, _b_softmax),
+    "global": (_f_global, _b_global),
+    "product": (_f_matmul, _b_matmul),
 }
 
 
@@ -381,7 +527,11 @@ def _states(graph: Graph) -> dict:
     return states
 
 
-def _rf(state) -> RF | None:
+def _rf(state, image) -> RF | None:
+    if state.everything:
+        whole = state.whole or tuple((0, n - 1) for n in image)
+        return RF(tuple(hi - lo + 1 for lo, hi in whole), (0,) * len(whole), tuple((lo + hi) / 2 for lo, hi in whole),
+                  is_global=True)
     if state.pieces is None:
         return None
     size, stride, offset = [], [], []
@@ -399,7 +549,8 @@ def receptive_fields(graph: Graph) -> dict:
     cached = graph.cache.rf
     if cached is None:
         states = _states(graph)
-        cached = graph.cache.rf = {n.id: (_rf(states[n.id]) if n.id in states else None) for n in graph.nodes}
+        image = graph.input_shape[1:]
+        cached = graph.cache.rf = {n.id: (_rf(states[n.id], image) if n.id in states else None) for n in graph.nodes}
     return cached
 
 
@@ -465,7 +616,10 @@ def add_receptive_field_columns(analysis):
     block's last layer's."""
     rfs = receptive_fields(analysis.graph)
     fields = [rfs.get(r.name) for r in analysis.rows]
-    analysis.add_column("rf", [list(f.size) if f else None for f in fields], collapse="last")
-    analysis.add_column("rf_stride", [list(f.stride) if f else None for f in fields], collapse="last")
-    analysis.add_column("rf_offset", [list(f.offset) if f else None for f in fields], collapse="last")
+    analysis.add_column("rf", [GLOBAL if f and f.is_global else list(f.size) if f else None for f in fields],
+                        collapse="last")
+    analysis.add_column("rf_stride", [list(f.stride) if f and not f.is_global else None for f in fields],
+                        collapse="last")
+    analysis.add_column("rf_offset", [list(f.offset) if f and not f.is_global else None for f in fields],
+                        collapse="last")
     return analysis

@@ -343,7 +343,59 @@ def inverted(ctx):
     return out
 
 
-DIAGNOSES = [flops_vs_macs, bias, bn_running_stats, layout, padding_stride, off_by_one, depthwise_split,
+def _attention_nodes(ctx):
+    from ..ops import OPS
+
+    return [n for n in ctx.sel.nodes if OPS[n.op].kind_of(n.attrs) == "attention"] if ctx.sel else []
+
+
+def attention(ctx):
+    """Attention's usual mistakes: the QKᵀ and A·V matmuls left out (only the projections counted), the MACs a
+    peer prints under ``no_grad`` (nn.MultiheadAttention's fused kernel unseen), a D×D projection per head."""
+    from ..ops import OPS
+
+    nodes = _attention_nodes(ctx)
+    if not nodes:
+        return []
+    out = []
+    if ctx.quantity in ("macs", "flops") and CONVENTIONS[ctx.q.options.convention].name in ("default", "full"):
+        attn = 0
+        for n in nodes:
+            c = OPS[n.op].costs(n.attrs, list(n.in_shapes), n.out_shape)
+            attn += c.get("attention_macs", c.get("macs", 0))
+        per = 2 if ctx.quantity == "flops" else 1
+        if attn and isinstance(ctx.expected.value, int):
+            out += _finding(ctx, "attention_matmuls_left_out", "you counted the projections but not attention's "
+                            "QKᵀ and A·V matmuls (2·N²·D per layer)", ctx.expected.value - per * attn * ctx.q.options.batch)
+        out += _finding(ctx, "fused_attention_unseen", "that is what FlopCounterMode (and fvcore) print on the model "
+                        "in eval under no_grad: nn.MultiheadAttention runs a fused kernel they cannot see",
+                        ctx.value(options=ctx.options(convention="torch")))
+    if ctx.quantity in ("params", "trainable_params", "weight_bytes"):
+        extra = 0
+        for n in nodes:
+            if n.op == "multi_head_attention":
+                p = OPS[n.op].params(n.attrs, list(n.in_shapes))
+                extra += (n.attrs["num_heads"] - 1) * (p.weight + p.bias)
+        if extra and isinstance(ctx.expected.value, int):
+            per = 4 if ctx.quantity == "weight_bytes" else 1  # float32 only: a rough match is enough here
+            out += _finding(ctx, "projections_per_head", "you gave every head its own D×D projections; the heads "
+                            "split D, so the projections are D×D in all, whatever the number of heads",
+                            ctx.expected.value + per * extra)
+    return out
+
+
+def class_token(ctx):
+    if ctx.quantity != "tokens" or ctx.sel is None:
+        return []
+    last = ctx.sel.nodes[-1]
+    order = {n.id: i for i, n in enumerate(ctx.sel.graph.nodes)}
+    if not any(n.op == "class_token" and order[n.id] <= order[last.id] for n in ctx.sel.graph.nodes):
+        return []
+    return _finding(ctx, "class_token_left_out", "you left out the class token (one learned token in front of "
+                    "the patches)", ctx.expected.value - 1)
+
+
+DIAGNOSES = [flops_vs_macs, attention, class_token, bias, bn_running_stats, layout, padding_stride, off_by_one, depthwise_split,
              bytes_vs_elements, mb_vs_mib, dtype, sum_not_peak, only_last_layer, input_included, batch,
              trainable_vs_all, inverted]
 

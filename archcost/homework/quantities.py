@@ -145,6 +145,25 @@ def channels(sel: Selection, o: Options, **_):
     return Value(out[0], w, "number")
 
 
+def tokens(sel: Selection, o: Options, **_):
+    """N of a layer's N×D token output; of a C×H×W map, its H·W positions (the tokens a patch embedding makes)."""
+    node, out = _last(sel)
+    if len(out) == 2:
+        w = Working("tokens", out[0], (wk.num(out[0]),), note=f"N of {node.id}'s output {fmt_shape(out)} (N tokens × D)",
+                    label=node.id)
+        return Value(out[0], w, "number")
+    if len(out) >= 3:
+        n = 1
+        for d in out[1:]:
+            n *= d
+        w = Working("tokens", n, (wk.dot(*out[1:]), wk.num(n)),
+                    note=f"one token per position of {node.id}'s {fmt_shape(out)} map (flattened, as ViT's patches)",
+                    label=node.id)
+        return Value(n, w, "number")
+    raise SpecError(f"the output of {node.id} ({fmt_shape(out)}) is a vector: it has no tokens",
+                    fix="choose a layer whose output is N×D tokens (`layer:`), e.g. ViT's class_token or an encoder block.")
+
+
 def spatial_size(sel: Selection, o: Options, **_):
     node, out = _last(sel)
     if len(out) < 2:
@@ -291,6 +310,11 @@ def _rf(attr):
             raise SpecError(f"the output of {node.id} has no finite receptive field (a global pool or a fully "
                             "connected layer sees the whole input)",
                             fix="ask about a convolution or pooling layer (`layer:`) before the global pooling.")
+        if getattr(rf, "is_global", False):
+            raise SpecError(f"the output of {node.id} sees the whole input: it is, or comes after, an attention "
+                            "layer, where every token sees every token, so its receptive field is global, not a size",
+                            fix="ask about a layer before the first attention (the patch embedding's field is its "
+                                "patch), or ask whether it is global in the question's text.")
         value = tuple(getattr(rf, attr))
         text = fmt_shape(value)
         note = (f"of one output unit of {node.id}, in input pixels; effective stride {fmt_shape(rf.stride)}, "
@@ -374,6 +398,7 @@ QUANTITIES = {q.name: q for q in [
     Quantity("count", "number", "how many layers of an op (`op:`) or blocks of a kind (`block:`); "
              "`classifier: false` leaves the classifier out (\"hidden\" layers)", count),
     Quantity("channels", "number", "the channels of a layer's output (C of C×H×W)", channels),
+    Quantity("tokens", "number", "the tokens of a layer's N×D output (N), or of a C×H×W map (H·W patches)", tokens),
     Quantity("spatial_size", "spatial", "the spatial size of a layer's output (H×W)", spatial_size),
     Quantity("downsampling", "number", "how many times the resolution shrinks from the selection's input to its "
              "output (`layer: [conv1, layer1]`; 224 → 56 is 4)", downsampling),

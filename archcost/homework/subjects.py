@@ -65,7 +65,14 @@ def build_subject(s: Subject, file: str) -> Selection:
             line = s.line
             if s.kind == "op":
                 args = _loc({k: v for k, v in s.value.items() if k not in ("in", "input")}, getattr(s.value, "line", line))
-                layers = LocList([_loc({s.name: args}, line)], line=line)
+                layer = {s.name: args}
+                arity = OPS[s.name].arity if s.name in OPS else 1
+                if arity != 1:  # an op of several inputs on one shape: each input is it (self-attention: q = k = v)
+                    layer["from"] = ["input"] * (arity or 2)
+                    what = "query, key and value are each" if arity == 3 else "both inputs are"
+                    notes.append(f"{what} the {fmt_shape(s.input)} input"
+                                 + (" (self-attention)" if arity == 3 else ""))
+                layers = LocList([_loc(layer, line)], line=line)
                 layers.item_lines = [line]
                 if s.name == "linear" and s.input and len(s.input) > 2:
                     layers.insert(0, _loc({"flatten": LocDict(line=line)}, line))

@@ -49,6 +49,8 @@ ELEMENTWISE_OPS = ["batchnorm2d", "relu", "relu6", "hardswish", "hardsigmoid", "
                    "leaky_relu", "add", "scale", "channel_shuffle", "zeropad2d"]
 POOL_OPS = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "local_response_norm"]
 VIEW_OPS = ["identity", "flatten", "dropout", "slice"]
+# attention-era views: their cost is the call (appended after the classic plan, whose draws stay as they were)
+TOKEN_VIEW_OPS = ["permute", "transpose", "unflatten"]
 
 
 @dataclass
@@ -249,6 +251,63 @@ def _view(rng, op):
     return {op: {}}, [c, h, h]
 
 
+def _heads_dim(rng):
+    """(heads, embedding) as transformers use: 64 channels per head mostly, 32–128 otherwise."""
+    h = rng.choice([1, 2, 3, 4, 6, 8, 12, 16])
+    e = rng.choice([32, 64, 64, 64, 80, 96, 128])
+    return h, h * e
+
+
+def _attention(rng, max_macs):
+    """nn.MultiheadAttention on N tokens of D channels (ViT: 50–1370 tokens, D 384–1280)."""
+    while True:
+        h, d = _heads_dim(rng)
+        n = _logu(rng, 8, 1024)
+        if 1e5 <= 4 * n * d * d + 2 * n * n * d <= max_macs:
+            return {"multi_head_attention": {"num_heads": h}}, [n, d]
+
+
+def _sdpa(rng, max_macs):
+    while True:
+        h, e = rng.choice([1, 2, 4, 8, 12, 16]), rng.choice([32, 64, 64, 128])
+        n = _logu(rng, 8, 2048)
+        if 1e5 <= 2 * h * n * n * e <= max_macs:
+            return {"scaled_dot_product_attention": {}, "from": ["input", "input", "input"]}, [h, n, e]
+
+
+def _matmul(rng, max_macs):
+    """A batched product of two activations, as QKᵀ (…×n×k · …×k×m)."""
+    while True:
+        b, n, k = rng.choice([1, 2, 4, 8, 12, 16]), _logu(rng, 8, 1024), rng.choice([32, 64, 64, 128, 256])
+        if 1e5 <= b * n * n * k <= max_macs:
+            return [{"transpose": {"dim0": 1, "dim1": 2}, "name": "kt"}, {"matmul": {}, "from": ["input", "kt"]}], [b, n, k]
+
+
+def _tokens(rng, lo=2e3, hi=6e6):
+    while True:
+        n, d = _logu(rng, 4, 4096), _nice(rng, 32, 2048)
+        if lo <= n * d <= hi:
+            return n, d
+
+
+def _layernorm(rng, op):
+    if op == "layernorm":
+        n, d = _tokens(rng)
+        return {"layernorm": {"eps": 1e-6}}, [n, d]
+    c, h = _eltwise_shape(rng)
+    return {"layernorm2d": {"eps": 1e-6}}, [c, h, h]
+
+
+def _token_view(rng, op):
+    n, d = _tokens(rng, lo=1e3, hi=1e6)
+    if op == "permute":
+        return {"permute": {"dims": [1, 0]}}, [n, d]
+    if op == "transpose":
+        return {"transpose": {"dim0": 0, "dim1": 1}}, [n, d]
+    s = rng.choice([2, 4, 8]) if d % 8 == 0 else 1
+    return {"unflatten": {"dim": 1, "sizes": [s, d // s]}}, [n, d]
+
+
 def plan(seed: int = 0, scale: float = 1.0, max_macs: float = 4e8) -> list:
     """The synthetic benchmarks: [(class, layer dict, input shape)], deterministic for a seed.
 
@@ -270,6 +329,16 @@ def plan(seed: int = 0, scale: float = 1.0, max_macs: float = 4e8) -> list:
     for op in POOL_OPS:
         items += [(_op_class(op),) + _pool(rng, op) for _ in range(n(12 if op != "adaptive_max_pool2d" else 6))]
     items += [("view",) + _view(rng, op) for op in VIEW_OPS for _ in range(n(3))]
+    # attention-era kinds, drawn after the classic plan so that its draws stay the same: attention (the whole
+    # nn.MultiheadAttention, and scaled_dot_product_attention alone), batched matmuls, layer norms over tokens
+    # and over a map's channels, GELU on tokens, and the token views (permute, transpose, unflatten)
+    items += [("attention",) + _attention(rng, 2.5 * max_macs) for _ in range(n(40))]
+    items += [("attention",) + _sdpa(rng, max_macs) for _ in range(n(20))]
+    items += [("matmul",) + _matmul(rng, max_macs) for _ in range(n(24))]
+    for op in ("layernorm", "layernorm2d"):
+        items += [(_op_class(op),) + _layernorm(rng, op) for _ in range(n(14))]
+    items += [("gelu", {"gelu": {}}, list(_tokens(rng))) for _ in range(n(8))]
+    items += [("view",) + _token_view(rng, op) for op in TOKEN_VIEW_OPS for _ in range(n(3))]
     return items
 
 
@@ -294,7 +363,7 @@ def build(items: list, *, batch: int, torch_device, torch_dtype, cuda: bool) -> 
 
     benches = []
     for cls, layer, shape in items:
-        g = _graph([layer], shape)
+        g = _graph(layer if isinstance(layer, list) else [layer], shape)  # a list: a few layers (matmul's operands)
         node = _pick_node(g, cls)
         net = LoweredNet(g).eval().to(device=torch_device, dtype=torch_dtype)
         module = net.get_submodule(node.id)
@@ -302,7 +371,9 @@ def build(items: list, *, batch: int, torch_device, torch_dtype, cuda: bool) -> 
         inputs = tuple(torch.empty(batch, *s, device=torch_device, dtype=torch_dtype).uniform_(-1, 1)
                        for s in node.in_shapes)
         b = Bench(cls=cls, node=node, layer=layer, module=module, inputs=inputs)
-        b.block = Block(lambda m=module, x=inputs: m(*x), cuda=cuda)
+        call = getattr(module, "archcost_call", None)  # nn.MultiheadAttention: m(x, x, x, ...)[0]
+        b.block = Block((lambda m=module, x=inputs, c=call: c(m, *x)) if call is not None else
+                        (lambda m=module, x=inputs: m(*x)), cuda=cuda)
         b.samples = []
         benches.append(b)
     return benches
@@ -341,6 +412,7 @@ def _chain_seconds(n_nodes, torch_device, torch_dtype, cuda, clock, rounds=15):
 
 def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "float32", batch: int = 1,
               budget_s: float = 45.0, networks: int = 24, network_budget_s: float = 30.0, min_rounds: int = 4,
+              token_networks: int = 8,
               seed: int = 0, scale: float = 1.0, max_macs: float = 4e8, clock: str | None = None,
               progress=None, quick: bool = False) -> dict:
     """Run the micro-benchmarks and synthetic networks, and fit a device profile (a JSON-ready dict).
@@ -432,6 +504,10 @@ def calibrate(*, device: str = "cpu", threads: int | None = None, dtype: str = "
             report("synthetic networks", 0, 1)
             preps = [prepare(synthetic.graph(10_000 * seed + k, max_resolution=64 if quick else None), batch=batch,
                              dtype=dtype, info=info) for k in range(networks)]
+            # attention-era networks (ViT-like, ConvNeXt-like), seeded apart from the CNNs
+            preps += [prepare(synthetic.graph(10_000 * seed + 5_000 + k, max_resolution=64 if quick else None,
+                                              tokens=True), batch=batch, dtype=dtype, info=info)
+                      for k in range(min(token_networks, 1) if quick else token_networks)]
             results = run(preps, warmup=2, budget_s=network_budget_s, per_layer=True, clock=clock, min_repeat=min_rounds,
                           on_round=lambda r, n: report("synthetic networks", r, max(r, n or min_rounds)))
             for p, res in zip(preps, results):
@@ -502,8 +578,8 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
        every other class gets its group's shared correction (per call, per byte out and in).
        Every correction is folded into the class's terms, so the predictor stays one sum.
     3. ``overhead``: what the networks' whole forward passes took beyond their layers' times (the
-       model's loop, and freeing tensors, outside any layer): per node (``node_s``, may be negative
-       when the per-layer hooks cost more than the loop) and per byte of output freed
+       model's loop, and freeing tensors, outside any layer): per node (``node_s``, 0 when the per-layer
+       hooks cost more than the loop) and per byte of output freed
        (``free_s_per_byte``); ``forward_s`` per call, from a chain of identity nodes.
     """
     eb = DTYPE_BYTES[dtype]
@@ -597,10 +673,12 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
     node_s, free_s = fit.ols(X, y, w) if len(X) >= 3 else (max(0.0, per_node), 0.0)
     if free_s < 0:  # freeing cannot give time back: refit with the per-node term alone
         node_s, free_s = fit.ols([[x[0]] for x in X], y, w)[0], 0.0
+    if node_s < 0:  # a profile's node_s is at least 0 (the hooks cost more than the loop): keep the freeing term
+        node_s, free_s = 0.0, max(0.0, fit.ols([[x[1]] for x in X], y, w)[0]) if len(X) >= 3 else 0.0
     profile["overhead"] = {"node_s": node_s, "free_s_per_byte": free_s,
                            "forward_s": max(0.0, ch["small_s"] - ch["n_small"] * per_node),
                            "chain_node_s": per_node}
-    mac_rows = [s for s in raw["benchmarks"] if s["class"] in L.COMPUTE_CLASSES]
+    mac_rows = [s for s in raw["benchmarks"] if s["class"] in L.BASELINE_CLASSES]
     profile["statistic"] = "median"
     profile["macs_baseline"] = {"s_per_mac": sum(t_of(s) for s in mac_rows)
                                 / max(1, sum(s["counts"]["macs"] for s in mac_rows)),

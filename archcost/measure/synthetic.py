@@ -8,7 +8,8 @@ times *synthetic networks*: random compositions of the building blocks CNNs are 
 (conv-norm-activation, inverted residuals with depthwise convolutions and gates,
 bottlenecks with shortcuts, multi-branch concatenations, split-and-shuffle units,
 dense concatenation, pooling between stages, a classifier head), with random widths,
-resolutions, kernels and activations.  They follow no zoo model; each is built fresh
+resolutions, kernels and activations — and, for the attention era, ViT-like and ConvNeXt-like
+compositions (:func:`token_network`).  They follow no zoo model; each is built fresh
 from a seed.  Their per-layer times are the in-network samples of the small op classes.
 """
 
@@ -167,18 +168,67 @@ def _block(net, rng, kind, cin, cout, s, act) -> int:
     return c
 
 
+def token_network(seed: int, max_resolution: int | None = None) -> tuple:
+    """(layers, input shape) of one random synthetic network of the attention era: a ViT-like one (patch
+    embedding, class token, position embedding, pre-norm blocks of layer norm, multi-head attention, GELU MLP,
+    residual adds, a head on the class token) or a ConvNeXt-like one (depthwise 7×7, channels-last layer norm
+    and MLP between permutes, layer scale, residual adds, layer-norm-2d downsampling).  Random widths, depths,
+    patch sizes and resolutions; no zoo model's."""
+    rng = random.Random(seed)
+    res = rng.choice([64, 96, 112, 128, 160, 192, 224, 256])
+    if max_resolution:
+        res = min(res, max_resolution)
+    if rng.random() < 0.6:
+        patch = rng.choice([8, 14, 16, 16, 32]) if res >= 64 else 8
+        patch = min(patch, res // 4)
+        heads = rng.choice([2, 3, 4, 6, 8, 12])
+        d = heads * rng.choice([32, 64, 64])
+        mlp = d * rng.choice([2, 4, 4])
+        layers = [{"conv2d": {"out_channels": d, "kernel_size": patch, "stride": patch}}, {"flatten": {"start_dim": 2}},
+                  {"transpose": {"dim0": 0, "dim1": 1}}, {"class_token": {}}, {"pos_embedding": {}}]
+        block = [{"residual": {"layers": [{"layernorm": {"eps": 1e-6}}, {"multi_head_attention": {"num_heads": heads}}]}},
+                 {"residual": {"layers": [{"layernorm": {"eps": 1e-6}}, {"linear": {"out_features": mlp}}, {"gelu": {}},
+                                          {"linear": {"out_features": d}}]}}]
+        for _ in range(rng.randint(2, 6)):
+            layers += block
+        layers += [{"layernorm": {"eps": 1e-6}}, {"slice": {"start": 0, "length": 1}}, {"flatten": {}},
+                   {"linear": {"out_features": rng.choice([10, 100, 1000])}}]
+        return layers, [3, res, res]
+    c = _ch(rng, 24, 128)
+    layers = [{"conv2d": {"out_channels": c, "kernel_size": 4, "stride": 4}}, {"layernorm2d": {"eps": 1e-6}}]
+    h = res // 4
+    for st in range(rng.randint(2, 4)):
+        if st:
+            c = min(1024, 2 * c)
+            layers += [{"layernorm2d": {"eps": 1e-6}}, {"conv2d": {"out_channels": c, "kernel_size": 2, "stride": 2}}]
+            h //= 2
+        for _ in range(rng.randint(1, 3)):
+            layers.append({"residual": {"layers": [
+                {"conv2d": {"out_channels": c, "kernel_size": 7, "padding": 3, "groups": c}},
+                {"permute": {"dims": [1, 2, 0]}}, {"flatten": {"start_dim": 1, "end_dim": 2}},
+                {"layernorm": {"eps": 1e-6}}, {"linear": {"out_features": 4 * c}}, {"gelu": {}},
+                {"linear": {"out_features": c}}, {"unflatten": {"dim": 0, "sizes": [h, h]}},
+                {"permute": {"dims": [2, 0, 1]}}, {"layer_scale": {}}]}})
+        if h < 4:
+            break
+    layers += [{"adaptive_avg_pool2d": {"output_size": 1}}, {"layernorm2d": {"eps": 1e-6}}, {"flatten": {}},
+               {"linear": {"out_features": rng.choice([10, 100, 1000])}}]
+    return layers, [3, res, res]
+
+
 MAX_MACS = 2.5e9  # keep each network's forward pass short (a second of calibration at most)
 
 
-def graph(seed: int, max_resolution: int | None = None):
-    """The graph IR of synthetic network ``seed`` (redrawn, deterministically, while it is too heavy)."""
+def graph(seed: int, max_resolution: int | None = None, tokens: bool = False):
+    """The graph IR of synthetic network ``seed`` (redrawn, deterministically, while it is too heavy);
+    ``tokens``: an attention-era one (:func:`token_network`)."""
     import json
 
     from ..analysis.engine import analyze_graph
     from ..language import build_graph, load_spec
 
     for attempt in range(20):
-        layers, shape = network(seed + 1_000_003 * attempt, max_resolution)
+        layers, shape = (token_network if tokens else network)(seed + 1_000_003 * attempt, max_resolution)
         spec = {"name": f"synthetic{seed}", "input": shape, "layers": layers}
         g = build_graph(load_spec(f"<synthetic network {seed}>", text=json.dumps(spec)))
         if analyze_graph(g).totals["macs"] <= MAX_MACS:

@@ -26,7 +26,7 @@ from . import saves as sv
 from . import working as wk
 from .base import FORM, TRAINABLE, Attr, OpDef, Params, RFRule, fmt_shape, register
 
-_DENSE = RFRule("dense")  # every token sees every token: the whole input
+_GLOBAL = RFRule("global")  # every token sees every token: the whole input
 
 
 def _tm(name):
@@ -75,7 +75,7 @@ register(OpDef(
     name="matmul", attrs=(FORM,), shape=_matmul_shape, costs=_matmul_costs, explain=_matmul_explain, arity=2,
     lower=_tm("MatMul"), family="linear", torch_name="torch.matmul",
     doc="batched matrix product of two inputs (`from: [a, b]`): …×n×k · …×k×m.",
-    category="macs", kind="linear", saves=_matmul_saves, rf=RFRule("union"), latency_class="linear"))
+    category="macs", kind="linear", saves=_matmul_saves, rf=RFRule("product"), latency_class="matmul"))
 
 
 # ---- scaled_dot_product_attention ---------------------------------------------------------------
@@ -141,7 +141,8 @@ register(OpDef(
     torch_name="F.scaled_dot_product_attention",
     doc="softmax(Q·Kᵀ/√E)·V over query, key, value (`from: [q, k, v]`), each H×N×E; "
         "MACs 2·N²·E per head (a causal mask computes them all too).",
-    category="attention", kind="attention", saves=_sdpa_saves, rf=_DENSE, latency_class="linear"))
+    category="attention", kind="attention", saves=_sdpa_saves, rf=_GLOBAL, latency_class="attention",
+    latency_features=lambda a, ins, out: {"scores": _sdpa_parts(a, ins)[0] * ins[0][-2] * ins[1][-2]}))
 
 
 # ---- multi_head_attention -----------------------------------------------------------------------
@@ -241,4 +242,5 @@ register(OpDef(
     lower=_tm("SelfAttention"), in_rank=(2,), family="linear", torch_name="nn.MultiheadAttention",
     doc="self-attention over N×D tokens as nn.MultiheadAttention(D, num_heads, batch_first=True): "
         "in-projection 3·D² + 3·D, out-projection D² + D; MACs 4·N·D² + 2·N²·D.",
-    category="attention", kind="attention", saves=_mha_saves, rf=_DENSE, latency_class="linear"))
+    category="attention", kind="attention", saves=_mha_saves, rf=_GLOBAL, latency_class="attention",
+    latency_features=lambda a, ins, out: {"scores": a["num_heads"] * ins[0][0] * ins[0][0]}))

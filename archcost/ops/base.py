@@ -65,8 +65,9 @@ The facts the analyses read, so that nothing outside ``ops/`` keeps a table keye
                       max pool has none calibrated (``eltwise``, the copy-like fallback).
 ``latency_features``  derived: the counts the class's cost model reads beyond what ``costs`` and
                       ``params`` give (``macs``; ``weights`` = weight + bias + running statistics),
-                      per sample: ``im2col`` (the unfolded input a GEMM-based convolution builds) and
-                      ``window`` (pooling window work); empty for most ops.
+                      per sample: ``im2col`` (the unfolded input a GEMM-based convolution builds),
+                      ``window`` (pooling window work) and ``scores`` (attention's h·N·S scores, the
+                      softmax's work); empty for most ops.
 ``torch_class``       derived from ``torch_name``: the ``torch.nn`` class a module-hook tool sees
                       (the key of the peers' per-tool tables in :mod:`archcost.analysis.peers`).
 """
@@ -97,9 +98,17 @@ KINDS = ("conv", "pointwise", "depthwise", "grouped", "transposed", "linear", "a
 #: ``transposed`` (the same four, of a transposed convolution), ``union`` (element-wise joins),
 #: ``join`` (concat: the dimension, 0 = channels), ``reshape`` (flatten), ``dense`` (every unit
 #: sees all of its input), ``shift`` (zero padding: the padding before, per spatial dim), ``along``
-#: (softmax: the dimension it normalises, 0 = channels)
-RF_RULES = ("same", "window", "transposed", "union", "join", "reshape", "dense", "shift", "along")
+#: (softmax: the dimension it normalises, 0 = channels), ``global`` (attention: every unit sees every
+#: position of its input, so the whole input image), ``product`` (matmul: a product of two activations: global
+#: when it sums over positions, as A·V does; undefined when each output pairs two positions, as QKᵀ does).
+#: ``reshape`` and ``dense`` take an optional geometry: for ``reshape`` (permute, transpose, flatten,
+#: unflatten) the input dimensions each output dimension is made of, one tuple per output dimension
+#: (a split repeats one input dimension), so channels-last tokens stay mapped to the image; for
+#: ``dense`` the dimensions it mixes (a linear layer: the last), so a per-token linear on channels
+#: keeps each token's field.  Without one, ``reshape`` loses track of the layout and ``dense`` mixes all.
+RF_RULES = ("same", "window", "transposed", "union", "join", "reshape", "dense", "shift", "along", "global", "product")
 _RF_GEOMETRY = {"window", "transposed", "join", "shift", "along"}
+_RF_OPTIONAL_GEOMETRY = {"reshape", "dense"}
 
 
 @dataclass(frozen=True)
@@ -213,7 +222,7 @@ def missing_facts(op: OpDef) -> list:
         out.append("saves (what backward keeps: a function of a, ins, out, rg)")
     if not isinstance(op.rf, RFRule) or op.rf.rule not in RF_RULES:
         out.append(f"rf (an RFRule, one of {', '.join(RF_RULES)}), not {op.rf!r}")
-    elif (op.rf.geometry is not None) != (op.rf.rule in _RF_GEOMETRY):
+    elif op.rf.rule not in _RF_OPTIONAL_GEOMETRY and (op.rf.geometry is not None) != (op.rf.rule in _RF_GEOMETRY):
         out.append(f"rf geometry: rule {op.rf.rule!r} " + ("needs" if op.rf.rule in _RF_GEOMETRY else "takes no")
                    + " geometry")
     if not (isinstance(op.latency_class, str) and op.latency_class or callable(op.latency_class)

@@ -327,5 +327,6 @@ register(OpDef(
     shape=_linear_shape, params=_linear_params, costs=_linear_costs, lower=_linear_lower, explain=_linear_explain,
     in_rank=(1, 2),  # features, or (tokens, features); a feature map must be flattened first
     family="linear", torch_name="nn.Linear",
-    category="macs", kind="linear", saves=sv.input_, rf=RFRule("dense"), latency_class="linear",
+    category="macs", kind="linear", saves=sv.input_, latency_class="linear",
+    rf=RFRule("dense", lambda a, ins, out: (len(ins[0]) - 1,)),  # it mixes the last dimension only
     doc="fully connected layer over the last dimension (flatten first for images)."))

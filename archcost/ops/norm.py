@@ -319,7 +319,8 @@ register(OpDef(
     torch_name="torchvision.models.convnext.LayerNorm2d",
     doc="layer norm over the channels of each position of a C×H×W map (ConvNeXt's LayerNorm2d: permute, "
         "layer_norm over C, permute back); `layernorm` normalises trailing dimensions instead.",
-    category="norm", kind="norm", rf=_SAME, latency_class="layernorm",
+    # its own latency class: it permutes, copies to channels-last, normalises and permutes back
+    category="norm", kind="norm", rf=_SAME, latency_class="layernorm2d",
     # F.layer_norm on the permuted (channels-last) view saves the contiguous copy it normalises (measured
     # with saved_tensors_hooks), and a mean and an inverse std per position
     saves=lambda a, ins, out, rg: [("input (a contiguous channels-last copy)", sv.new(prod(ins[0]))),

@@ -34,6 +34,14 @@ def _flatten_shape(a, ins):
     return (*shape[:s], prod(shape[s:e + 1]), *shape[e + 1:])
 
 
+def _flatten_dims(a, ins, out):
+    """The input dimensions each output dimension is made of (the receptive-field geometry)."""
+    rank = len(ins[0]) + 1
+    s = (a["start_dim"] + rank if a["start_dim"] < 0 else a["start_dim"]) - 1
+    e = (a["end_dim"] + rank if a["end_dim"] < 0 else a["end_dim"]) - 1
+    return (*((i,) for i in range(s)), tuple(range(s, e + 1)), *((i,) for i in range(e + 1, len(ins[0]))))
+
+
 def _flatten_explain(a, ins, out):
     """Working of flatten: the merged dimensions multiplied out (256·6·6 = 9,216)."""
     rank = len(ins[0]) + 1
@@ -58,7 +66,7 @@ def _flatten_lower(a, ins):
 register(OpDef(name="flatten", attrs=(Attr("start_dim", "int", 1), Attr("end_dim", "int", -1)),
                shape=_flatten_shape, lower=_flatten_lower, explain=_flatten_explain, view=True, family="other", torch_name="nn.Flatten",
                doc="torch's dims: start_dim 1 is the first non-batch dimension.",
-               category="other", kind="view", saves=sv.nothing, rf=RFRule("reshape")))
+               category="other", kind="view", saves=sv.nothing, rf=RFRule("reshape", _flatten_dims)))
 
 
 def _identity_lower(a, ins):

@@ -22,7 +22,23 @@ from . import working as wk
 from .base import Attr, OpDef, Params, RFRule, fmt_shape, register
 
 _SAME = RFRule("same")
-_RESHAPE = RFRule("reshape")
+
+
+def _transpose_dims(a, ins, out):
+    dims = list(range(len(ins[0])))
+    dims[a["dim0"]], dims[a["dim1"]] = dims[a["dim1"]], dims[a["dim0"]]
+    return tuple((d,) for d in dims)
+
+
+def _unflatten_dims(a, ins, out):
+    d = a["dim"]
+    return (*((i,) for i in range(d)), *((d,),) * len(a["sizes"]), *((i,) for i in range(d + 1, len(ins[0]))))
+
+
+# the receptive-field geometry of a view: the input dimensions each output dimension is made of
+_PERMUTE_RF = RFRule("reshape", lambda a, ins, out: tuple((d,) for d in a["dims"]))
+_TRANSPOSE_RF = RFRule("reshape", _transpose_dims)
+_UNFLATTEN_RF = RFRule("reshape", _unflatten_dims)
 
 
 def _tm(name):
@@ -61,7 +77,7 @@ register(OpDef(
     prepare=_permute_prepare, shape=lambda a, ins: tuple(ins[0][d] for d in a["dims"]), lower=_tm("Permute"),
     explain=_permute_explain, view=True, family="other", torch_name="Tensor.permute",
     doc="reorder dimensions (torchvision's Permute; [1, 2, 0] makes a C×H×W map channels-last); a view.",
-    category="other", kind="view", saves=sv.nothing, rf=_RESHAPE))
+    category="other", kind="view", saves=sv.nothing, rf=_PERMUTE_RF))
 
 
 def _transpose_prepare(a, ins):
@@ -88,7 +104,7 @@ register(OpDef(
     prepare=_transpose_prepare, shape=_transpose_shape, lower=_tm("Transpose"), explain=_transpose_explain,
     view=True, family="other", torch_name="Tensor.transpose",
     doc="swap two dimensions (C×N patches → N×C tokens); a view.",
-    category="other", kind="view", saves=sv.nothing, rf=_RESHAPE))
+    category="other", kind="view", saves=sv.nothing, rf=_TRANSPOSE_RF))
 
 
 def _unflatten_prepare(a, ins):
@@ -122,7 +138,7 @@ register(OpDef(
     prepare=_unflatten_prepare, shape=lambda a, ins: (*ins[0][:a["dim"]], *a["sizes"], *ins[0][a["dim"] + 1:]),
     lower=_tm("Unflatten"), explain=_unflatten_explain, view=True, family="other", torch_name="nn.Unflatten",
     doc="split one dimension into several (the inverse of flatten); a view.",
-    category="other", kind="view", saves=sv.nothing, rf=_RESHAPE))
+    category="other", kind="view", saves=sv.nothing, rf=_UNFLATTEN_RF))
 
 
 # ---- learned tensors ---------------------------------------------------------------------------
