@@ -3,6 +3,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# pytest-xdist runs one worker per core, and torch would start one thread per core in each worker: on this
+# 2-core machine 2 workers x 2 threads oversubscribe the cores and slow every torch test. One thread per
+# worker (set before any test imports torch; latency measurements pin their own threads).
+if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    os.environ["OMP_NUM_THREADS"] = "1"
+
 import gc  # noqa: E402
 
 import pytest  # noqa: E402

@@ -4,7 +4,7 @@ Keys and responses are built as YAML text from pools of valid and hostile pieces
 non-finite numbers, non-ASCII digits, unhashable values, paths, terminal escapes, stray keys) over
 cheap subjects (inline one-layer networks).  Whatever comes in: the exit code is 0, 1 or 2, no
 traceback, at most 10 s an example (hypothesis' deadline), and results.json is valid JSON whose
-score is finite and between 0 and the key's maximum.  400 keys, 400 responses files and 100 pairs run in CI (ARCHCOST_GRADING_EXAMPLES=N runs N, N and N / 4;
+score is finite and between 0 and the key's maximum.  250 keys, 250 responses files and 62 pairs run in CI (ARCHCOST_GRADING_EXAMPLES=N runs N, N and N / 4;
 issue 19's 2,000-example run is ARCHCOST_GRADING_EXAMPLES=900).
 """
 
@@ -113,7 +113,7 @@ def run_graded(tmp_path, key_text, responses_text=None):
     return r, d
 
 
-N = int(os.environ.get("ARCHCOST_GRADING_EXAMPLES", 400))
+N = int(os.environ.get("ARCHCOST_GRADING_EXAMPLES", 250))
 FUZZ = dict(deadline=timedelta(seconds=10), derandomize=True,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

@@ -387,7 +387,7 @@ def test_tiny_attention_networks_against_brute_force():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["vit_b_32", "convnext_tiny"])
+@pytest.mark.parametrize("name", ["vit_b_32"])  # convnext_tiny too by hand (34 s here); the fast test has a small one
 def test_attention_zoo_against_brute_force(name):
     pytest.importorskip("torch")
     g = archcost.build(name)
