@@ -203,6 +203,14 @@ def add_models(a):
     log, load = [], {"start": load_average()}
     py = [sys.executable, "-m", "archcost"]
     names = [n.strip() for n in a.add_models.split(",") if n.strip()]
+    out = ROOT / a.out
+    ref = json.loads(out.with_suffix(".json").read_text())
+    batches = ([ref["added"]] if ref.get("added") else []) + ref.get("added_later", [])
+    same = [i for i, b in enumerate(batches) if {m["label"] for m in b["models"]} == set(names)]
+    overlap = [m["label"] for b in batches for m in b["models"] if m["label"] in set(names)]
+    if overlap and not same:
+        sys.exit(f"{', '.join(overlap)} already in an added batch of {out}.json: name exactly that batch's models "
+                 "to measure it again, or only models not there yet")
     cal_dir = ROOT / "reports" / "calibration"
     cal_dir.mkdir(parents=True, exist_ok=True)
     if a.profiles:
@@ -235,8 +243,6 @@ def add_models(a):
         keep.update(predicted_ms=statistics.median(preds), predicted_ms_runs=preds, error_pct=statistics.median(errs),
                     error_pct_runs=errs)
         models.append(keep)
-    out = ROOT / a.out
-    ref = json.loads(out.with_suffix(".json").read_text())
     added = {"date": today, "profiles": [p.name for p in profiles], "duration_s": round(time.perf_counter() - start),
              "load_average": load, "steps": log, "repeat": a.repeat, "per_layer": not a.no_per_layer,
              "models": models,
@@ -245,26 +251,53 @@ def add_models(a):
                                         p.data["host"].get("load_average_after")],
                        "summary": r["summary"], "by_class": by_class(r["models"]) if not a.no_per_layer else [],
                        "classes": {k: v.get("terms") for k, v in p.data["classes"].items()
-                                   if k in ("attention", "matmul", "layernorm", "layernorm2d", "gelu", "linear")}}
+                                   if k in ("attention", "matmul", "layernorm", "layernorm2d", "gelu", "linear",
+                                            "concat", "channel_shuffle")}}
                       for p, r in zip(profiles, runs)],
+             "class_use": class_use(names, profiles[0]),
              "summary": summarize(models)}
-    ref["added"] = added
+    # each batch keeps its own rows, calibrations and summary (measured apart, never pooled): the first in
+    # ``added``, later ones in ``added_later``; naming exactly a batch's models measures that batch again
+    if same:
+        batches[same[0]] = added
+    else:
+        batches.append(added)
+    ref["added"] = batches[0]
+    if len(batches) > 1:
+        ref["added_later"] = batches[1:]
     out.with_suffix(".json").write_text(json.dumps(ref, indent=1) + "\n")
     out.with_suffix(".md").write_text(markdown(ref, ms, pct))
     print(f"added {len(models)} models to {out}.json and {out}.md in {(time.perf_counter() - start) / 60:.1f} min")
 
 
-def _added_markdown(ad, ms, pct) -> list:
+def class_use(names, profile) -> list:
+    """Which cost class each op of these models is predicted with: the op's latency class, the class the profile
+    has coefficients for (the same, a substitute, or the ``eltwise`` fallback), layers and ops."""
+    import archcost
+    from archcost.analysis.latency import node_class
+
+    use = {}
+    for n in names:
+        for node in archcost.analyze(n).graph.nodes:
+            cls = node_class(node)
+            u = use.setdefault(cls, {"class": cls, "predicted_as": profile.class_terms(cls)[0], "layers": 0, "ops": set()})
+            u["layers"] += 1
+            u["ops"].add(node.op)
+    return [{**u, "ops": sorted(u["ops"])} for u in sorted(use.values(), key=lambda u: -u["layers"])]
+
+
+def _added_markdown(ad, ms, pct, later=False) -> list:
     s = ad["summary"]
     p, b = s.get("predictor", {}), s.get("macs_baseline", {})
-    L = ["", f"## Models added since (measured {ad['date']}: only these rows are new)", "",
+    title = "Models added later still" if later else "Models added since"
+    L = ["", f"## {title} (measured {ad['date']}: only these rows are new)", "",
          f"Measured by `python benchmarks/latency_zoo.py --add-models ...` in {ad['duration_s'] / 60:.0f} min "
          f"({ad['repeat']} interleaved rounds, {'with' if ad['per_layer'] else 'without'} per-layer times; load average "
          f"{ad['load_average']['start']} at start, {ad['load_average']['end']} at end), predicted with "
          f"{len(ad['profiles'])} calibration run(s) that include the attention-era micro-benchmarks (attention, "
          "matmul, layer norm, layer norm 2d, GELU on tokens, token views) and synthetic ViT-/ConvNeXt-like networks "
          "— still synthetic only: none of these models was seen by the calibration. The rows above were measured and "
-         "calibrated before; the two sets are not pooled.", "",
+         "calibrated before; the sets are not pooled.", "",
          "| added models | predictor | MACs-only baseline |", "|---|---:|---:|",
          f"| median \\|error\\| | {p.get('median_abs_error_pct', float('nan')):.1f}% | "
          f"{b.get('median_abs_error_pct', float('nan')):.1f}% |",
@@ -283,6 +316,12 @@ def _added_markdown(ad, ms, pct) -> list:
         for c in ad["runs"][0]["by_class"]:
             L.append(f"| {c['class']} | {c['layers']} | {ms(c['measured_ms'])} | {c['share_pct']:.1f}% | "
                      f"{ms(c['predicted_ms'])} | {pct(c['error_pct'])} |")
+    if ad.get("class_use"):
+        L += ["", "Which class each op is predicted with (first profile; a class without its own coefficients is "
+                  "predicted as a substitute or as `eltwise`, the cost of copying its bytes):", "",
+              "| latency class | predicted as | layers | ops |", "|---|---|---:|---|"]
+        for u in ad["class_use"]:
+            L.append(f"| {u['class']} | {u['predicted_as']} | {u['layers']} | {', '.join(u['ops'])} |")
     L += ["", "| model | family | MACs | measured ms (IQR) | predicted ms | error (runs) | MACs-only error |",
           "|---|---|---:|---:|---:|---:|---:|"]
     for m in sorted(ad["models"], key=lambda m: m["measured_ms"]["median"]):
@@ -359,6 +398,8 @@ def markdown(ref, ms, pct) -> str:
     L += ["", "## Steps", ""] + [f"- `{s['command']}`: {s['seconds'] / 60:.1f} min" for s in ref["steps"]]
     if ref.get("added"):
         L += _added_markdown(ref["added"], ms, pct)
+    for ad in ref.get("added_later", []):
+        L += _added_markdown(ad, ms, pct, later=True)
     return "\n".join(L) + "\n"
 
 
