@@ -114,6 +114,34 @@ def check_round_trip(model, shape, tmp_path):
         assert torch.allclose(lowered(x), model(x), atol=1e-5, rtol=1e-4)
 
 
+def _small_windowed(kind):
+    """Small torchvision Swin, Swin V2 and MaxViT (the zoo's are slow: tests/test_capture_zoo.py): Swin on a 10×10
+    patch map, which its 4×4 windows pad and its patch merging halves to an odd 5×5."""
+    from torchvision.models.maxvit import MaxVit
+    from torchvision.models.swin_transformer import PatchMergingV2, SwinTransformer, SwinTransformerBlockV2
+
+    if kind == "swin":
+        return SwinTransformer([4, 4], 16, [2, 2], [2, 4], [4, 4], num_classes=10), (3, 40, 40)
+    if kind == "swin_v2":
+        return SwinTransformer([4, 4], 16, [2, 2], [2, 4], [4, 4], num_classes=10, block=SwinTransformerBlockV2,
+                               downsample_layer=PatchMergingV2), (3, 32, 32)
+    return MaxVit((32, 32), 8, 2, [16, 32], [1, 1], 8, 0.0, num_classes=10), (3, 32, 32)
+
+
+@pytest.mark.parametrize("kind, ops", [
+    ("swin", {"shifted_window_attention", "patch_merge"}), ("swin_v2", {"shifted_window_attention", "patch_merge"}),
+    ("maxvit", {"window_partition", "relative_position_attention", "window_departition"})])
+def test_torchvision_window_attention_round_trip(kind, ops, tmp_path):
+    pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    model, shape = _small_windowed(kind)
+    cap = capture(model.eval(), input=shape)
+    assert cap.not_understood == [] and ops <= {r.op for r in cap.trace.rows}
+    if kind == "swin_v2":
+        assert {r.attrs["version"] for r in cap.trace.rows if r.op == "shifted_window_attention"} == {2}
+    check_round_trip(model, shape, tmp_path)
+
+
 def test_cli_import_and_table(tmp_path):
     from typer.testing import CliRunner
 

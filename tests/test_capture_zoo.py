@@ -1,7 +1,5 @@
-"""Every torchvision CNN classifier and ViT from ``torchvision:NAME``: params, default MACs, shapes, import round trip.
-
-Swin and MaxViT are left out: their ops (shifted windows, relative position bias, MBConv with
-squeeze-excitation inside MaxViT blocks) are being added to the registry separately.
+"""Every torchvision CNN classifier, ViT, Swin (V1, V2) and MaxViT from ``torchvision:NAME``: params,
+default MACs, shapes, import round trip.
 
 Slow (each model is built, traced and run): CI runs them; locally ``-m slow``.  The totals are checked on
 the model built on the meta device (shapes and parameter counts, no storage: regnet_y_128gf's 645M
@@ -29,21 +27,27 @@ CNNS = [n for n in torchvision.models.list_models(module=torchvision.models) if 
 # bmm calls FlopCounterMode counts: there its total is conv + linear + attention, archcost's default
 # (on CPU it has no formula for the fused kernel and misses QKᵀ and A·V: tests/test_capture_attention.py)
 VITS = [n for n in torchvision.models.list_models(module=torchvision.models) if n.startswith("vit_")]
+# window attention: Swin's ShiftedWindowAttention(V2) and MaxViT's RelativePositionalMultiHeadAttention are plain
+# linear/matmul/einsum calls, all of which FlopCounterMode counts; their defaults also equal the zoo specs'
+WINDOWED = [n for n in torchvision.models.list_models(module=torchvision.models) if n.startswith(("swin_", "maxvit_"))]
 HUGE_PARAMS = 300_000_000
 ROUND_TRIP = ["resnet50", "mobilenet_v2", "densenet121", "googlenet", "shufflenet_v2_x1_0", "efficientnet_b0",
               "mobilenet_v3_small", "squeezenet1_1", "regnet_y_400mf", "inception_v3", "convnext_tiny",
               "efficientnet_v2_s"]
 # real weights: 88M parameters each, the module and its lowered copy ≈ 0.7 GB
 ROUND_TRIP_VITS = ["vit_b_32", "vit_b_16"]
+# 28-31M parameters each (≈ 0.25 GB for the module and its lowered copy); one per attention kind
+ROUND_TRIP_WINDOWED = ["swin_t", "swin_v2_t", "maxvit_t"]
 
 
 def test_the_cnn_list_is_the_expected_one():
     assert len(CNNS) >= 60 + 4 + 3  # with ConvNeXt and EfficientNetV2
     assert len(VITS) == 5
+    assert sorted(WINDOWED) == ["maxvit_t", "swin_b", "swin_s", "swin_t", "swin_v2_b", "swin_v2_s", "swin_v2_t"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", CNNS + VITS)
+@pytest.mark.parametrize("name", CNNS + VITS + WINDOWED)
 def test_torchvision_cnn(name):
     model, shape = load(parse_source(f"torchvision:{name}"), meta=True)
     assert next(model.parameters()).is_meta
@@ -58,6 +62,9 @@ def test_torchvision_cnn(name):
     assert cap.not_understood == [] and cap.trace.unused == []
     graph_shapes = {n.id: tuple(n.out_shape) for n in cap.graph().nodes}
     assert {r.id: tuple(r.out_shape) for r in cap.trace.rows} == graph_shapes
+    if name in WINDOWED:  # the zoo spec (specs/swin.yaml, swin_v2.yaml, maxvit.yaml) at the same input
+        zoo = archcost.analyze(name).totals
+        assert (zoo["params"], zoo["macs"]) == (a.totals["params"], a.totals["macs"])
 
 
 @pytest.mark.slow
@@ -73,12 +80,13 @@ def test_import_round_trip(name, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ROUND_TRIP_VITS)
+@pytest.mark.parametrize("name", ROUND_TRIP_VITS + ROUND_TRIP_WINDOWED)
 def test_import_round_trip_vit(name, tmp_path):
-    """ViT: the written spec analyses to the capture's params and MACs (which equal sum(p.numel()) and
-    FlopCounterMode on meta, test_torchvision_cnn), lowers to torchvision's state_dict names and shapes
-    (class_token, encoder.pos_embedding, ...self_attention.in_proj_weight) and, with its weights, gives
-    the same output."""
+    """ViT, Swin, Swin V2, MaxViT: the written spec analyses to the capture's params and MACs (which equal
+    sum(p.numel()) and FlopCounterMode on meta, test_torchvision_cnn), lowers to torchvision's state_dict
+    names and shapes (class_token, encoder.pos_embedding, ...self_attention.in_proj_weight,
+    ...attn.relative_position_bias_table, ...attn_layer.1.to_qkv.weight) and, with its weights, gives the
+    same output."""
     torch.manual_seed(0)
     model, shape = load(parse_source(f"torchvision:{name}"))
     model.eval()

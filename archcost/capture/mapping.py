@@ -15,6 +15,7 @@ call made on parameters only (``self.class_token.expand(n, -1, -1)``), which is 
 from __future__ import annotations
 
 import operator
+import weakref
 from dataclasses import dataclass
 from math import prod
 
@@ -41,6 +42,11 @@ def one(op, attrs, name=None) -> Mapped:
 
 
 # -- modules ----------------------------------------------------------------------------------------
+
+#: torchvision MaxViT's WindowPartition / WindowDepartition met inside a PartitionAttentionLayer being traced
+#: → their (op, attrs): the modules take the partition as a call argument and only the layer knows its type
+#: and map size (filled by trace.py's ``_partition_attention_math``; the user's modules are not touched)
+PARTITIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _activations() -> dict:
     """nn class -> op name of every activation op, from the ops' own torch classes (one registry)."""
@@ -164,6 +170,13 @@ def map_module(m, in_shapes):
         return f"zeropad{'1' if t is nn.ZeroPad1d else '2'}d", {"padding": list(m.padding)}
     if t is nn.ChannelShuffle:
         return "channel_shuffle", {"groups": m.groups}
+    if t.__name__ in ("WindowPartition", "WindowDepartition") and t.__module__.startswith("torchvision"):
+        return PARTITIONS.get(m)
+    if t.__name__ == "RelativePositionalMultiHeadAttention" and t.__module__.startswith("torchvision"):
+        # MaxViT's attention, on the N×D tokens of a partition (groups of size² consecutive tokens)
+        return "relative_position_attention", {"head_dim": m.head_dim, "partition_size": m.size}
+    if t.__name__ in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2") and t.__module__.startswith("torchvision"):
+        return _swin_attention(m)
     if t.__name__ == "StochasticDepth" and t.__module__.startswith("torchvision"):
         return "stochastic_depth", {"p": float(m.p), "mode": m.mode}  # identity in eval
     if t.__name__ == "LayerNorm2d" and t.__module__.startswith(("torchvision", "timm")) and isinstance(m, nn.LayerNorm) \
@@ -183,6 +196,24 @@ def _mha(m):
     if bias != (m.out_proj.bias is not None):
         return None
     return "multi_head_attention", {"num_heads": m.num_heads, "dropout": float(m.dropout), "bias": bias}
+
+
+def _swin_attention(m):
+    """torchvision's ShiftedWindowAttention(V2) as ``shifted_window_attention`` (one row: its
+    ``forward`` is one ``torch.fx.wrap``-ped function of the input and the module's own parameters), or
+    None where dropout is on (the op describes the module in eval without it)."""
+    if m.attention_dropout or m.dropout:
+        return None
+    return "shifted_window_attention", {
+        "num_heads": m.num_heads, "window_size": _square(m.window_size), "shift_size": _square(m.shift_size),
+        "version": 2 if hasattr(m, "logit_scale") else 1, "qkv_bias": m.qkv.bias is not None,
+        "proj_bias": m.proj.bias is not None}
+
+
+def _square(v):
+    """[7, 7] → 7, as a person writes a square window; [7, 8] stays a list."""
+    v = list(v)
+    return v[0] if len(set(v)) == 1 else v
 
 
 def mha_call_ok(n) -> bool:
@@ -359,6 +390,9 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     if fn is F.softmax or fn is torch.softmax or meth == "softmax":
         d = _dim(_arg(n, 1, "dim"), in_shapes) if _arg(n, 1, "dim") is not None else None
         return None if d is None else ("softmax", {"dim": d})
+    if getattr(fn, "__name__", "") == "_patch_merging_pad" and getattr(fn, "__module__", "").startswith(
+            "torchvision") and len(ins) == 1 and len(in_shapes[0]) == 3:
+        return "patch_merge", {}  # Swin's PatchMerging(V2) gather (a torch.fx.wrap-ped function there)
     if getattr(fn, "__name__", "") == "channel_shuffle" and len(n.args) == 2 and isinstance(n.args[1], int):
         return "channel_shuffle", {"groups": n.args[1]}
     if fn is operator.getitem:

@@ -116,7 +116,9 @@ def _call(text: str, whole: str):
 # models whose torchvision constructor needs arguments to match the module that ships with weights
 _TV_KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
               "inception_v3": {"aux_logits": False, "init_weights": False}}
-_TV_INPUT = {"inception_v3": (3, 299, 299)}
+# Swin V2: the crop of its DEFAULT weights (256), where torchvision measured its _ops and specs/swin_v2.yaml is written
+_TV_INPUT = {"inception_v3": (3, 299, 299), "swin_v2_t": (3, 256, 256), "swin_v2_s": (3, 256, 256),
+             "swin_v2_b": (3, 256, 256)}
 
 
 def load(src: Source, *, meta: bool = False):

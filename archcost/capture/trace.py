@@ -34,7 +34,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import SpecError
 from ..ops import OPS
-from .mapping import Mapped, call_form, map_function, map_module, mha_call_ok
+from .mapping import PARTITIONS, Mapped, call_form, map_function, map_module, mha_call_ok
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 
@@ -72,7 +72,7 @@ class _Tracer(fx.Tracer):
         self.where: dict = {}
 
     def is_leaf_module(self, m, qualname):
-        if type(m) in _MATH:
+        if _math(m) is not None:
             return False
         if map_module(m, None) is not None and not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
             return True
@@ -81,8 +81,8 @@ class _Tracer(fx.Tracer):
     def call_module(self, m, forward, args, kwargs):
         old = self.cur_path
         self.cur_path = self.path_of_module(m)
-        if type(m) in _MATH:
-            forward = _MATH[type(m)].__get__(m)
+        if _math(m) is not None:
+            forward = _math(m).__get__(m)
         try:
             return super().call_module(m, forward, args, kwargs)
         finally:
@@ -146,7 +146,37 @@ def _encoder_math(self, src, mask=None, src_key_padding_mask=None, is_causal=Non
     return out
 
 
+# -- torchvision MaxViT's PartitionAttentionLayer: as specs/maxvit.yaml writes it ----------------------
+#
+# Its forward cuts the C×H×W map into B×G×s²×C groups (WindowPartition, and for a grid SwapAxes(-2, -3)),
+# attends and runs the MLP on them, and puts the map back.  archcost's window_partition writes the groups
+# as (H·W)×C tokens in groups of s² consecutive tokens instead (the same order of tokens, one dimension
+# fewer), on which layer norms, linears and relative_position_attention apply as on any tokens.  So the
+# capture traces the same calls on the same submodules in that layout: partition_op (with the swap) is
+# one window_partition row, departition_op (with its swap) one window_departition row.
+
+def _partition_attention_math(self, x):
+    part = {"partition_size": self.g if self.partition_type == "grid" else self.p,
+            "partition_type": self.partition_type}
+    PARTITIONS[self.partition_op] = ("window_partition", part)
+    PARTITIONS[self.departition_op] = ("window_departition", {**part, "output_size": list(self.grid_size)})
+    x = self.partition_op(x)
+    x = x + self.stochastic_dropout(self.attn_layer(x))
+    x = x + self.stochastic_dropout(self.mlp_layer(x))
+    return self.departition_op(x)
+
+
 _MATH = {nn.TransformerEncoderLayer: _encoder_layer_math, nn.TransformerEncoder: _encoder_math}
+
+
+def _math(m):
+    """The forward the capture traces instead of ``m``'s own, or None."""
+    t = type(m)
+    if t in _MATH:
+        return _MATH[t]
+    if t.__name__ == "PartitionAttentionLayer" and t.__module__.startswith("torchvision"):
+        return _partition_attention_math
+    return None
 
 
 def _user_frame() -> str:
