@@ -24,17 +24,12 @@ from math import prod
 from ..errors import ShapeError
 from . import saves as sv
 from . import working as wk
-from .base import FORM, TRAINABLE, Attr, OpDef, Params, RFRule, fmt_shape, register
+from .base import FORM, TRAINABLE, Attr, OpDef, Params, RFRule, fmt_shape, register, torch_module
 
 _GLOBAL = RFRule("global")  # every token sees every token: the whole input
 
 
-def _tm(name):
-    def lower(a, ins):
-        from .. import _torch_modules as tm
-
-        return getattr(tm, name)(a, ins)
-    return lower
+_tm = torch_module  # lower to archcost._torch_modules.<name>
 
 
 # ---- matmul -------------------------------------------------------------------------------------

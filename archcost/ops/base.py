@@ -288,3 +288,13 @@ def channels_last(shape) -> tuple:
 
 def fmt_shape(shape) -> str:
     return "×".join(str(s) for s in shape)
+
+
+def torch_module(name):
+    """A ``lower`` that builds archcost's own small torch module ``name`` (``archcost._torch_modules``,
+    imported on first lowering: the analytic path never imports torch)."""
+    def lower(a, ins):
+        from .. import _torch_modules as tm
+
+        return getattr(tm, name)(a, ins)
+    return lower

@@ -35,7 +35,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from . import saves as sv
 from . import working as wk
-from .base import TRAINABLE, Attr, OpDef, Params, RFRule, fmt_shape, register
+from .base import TRAINABLE, Attr, OpDef, Params, RFRule, fmt_shape, register, torch_module
 
 _RESHAPE = RFRule("reshape")
 
@@ -46,12 +46,7 @@ _PARTITION_ATTRS = (
 )
 
 
-def _tm(name):
-    def lower(a, ins):
-        from .. import _torch_modules as tm
-
-        return getattr(tm, name)(a, ins)
-    return lower
+_tm = torch_module  # lower to archcost._torch_modules.<name>
 
 
 def _window(a, h, w):

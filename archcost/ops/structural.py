@@ -7,18 +7,12 @@ from math import prod
 from ..errors import ShapeError, short_repr
 from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, RFRule, fmt_shape, register, spatial_names
+from .base import Attr, OpDef, RFRule, fmt_shape, register, spatial_names, torch_module
 
 _SAME = RFRule("same")
 
 
-def _tm(name):
-    """Lazily import one of archcost's small torch modules."""
-    def lower(a, ins):
-        from .. import _torch_modules as tm
-
-        return getattr(tm, name)(a, ins)
-    return lower
+_tm = torch_module  # lower to archcost._torch_modules.<name>
 
 
 def _flatten_shape(a, ins):

@@ -19,7 +19,7 @@ from math import prod
 from ..errors import ShapeError, short_repr
 from . import saves as sv
 from . import working as wk
-from .base import Attr, OpDef, Params, RFRule, fmt_shape, register
+from .base import Attr, OpDef, Params, RFRule, fmt_shape, register, torch_module
 
 _SAME = RFRule("same")
 
@@ -41,12 +41,7 @@ _TRANSPOSE_RF = RFRule("reshape", _transpose_dims)
 _UNFLATTEN_RF = RFRule("reshape", _unflatten_dims)
 
 
-def _tm(name):
-    def lower(a, ins):
-        from .. import _torch_modules as tm
-
-        return getattr(tm, name)(a, ins)
-    return lower
+_tm = torch_module  # lower to archcost._torch_modules.<name>
 
 
 def _dims_ok(dims, rank, what):

@@ -36,7 +36,7 @@ from math import prod
 from ..errors import ShapeError
 from . import saves as sv
 from . import working as wk
-from .base import TRAINABLE, Attr, OpDef, Params, RFRule, as_tuple, fmt_shape, register
+from .base import TRAINABLE, Attr, OpDef, Params, RFRule, as_tuple, fmt_shape, register, torch_module
 
 #: the hidden width of version 2's position-bias MLP (torchvision's ``cpb_mlp``: Linear(2, 512), ReLU, Linear)
 CPB_HIDDEN = 512
@@ -46,12 +46,7 @@ CPB_HIDDEN = 512
 _DENSE = RFRule("dense")
 
 
-def _tm(name):
-    def lower(a, ins):
-        from .. import _torch_modules as tm
-
-        return getattr(tm, name)(a, ins)
-    return lower
+_tm = torch_module  # lower to archcost._torch_modules.<name>
 
 
 # ---- shifted_window_attention -------------------------------------------------------------------
