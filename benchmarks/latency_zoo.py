@@ -52,6 +52,21 @@ VARIANTS = [  # (spec, input, --set values): shapes and widths the zoo does not 
 ]
 
 
+def _merged_models(runs) -> list:
+    """One row per model from several calibrations' reports: the measured fields, and the median of the
+    predictions and errors with each calibration's value beside it."""
+    models = []
+    for i, m in enumerate(runs[0]["models"]):
+        preds = [r["models"][i]["predicted_ms"] for r in runs]
+        errs = [r["models"][i]["error_pct"] for r in runs]
+        keep = {k: m.get(k) for k in ("model", "label", "family", "macs", "params", "measured_ms", "noisy",
+                                      "split_half_pct", "macs_baseline_ms", "macs_baseline_error_pct")}
+        keep.update(predicted_ms=statistics.median(preds), predicted_ms_runs=preds, error_pct=statistics.median(errs),
+                    error_pct_runs=errs)
+        models.append(keep)
+    return models
+
+
 def sh(args, log):
     t0 = time.perf_counter()
     print("$", " ".join(args), flush=True)
@@ -157,15 +172,7 @@ def main():
             "baseline_within_20_pct": rng(k, "macs_baseline", "within_20_pct", 100),
             "spearman_macs_measured": (runs[0][k]["spearman_macs_measured"],) * 2}
         for k in ("summary", "variants_summary", "summary_vs_wall_clock")}
-    models = []
-    for i, m in enumerate(runs[0]["models"]):
-        preds = [r["models"][i]["predicted_ms"] for r in runs]
-        errs = [r["models"][i]["error_pct"] for r in runs]
-        keep = {k: m.get(k) for k in ("model", "label", "family", "macs", "params", "measured_ms", "noisy",
-                                      "split_half_pct", "macs_baseline_ms", "macs_baseline_error_pct")}
-        keep.update(predicted_ms=statistics.median(preds), predicted_ms_runs=preds, error_pct=statistics.median(errs),
-                    error_pct_runs=errs)
-        models.append(keep)
+    models = _merged_models(runs)
     variants_out = []
     for i, m in enumerate(runs[0]["variants"]):
         errs = [r["variants"][i]["error_pct"] for r in runs]
@@ -234,15 +241,7 @@ def add_models(a):
                            f"times, {a.repeat} rounds)", "seconds": round(time.perf_counter() - t0, 1)})
     load["end"] = load_average()
     runs = [Z.build_report(results, prof, include_layers=not a.no_per_layer) for prof in profiles]
-    models = []
-    for i, m in enumerate(runs[0]["models"]):
-        preds = [r["models"][i]["predicted_ms"] for r in runs]
-        errs = [r["models"][i]["error_pct"] for r in runs]
-        keep = {k: m.get(k) for k in ("model", "label", "family", "macs", "params", "measured_ms", "noisy",
-                                      "split_half_pct", "macs_baseline_ms", "macs_baseline_error_pct")}
-        keep.update(predicted_ms=statistics.median(preds), predicted_ms_runs=preds, error_pct=statistics.median(errs),
-                    error_pct_runs=errs)
-        models.append(keep)
+    models = _merged_models(runs)
     added = {"date": today, "profiles": [p.name for p in profiles], "duration_s": round(time.perf_counter() - start),
              "load_average": load, "steps": log, "repeat": a.repeat, "per_layer": not a.no_per_layer,
              "models": models,
