@@ -87,3 +87,20 @@ def test_results_module_imports_no_torch():
 
     code = "import sys, archcost.measure.results, archcost.measure.fit; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_a_term_out_of_range_keeps_the_isolated_model():
+    """A network correction that blows a term up (or makes it NaN) must not make a profile load_profile refuses:
+    the class keeps its micro-benchmark model, clipped into range, and says so."""
+    from archcost.analysis.profile_file import MAX_SECONDS
+    from archcost.measure.calibrate import _keep_in_range
+
+    good = {"terms": {"one": 1e-6, "out": 2e-9}, "isolated_terms": {"one": 1e-6}, "network_fit": {"kind": "factor"}}
+    _keep_in_range(good)
+    assert good["terms"] == {"one": 1e-6, "out": 2e-9} and good["network_fit"] == {"kind": "factor"}
+    for blown in (5e3, float("nan"), -1e-3, float("inf")):
+        e = {"terms": {"one": 1e-6, "out": blown}, "isolated_terms": {"one": 2e-6, "out": 2e4},
+             "network_fit": {"kind": "factor"}}
+        _keep_in_range(e)
+        assert e["terms"] == {"one": 2e-6, "out": MAX_SECONDS}
+        assert e["network_fit"]["kind"] == "refused" and e["network_fit"]["was"] == "factor"

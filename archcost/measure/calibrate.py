@@ -649,6 +649,7 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
                 terms["out"] = terms["out"] + p[1] * eb
                 terms["in"] = terms.get("in", 0.0) + p[2] * eb
             entry["network_fit"] = {"kind": "shared"}
+        _keep_in_range(entry)
 
     profile = {
         "format": L.PROFILE_FORMAT, "version": L.PROFILE_VERSION, "dtype": dtype, "batch": batch,
@@ -685,6 +686,25 @@ def fit_profile(raw: dict, *, dtype: str = "float32", batch: int = 1) -> dict:
                                 "samples": len(mac_rows),
                                 "note": "Σ time / Σ MACs over the conv and linear micro-benchmarks"}
     return profile
+
+
+def _keep_in_range(entry: dict) -> None:
+    """A class's terms as the profile format allows them (finite, 0 ≤ x ≤ MAX_SECONDS: load_profile refuses
+    others).  A network correction fitted on a few noisy samples can blow a term up (seen once on a loaded
+    machine: a calibrate --quick whose profile could not be read back); the class then keeps its isolated
+    micro-benchmark model, which is said in ``network_fit``, and that model is clipped into range."""
+    from ..analysis.profile_file import MAX_SECONDS
+
+    def ok(x):
+        return isinstance(x, float | int) and math.isfinite(x) and 0.0 <= x <= MAX_SECONDS
+
+    if all(ok(x) for x in entry["terms"].values()):
+        return
+    bad = sorted(t for t, x in entry["terms"].items() if not ok(x))
+    entry["network_fit"] = {"kind": "refused", "why": f"terms {bad} out of range; isolated model kept",
+                            "was": entry.get("network_fit", {}).get("kind")}
+    entry["terms"] = {t: min(max(x, 0.0), MAX_SECONDS) if isinstance(x, float | int) and math.isfinite(x) else 0.0
+                      for t, x in entry["isolated_terms"].items()}
 
 
 def _monotone(spb: list) -> list:
