@@ -9,6 +9,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
     os.environ["OMP_NUM_THREADS"] = "1"
 
+# archcost's cache folder (device profiles, parsed spec files) in a temporary folder, not the user's: the tests
+# and the CLI processes they start write there (inherited through the environment)
+if "ARCHCOST_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["ARCHCOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="archcost-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ARCHCOST_CACHE_DIR"], True)
+
 import gc  # noqa: E402
 
 import pytest  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from archcost.errors import SpecError
-from archcost.language import yamlload
+from archcost.language import pyyaml_parse, yamlload
 from archcost.language.yamlload import LocDict, LocList
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ FILES = sorted((ROOT / "specs").rglob("*.yaml")) + sorted((ROOT / "tests" / "mal
 
 
 def slow(text):
-    return yaml.load(text, Loader=yamlload._Loader)  # noqa: S506
+    return yaml.load(text, Loader=pyyaml_parse._Loader)  # noqa: S506
 
 
 def same(a, b):
@@ -50,9 +50,9 @@ def test_fast_loader_equals_pure_python_loader(path):
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         pytest.skip("not UTF-8 (a decoding-error case of the corpus)")
-    if yamlload._nesting_depth(text) > yamlload.MAX_DEPTH:
+    if pyyaml_parse._nesting_depth(text) > yamlload.MAX_DEPTH:
         pytest.skip("deep files always take the pure-Python loader")
-    fast, ref = outcome(yamlload._fast_load, text), outcome(slow, text)
+    fast, ref = outcome(pyyaml_parse._fast_load, text), outcome(slow, text)
     assert fast[0] == ref[0], (fast, ref)
     if fast[0] == "ok":
         same(fast[1], ref[1])
@@ -69,7 +69,7 @@ def test_fast_loader_equals_pure_python_loader(path):
     "- !bar [1]\n", "a: &s [*s]\n", "? [1]\n: 2\n", "a: 1\na: 2\n",
 ])
 def test_fast_loader_edge_cases(text):
-    fast, ref = outcome(yamlload._fast_load, text), outcome(slow, text)
+    fast, ref = outcome(pyyaml_parse._fast_load, text), outcome(slow, text)
     assert fast[0] == ref[0], (fast, ref)
     if fast[0] == "ok":
         same(fast[1], ref[1])
@@ -78,14 +78,14 @@ def test_fast_loader_edge_cases(text):
 def test_nesting_depth_bound_is_unchanged_for_the_zoo():
     for path in FILES:
         text = path.read_bytes().decode("utf-8", "replace")
-        assert yamlload._nesting_depth(text) >= _reference_depth(text) - 0, path
+        assert pyyaml_parse._nesting_depth(text) >= _reference_depth(text) - 0, path
 
 
 @pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\x85", "\u2028", "\u2029"])
 def test_nesting_depth_bound_sees_every_yaml_line_break(brk):
     text = brk.join(["a:", "  b:", "    - - c: [{d: 2}]", ""])
     assert yaml.safe_load(text.replace(brk, "\n")) == yaml.safe_load(text)  # PyYAML breaks lines there too
-    assert yamlload._nesting_depth(text) == _reference_depth(text) == 10
+    assert pyyaml_parse._nesting_depth(text) == _reference_depth(text) == 10
 
 
 _INDICATORS = re.compile(r"(?:[-?:][ \t]+)*")
@@ -111,12 +111,12 @@ def _reference_depth(text):
 ])
 def test_merge_keys_follow_yaml(text):
     expect = yaml.safe_load(text)
-    for load in (yamlload._fast_load, slow):
+    for load in (pyyaml_parse._fast_load, slow):
         assert load(text) == expect
 
 
 def test_an_own_key_twice_is_still_a_duplicate():
     with pytest.raises(SpecError, match="duplicate key 'k'"):
-        yamlload._fast_load("base: &b {j: 1}\nd:\n  <<: *b\n  k: 3\n  k: 4\n")
+        pyyaml_parse._fast_load("base: &b {j: 1}\nd:\n  <<: *b\n  k: 3\n  k: 4\n")
     with pytest.raises(SpecError, match="duplicate key 'k'"):
         slow("base: &b {j: 1}\nd:\n  <<: *b\n  k: 3\n  k: 4\n")

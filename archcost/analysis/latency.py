@@ -199,13 +199,10 @@ def _num(x) -> bool:
 # --- where profiles live ---------------------------------------------------------------------
 
 def profiles_dir() -> Path:
-    """``$ARCHCOST_CACHE_DIR/profiles`` if set, else the user cache directory (platformdirs) + ``profiles``."""
-    base = os.environ.get("ARCHCOST_CACHE_DIR")
-    if not base:
-        import platformdirs  # lazily: only a named profile needs it
+    """``profiles`` under archcost's cache folder (``$ARCHCOST_CACHE_DIR``, else the user cache directory)."""
+    from ..cachedir import cache_root
 
-        base = platformdirs.user_cache_dir("archcost")
-    return Path(base) / "profiles"
+    return Path(cache_root()) / "profiles"
 
 
 def list_profiles() -> list:
