@@ -10,7 +10,7 @@ of the command being run (:data:`COMMAND_MODULES`).
 
 from __future__ import annotations
 
-from ._app import Format, fail, overrides, out  # noqa: F401
+from .plain import Format, fail, overrides, out  # noqa: F401
 
 #: ``archcost COMMAND`` → the module under ``archcost.cli`` that registers it, so that ``main`` imports
 #: only that one (tests/test_cli.py checks this against the full app).  A command not listed (``plot``,
@@ -45,14 +45,21 @@ def main():
     hints) before it parses anything: ~15 commands cost ~60 ms of start-up.  For a plain
     ``archcost COMMAND ...`` we hand typer an app holding just that command (a no-op callback
     keeps the ``archcost COMMAND`` syntax); help, completion and anything unusual go to the
-    full app.  tests/test_cli.py checks both give the same output.
+    full app.  tests/test_cli.py checks both give the same output.  ``archcost table`` with plain
+    options does not even import typer (:mod:`.fast`; tests/test_cli_fast.py).
     """
+    import os
     import sys
 
     argv = sys.argv[1:]
+    completing = any(k.startswith("_ARCHCOST_COMPLETE") for k in os.environ)
+    if argv[:1] == ["table"] and not completing:  # the common case, without typer (fast.py)
+        from .fast import run_table_fast
+
+        if run_table_fast(argv[1:]):
+            return None
     info = _command(argv[0]) if argv else None
-    if info is None or "--help" in argv or "-h" in argv or any(k.startswith("_ARCHCOST_COMPLETE")
-                                                               for k in __import__("os").environ):
+    if info is None or "--help" in argv or "-h" in argv or completing:
         return _full_app()()
     from ._app import typer_app
 

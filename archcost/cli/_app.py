@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from ..errors import SpecError
+
+from .plain import Format, fail, out, overrides  # noqa: F401 - shared with the typer-free fast path
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """archcost's own warnings as one ``warning: ...`` line on stderr (no source line, no class name)."""
-    from ..errors import ArchcostWarning
-
-    if issubclass(category, ArchcostWarning):
-        sys.stderr.write(f"warning: {message}\n")
-    else:
-        _default_show_warning(message, category, filename, lineno, file, line)
-
-
-import warnings  # noqa: E402
-
-_default_show_warning = warnings.showwarning
-warnings.showwarning = _show_warning
 
 
 class Group(typer.core.TyperGroup):
@@ -98,39 +82,6 @@ def _main_options(
                                           is_eager=True)] = False,
 ):
     """archcost: what does this neural network cost? (shapes, params, MACs, memory)"""
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-def fail(err: SpecError, code: int = 2):
-    """Print a user error as one paragraph on stderr and exit (2 = bad input)."""
-    from ..errors import printable
-
-    sys.stderr.write(printable(str(err), newlines=False) + "\n")  # no terminal escapes from a file's text
-    raise typer.Exit(code)
-
-
-def overrides(sets: Optional[list]) -> dict:
-    """``--set k=v`` options as a dict of parsed values (numbers, booleans, strings; never eval)."""
-    from ..language import parse_override
-
-    result = {}
-    for item in sets or []:
-        if "=" not in item:
-            raise SpecError(f"--set {item!r} must look like name=value", fix="write e.g. --set width=0.5.")
-        k, v = item.split("=", 1)
-        result[k.strip()] = parse_override(v.strip())
-    return result
-
-
-def out(text: str):
-    """Write text to stdout with exactly one trailing newline."""
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def complete_spec(incomplete: str) -> list:
