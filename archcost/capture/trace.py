@@ -25,7 +25,6 @@ import operator
 import os
 import sys
 from dataclasses import dataclass, field
-from math import prod
 
 import torch
 import torch.fx as fx
@@ -561,7 +560,7 @@ def _call_name(n) -> str:
 
 def _trace_error(err, model) -> SpecError:
     """fx's failure as one paragraph: the user's line, what fx could not do, what to do."""
-    where, line, file = "", None, None
+    line, file = None, None
     tb = err.__traceback__
     while tb is not None:
         f = tb.tb_frame.f_code.co_filename
