@@ -372,12 +372,7 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
             calls_in[scope] = calls_in.get(scope, 0) + 1
 
     def fresh(base):
-        name, k = base, 1
-        while name in used:
-            name = f"{base}_{k}"
-            k += 1
-        used.add(name)
-        return name
+        return free_name(base, used)
 
     def own_params(n):
         """Parameters a functional call uses directly (F.layer_norm(x, s, self.weight), x * self.gamma), not
@@ -520,6 +515,16 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     loose = [(name, p.numel()) for name, p in model.named_parameters()
              if id(p) not in counted_params and "." not in name and p.numel()]
     return Trace(rows, out_id, tuple(input_shape), total, unused + loose)
+
+
+def free_name(base, used, start=1):
+    """The first of ``base``, ``base_{start}``, ``base_{start+1}``, ... not in ``used``; added to ``used``."""
+    name, k = base, start
+    while name in used:
+        name = f"{base}_{k}"
+        k += 1
+    used.add(name)
+    return name
 
 
 def _is_param(model, target):

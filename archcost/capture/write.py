@@ -20,7 +20,7 @@ import yaml
 from ..errors import SpecError
 from ..ops import OPS
 from .source import Tokens, is_module_source, load, parse_input, parse_source
-from .trace import Trace, trace
+from .trace import Trace, free_name, trace
 
 _SCALAR_LISTS = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
 
@@ -267,12 +267,7 @@ def _block_name(cls_name, used):
     base = re.sub(r"[^a-z0-9_]", "_", base) or "block"
     if base in OPS or base in ("sequential", "residual", "parallel", "activation"):
         base += "_block"
-    name, k = base, 2
-    while name in used:
-        name = f"{base}_{k}"
-        k += 1
-    used.add(name)
-    return name
+    return free_name(base, used, start=2)
 
 
 def _fold_repeats(items, blocks):
