@@ -261,7 +261,19 @@ def spec_data(tr: Trace, model, label):
             k += 1
         return _fold_repeats(items, blocks)
 
-    layers = emit(0, len(rows), "", "input", {}, [])
+    while True:  # a block written once (inside another block's body) is written out there instead
+        blocks.clear()
+        names_used.clear()
+        layers = emit(0, len(rows), "", "input", {}, [])
+        calls: dict = {}
+        for items in [layers] + [b[1] for b in blocks.values()]:
+            for it in items:
+                calls[next(iter(it))] = calls.get(next(iter(it)), 0) + it.get("repeat", 1)
+        once = [key for key, b in blocks.items() if calls.get(b[0], 0) < 2]
+        if not once:
+            break
+        for key in once:
+            key_count[key] = 0
     last = layers[-1]["name"]
     out_ref = _ref(tr.output, "", "input", {})
     if out_ref != last and not _ends_at(layers, tr.output):
