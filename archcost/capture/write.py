@@ -2,10 +2,26 @@
 
 Node ids are the module's own paths (``layer1.0.conv1``), written as dotted ``name:``s relative to
 the enclosing block call.  A submodule whose captured rows form a self-contained piece (one input,
-one output, contiguous) and recur identically elsewhere becomes a block; consecutive calls of one
-block named ``P.0, P.1, ...`` become one item with ``repeat`` and ``name: "P.{i}"``.  The same data
-is what ``archcost table`` builds (through :func:`archcost.language.spec_from_data`) and what
-``archcost import`` writes: one truth.
+one output, contiguous) becomes a block when it recurs, by this rule:
+
+- identical pieces share a block without arguments (as plain containers, ``nn.Sequential`` stages, always do);
+- pieces of one module class with the same rows, names, wiring and attribute names that differ only in
+  numbers share one block with arguments (ResNet's ``Bottleneck`` at four widths → ``bottleneck: {width}``;
+  Swin's blocks → one block with ``heads``, ``shift``, ``p``, ...).  A number that differs between calls is
+  an argument; numbers equal in every call share one (widths — ``out_channels``, ``out_features``,
+  ``groups`` — among themselves, else numbers of one attribute name).  A width is written as an
+  expression instead where that is exact in every call: ``in`` (the block input's channels), 2 … 8 times
+  another width argument (``width * 4``), a ``groups`` count as ``width // 8``.  No other
+  formula is guessed: floats such as stochastic depth's ``p`` ramp are passed per call.  An argument's
+  default is its op's default when some call uses it (``stride: 1``, ``shift: 0``), and calls omit it;
+- not worth it, so only identical pieces share: a block with more arguments than half its rows (at least
+  one allowed) reads worse than its rows written out (``Conv2dNormActivation`` at other kernel, stride,
+  padding and groups);
+- a block that would be written only once (inside another block's body) is written out there instead.
+
+Consecutive calls of one block with equal arguments named ``P.0, P.1, ...`` become one item with
+``repeat`` and ``name: "P.{i}"``.  The same data is what ``archcost table`` builds (through
+:func:`archcost.language.spec_from_data`) and what ``archcost import`` writes: one truth.
 """
 
 from __future__ import annotations
@@ -395,11 +411,14 @@ def _group(pieces, rows, containers, in_shape):
 
 
 def _derived(vec, bases, groups):
-    """``vec`` as (base vector, operator, factor) of one of ``bases`` (the block input's channels first): equal,
-    2 … 8 times it, or (a `groups` count) it divided by a whole number; None when none fits exactly."""
-    for _, b in bases:
+    """``vec`` as (base vector, operator, factor) of one of ``bases``: equal to the block input's channels
+    (``in``, first), or equal to, 2 … 8 times or (a `groups` count) a whole fraction of a width argument; None
+    when none fits exactly.  ``in * 2`` is not tried: the stage widths would vanish from the calls."""
+    for name, b in bases:
         if vec == b:
             return (b, None, None)
+        if name == "in":
+            continue
         ks = {x // y if y > 0 and x % y == 0 else None for x, y in zip(vec, b)}
         if len(ks) == 1 and (f := next(iter(ks))) is not None and 2 <= f <= _MAX_FACTOR:
             return (b, "*", f)
@@ -413,12 +432,10 @@ def _derived(vec, bases, groups):
 def _arguments(members, rows, in_shape):
     """The arguments of one block for ``members`` (pieces of one shape), or None when not worth it.
 
-    Every number that differs between the calls becomes an argument: one argument for the numbers that are
-    equal in every call and of one kind (widths: out_channels, out_features, groups; else the same attribute
-    name), and a width that is always 2 … 8 times another is written as that product (``width * 4``).  An
-    argument's default is its op's default when some call uses it (calls then omit it); else it is required.
-    Not worth it (None): more arguments than half the block's rows (a block that is mostly arguments reads
-    worse than its rows written out)."""
+    The rule is the module docstring's.  Returns ``decl`` (the block's ``args:``), ``at`` (argument → the
+    position, (row offset, attribute, list element or None), a call reads its value at), ``defaults`` and
+    ``expr`` (position → what the body writes there).  Widths are tried in increasing order, so the smaller
+    becomes the argument and the larger its product."""
     first = members[0]
     n_rows = first["hi"] - first["lo"]
     vals = [[{a: _norm(a, v) for a, v in rows[m["lo"] + t].attrs.items()} for t in range(n_rows)] for m in members]
