@@ -245,15 +245,11 @@ def spec_data(tr: Trace, model, label):
                     bname = _block_name(classes.get(piece["path"], "block"), names_used)
                     blocks[key] = (bname, None, None)
                     form = piece.get("form")
-                    inner, members = {}, [piece]
-                    if form is not None:
-                        members = form["members"]
-                        inner = {(piece["lo"] + t, a, j): e for (t, a, j), e in form["expr"].items()}
-                    first = members[0]
-                    if first is not piece:  # write the body from the group's first piece
-                        inner = {(first["lo"] + t, a, j): e for (t, a, j), e in form["expr"].items()}
+                    members = form["members"] if form is not None else [piece]
+                    first = members[0]  # the body is written from the group's first piece
+                    inner = {(first["lo"] + t, a, j): e for (t, a, j), e in form["expr"].items()} if form else {}
                     body = emit(first["lo"], first["hi"], first["path"] + ".", first["in"], inner,
-                                [m["path"] + "." for m in members[1:]] if form is not None else [])
+                                [m["path"] + "." for m in members[1:]])
                     blocks[key] = (bname, body, form["decl"] if form is not None else None)
                 rel = piece["path"][len(scope):]
                 item = {blocks[key][0]: call_args(piece, subst), "name": rel}
