@@ -117,12 +117,13 @@ def test_written_resnet50_has_one_bottleneck_per_kind_with_a_width():
     """Issue 18: ResNet-50's bottlenecks at four widths are written as block arguments, not four blocks each
     (113 lines before: bottleneck, bottleneck_2, _3, _4 and the four downsampling ones written row by row)."""
     text = _written("resnet50")
-    assert "  bottleneck:\n    args: {width: int, stride: 1}\n" in text  # the downsampling first block of a stage
-    assert "  bottleneck_2:\n    args: {width: int}\n" in text
-    assert "bottleneck_3" not in text and "layer2.0.conv1" not in text
+    # a stage's first block, with its downsample, is named by that submodule
+    assert "  bottleneck_downsample:\n    args: {width: int, stride: 1}\n" in text
+    assert "  bottleneck:\n    args: {width: int}\n" in text
+    assert "bottleneck_2" not in text and "layer2.0.conv1" not in text
     assert "out_channels: width * 4" in text
-    assert "- {bottleneck: {width: 128, stride: 2}, name: layer2.0}" in text
-    assert "- {bottleneck_2: {width: 256}, name: 'layer3.{i + 1}', repeat: 5}" in text
+    assert "- {bottleneck_downsample: {width: 128, stride: 2}, name: layer2.0}" in text
+    assert "- {bottleneck: {width: 256}, name: 'layer3.{i + 1}', repeat: 5}" in text
     assert len(text.splitlines()) < 60
 
 

@@ -17,7 +17,9 @@ one output, contiguous) becomes a block when it recurs, by this rule:
 - not worth it, so only identical pieces share: a block with more arguments than half its rows (at least
   one allowed) reads worse than its rows written out (``Conv2dNormActivation`` at other kernel, stride,
   padding and groups);
-- a block that would be written only once (inside another block's body) is written out there instead.
+- a block that would be written only once (inside another block's body) is written out there instead;
+- blocks are named by their module class (``Bottleneck`` → ``bottleneck``); two blocks of one class by the
+  submodule only one of them has (``bottleneck_downsample``), else numbered (``inverted_residual_2``).
 
 Consecutive calls of one block with equal arguments named ``P.0, P.1, ...`` become one item with
 ``repeat`` and ``name: "P.{i}"``.  The same data is what ``archcost table`` builds (through
@@ -191,6 +193,7 @@ def spec_data(tr: Trace, model, label):
         key_count[p["key"]] = key_count.get(p["key"], 0) + 1
     blocks: dict = {}  # key -> (name, layers, args)
     names_used: set = set()
+    kids: dict = {}  # block name -> (name base, its submodules' names)
     opaque = [(r.id, r.attrs["call"]) for r in rows if r.op == "opaque"]
 
     def value(k, key, idx, subst):
@@ -242,11 +245,16 @@ def spec_data(tr: Trace, model, label):
             if piece is not None and piece["hi"] <= hi:
                 key = piece["key"]
                 if key not in blocks:
-                    bname = _block_name(classes.get(piece["path"], "block"), names_used)
+                    base = _block_base(classes.get(piece["path"], "block"))
+                    bname = free_name(base, names_used, start=2)
                     blocks[key] = (bname, None, None)
                     form = piece.get("form")
                     members = form["members"] if form is not None else [piece]
                     first = members[0]  # the body is written from the group's first piece
+                    pre = first["path"] + "."
+                    kids[bname] = (base, [c for c in dict.fromkeys(rows[q].id[len(pre):].split(".")[0]
+                                                                   for q in range(first["lo"], first["hi"]))
+                                          if pre + c in classes])
                     inner = {(first["lo"] + t, a, j): e for (t, a, j), e in form["expr"].items()} if form else {}
                     body = emit(first["lo"], first["hi"], first["path"] + ".", first["in"], inner,
                                 [m["path"] + "." for m in members[1:]])
@@ -276,6 +284,7 @@ def spec_data(tr: Trace, model, label):
     while True:  # a block written once (inside another block's body) is written out there instead
         blocks.clear()
         names_used.clear()
+        kids.clear()
         layers = emit(0, len(rows), "", "input", {}, [])
         calls: dict = {}
         for items in [layers] + [b[1] for b in blocks.values()]:
@@ -291,6 +300,10 @@ def spec_data(tr: Trace, model, label):
     if out_ref != last and not _ends_at(layers, tr.output):
         layers.append({"identity": {}, "name": "output", "from": out_ref})
     data = {"name": _spec_name(label), "input": list(tr.input_shape)}
+    renames = _variant_names(kids)
+    if renames:
+        layers = _renamed(layers, renames)
+        blocks = {k: (renames.get(n, n), _renamed(body, renames), decl) for k, (n, body, decl) in blocks.items()}
     if blocks:
         data["blocks"] = {name: ({"args": decl} if decl else {}) | {"layers": body}
                           for name, body, decl in blocks.values()}
@@ -368,12 +381,37 @@ def _freeze(v):
     return v
 
 
-def _block_name(cls_name, used):
+def _block_base(cls_name):
     base = re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", cls_name).lower().replace("__", "_")
     base = re.sub(r"[^a-z0-9_]", "_", base) or "block"
     if base in OPS or base in ("sequential", "residual", "parallel", "activation"):
         base += "_block"
-    return free_name(base, used, start=2)
+    return base
+
+
+def _variant_names(kids):
+    """Blocks of one class that differ in their submodules are named by the submodule only one has:
+    ResNet's ``bottleneck`` and ``bottleneck_downsample`` rather than ``bottleneck`` and ``bottleneck_2``
+    (the one with no submodule of its own keeps the class's name).  Old name -> new, where that is clear."""
+    by_base: dict = {}
+    for name, (base, _) in kids.items():
+        by_base.setdefault(base, []).append(name)
+    renames = {}
+    for base, names in by_base.items():
+        if len(names) < 2:
+            continue
+        own = {n: [c for c in kids[n][1] if not any(c in kids[m][1] for m in names if m != n)] for n in names}
+        new = {n: f"{base}_{own[n][0]}" if own[n] else base for n in names}
+        if (len(set(new.values())) < len(names) or any(not o[0][:1].isalpha() for o in own.values() if o)
+                or any(v != n and (v in kids or v in OPS) and v not in names for n, v in new.items())
+                or not all(re.fullmatch(r"[a-z][a-z0-9_]*", v) for v in new.values())):
+            continue  # two without a submodule of their own, or a name that is taken: keep the numbers
+        renames.update({n: v for n, v in new.items() if v != n})
+    return renames
+
+
+def _renamed(items, renames):
+    return [{renames.get(k, k) if j == 0 else k: v for j, (k, v) in enumerate(it.items())} for it in items]
 
 
 # -- block arguments ----------------------------------------------------------------------------------
