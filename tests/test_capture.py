@@ -180,3 +180,15 @@ def test_module_sources_in_answers_files(tmp_path):
     with pytest.raises(SpecError) as e:
         load_answers(str(key), allow_code=False)
     assert "question 'b'" in str(e.value) and "Python code" in str(e.value) and "key.answers.yaml:3" in str(e.value)
+
+
+def test_same_block_at_two_widths_is_one_block_with_an_argument(tmp_path):
+    """Issue 18: submodules of one class that differ only in numbers are one block with arguments; calls with
+    equal arguments fold into `repeat`; the written spec round-trips (outputs equal with copied weights)."""
+    model = user_nets.TwoStageNet()
+    text = capture(model.eval(), input=(3, 16, 16)).text
+    assert text.count("    args:") == 1 and "  width_block:\n    args: {width: int}\n" in text
+    assert "{conv2d: {out_channels: width * 2, kernel_size: 1}, name: conv2}" in text
+    assert "- {width_block: {width: 8}, name: 'stage1.{i}', repeat: 2}" in text
+    assert "- {width_block: {width: 16}, name: 'stage2.{i}', repeat: 2}" in text
+    check_round_trip(model, (3, 16, 16), tmp_path)

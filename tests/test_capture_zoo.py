@@ -103,3 +103,36 @@ def test_import_round_trip_vit(name, tmp_path):
     x = torch.randn(2, *shape)
     with torch.no_grad():
         assert torch.allclose(lowered(x), model(x), atol=1e-4, rtol=1e-4)
+
+
+def _written(name):
+    model, shape = load(parse_source(f"torchvision:{name}"), meta=True)
+    cap = capture(model.eval(), input=shape)
+    a = archcost.analyze(cap.graph())  # the written text, analysed again
+    assert a.totals["params"] == sum(p.numel() for p in model.parameters())
+    return cap.text
+
+
+def test_written_resnet50_has_one_bottleneck_per_kind_with_a_width():
+    """Issue 18: ResNet-50's bottlenecks at four widths are written as block arguments, not four blocks each
+    (113 lines before: bottleneck, bottleneck_2, _3, _4 and the four downsampling ones written row by row)."""
+    text = _written("resnet50")
+    # a stage's first block, with its downsample, is named by that submodule
+    assert "  bottleneck_downsample:\n    args: {width: int, stride: 1}\n" in text
+    assert "  bottleneck:\n    args: {width: int}\n" in text
+    assert "bottleneck_2" not in text and "layer2.0.conv1" not in text
+    assert "out_channels: width * 4" in text
+    assert "- {bottleneck_downsample: {width: 128, stride: 2}, name: layer2.0}" in text
+    assert "- {bottleneck: {width: 256}, name: 'layer3.{i + 1}', repeat: 5}" in text
+    assert len(text.splitlines()) < 60
+
+
+def test_written_swin_t_folds_its_blocks():
+    """Swin's blocks differ in shift (0 / window // 2), stochastic depth p (a ramp), heads and widths: one block
+    with those as arguments, each block one call (169 lines before, every block written row by row)."""
+    text = _written("swin_t")
+    assert text.count("  swin_transformer_block:\n    args: {heads: int, shift: 0, p: 0.0,") == 1
+    assert "shift_size: shift" in text and "{stochastic_depth: {p: p}" in text
+    assert "mlp_2" not in text and "features.1.0.norm1" not in text
+    assert "- {swin_transformer_block: {heads: 3, shift: 3, p: 0.018181818181818184," in text
+    assert text.count("{swin_transformer_block: ") == 12 and len(text.splitlines()) < 70

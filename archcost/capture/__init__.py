@@ -4,7 +4,8 @@
 
 A module is traced (:mod:`.trace`), each call mapped onto a registry op (:mod:`.mapping`), and the
 result written as spec data — layers with torch's keyword names, node ids = module paths, repeated
-identical submodules folded into blocks and ``repeat`` (:mod:`.write`).  That data is then built
+submodules folded into blocks (with arguments where they differ only in numbers) and ``repeat``
+(:mod:`.write`).  That data is then built
 through the language's normal path, so ``archcost table torchvision:resnet50`` and the spec
 ``archcost import`` writes for it are one truth.
 

@@ -25,7 +25,6 @@ import operator
 import os
 import sys
 from dataclasses import dataclass, field
-from math import prod
 
 import torch
 import torch.fx as fx
@@ -373,12 +372,7 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
             calls_in[scope] = calls_in.get(scope, 0) + 1
 
     def fresh(base):
-        name, k = base, 1
-        while name in used:
-            name = f"{base}_{k}"
-            k += 1
-        used.add(name)
-        return name
+        return free_name(base, used)
 
     def own_params(n):
         """Parameters a functional call uses directly (F.layer_norm(x, s, self.weight), x * self.gamma), not
@@ -523,6 +517,16 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     return Trace(rows, out_id, tuple(input_shape), total, unused + loose)
 
 
+def free_name(base, used, start=1):
+    """The first of ``base``, ``base_{start}``, ``base_{start+1}``, ... not in ``used``; added to ``used``."""
+    name, k = base, start
+    while name in used:
+        name = f"{base}_{k}"
+        k += 1
+    used.add(name)
+    return name
+
+
 def _is_param(model, target):
     try:
         return isinstance(_get(model, target), nn.Parameter)
@@ -561,7 +565,7 @@ def _call_name(n) -> str:
 
 def _trace_error(err, model) -> SpecError:
     """fx's failure as one paragraph: the user's line, what fx could not do, what to do."""
-    where, line, file = "", None, None
+    line, file = None, None
     tb = err.__traceback__
     while tb is not None:
         f = tb.tb_frame.f_code.co_filename

@@ -88,3 +88,32 @@ class RollNet(nn.Module):
     def forward(self, x):
         x = torch.roll(self.conv(x), 1, dims=3)
         return torch.einsum("nchw,cd->ndhw", x, self.proj)
+
+
+class WidthBlock(nn.Module):
+    """conv 3×3 (width) → BN → ReLU → conv 1×1 (2 × width) → ReLU: one class used at two widths."""
+
+    def __init__(self, cin, width):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, 2 * width, 1)
+
+    def forward(self, x):
+        return F.relu(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+
+
+class TwoStageNet(nn.Module):
+    """Two stages of the same block at widths 8 and 16: one block with a width argument when written."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.stage1 = nn.Sequential(WidthBlock(8, 8), WidthBlock(16, 8))
+        self.pool = nn.MaxPool2d(2)
+        self.stage2 = nn.Sequential(WidthBlock(16, 16), WidthBlock(32, 16))
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.stage2(self.pool(self.stage1(self.stem(x))))
+        return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
