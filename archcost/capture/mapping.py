@@ -105,16 +105,7 @@ def map_module(m, in_shapes):
               nn.ConvTranspose2d: "conv_transpose2d"}[t]
         return op, a
     if t is nn.Linear:
-        a = {"out_features": m.out_features, "bias": m.bias is not None}
-        if in_shapes is not None and len(in_shapes[0]) >= 3:
-            # archcost's linear reads vectors or tokens (on a C×H×W map it is a homework error: flatten
-            # first), so a linear on an H×W×C map (ConvNeXt's channels-last MLP) is written as the spec
-            # writes it: the positions flattened into tokens around it — views, the same arithmetic
-            s = tuple(in_shapes[0])
-            return Mapped([("tokens", "flatten", {"start_dim": 1, "end_dim": len(s) - 1}, (prod(s[:-1]), s[-1])),
-                           ("", "linear", a, (prod(s[:-1]), m.out_features)),
-                           ("map", "unflatten", {"dim": 0, "sizes": list(s[:-1])}, None)])
-        return "linear", a
+        return _linear(m.out_features, m.bias is not None, in_shapes)
     if t is nn.MultiheadAttention:
         return _mha(m)
     if t is nn.Embedding:
@@ -179,11 +170,47 @@ def map_module(m, in_shapes):
         return _swin_attention(m)
     if t.__name__ == "StochasticDepth" and t.__module__.startswith("torchvision"):
         return "stochastic_depth", {"p": float(m.p), "mode": m.mode}  # identity in eval
+    if t.__name__ == "BatchNormAct2d" and t.__module__.startswith("timm") and isinstance(m, nn.BatchNorm2d):
+        return _batch_norm_act(m, in_shapes)
     if t.__name__ == "LayerNorm2d" and t.__module__.startswith(("torchvision", "timm")) and isinstance(m, nn.LayerNorm) \
             and not getattr(m, "_fast_norm", False) and (m.bias is not None or not m.elementwise_affine):
         # ConvNeXt's channels norm (permute, F.layer_norm over C, permute back), in both libraries
         return "layernorm2d", {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
     return None
+
+
+def _linear(out_features, bias, in_shapes, name=None):
+    a = {"out_features": out_features, "bias": bias}
+    if in_shapes is not None and len(in_shapes[0]) >= 3:
+        # archcost's linear reads vectors or tokens (on a C×H×W map it is a homework error: flatten
+        # first), so a linear on an H×W×C map (ConvNeXt's channels-last MLP) is written as the spec
+        # writes it: the positions flattened into tokens around it — views, the same arithmetic
+        s = tuple(in_shapes[0])
+        return Mapped([("tokens", "flatten", {"start_dim": 1, "end_dim": len(s) - 1}, (prod(s[:-1]), s[-1])),
+                       ("", "linear", a, (prod(s[:-1]), out_features)),
+                       ("map", "unflatten", {"dim": 0, "sizes": list(s[:-1])}, None)], name)
+    return one("linear", a, name) if name else ("linear", a)
+
+
+def _batch_norm_act(m, in_shapes):
+    """timm's BatchNormAct2d (an nn.BatchNorm2d whose ``forward`` calls ``F.batch_norm`` with its own tensors,
+    then its ``drop`` and ``act`` submodules) → its batchnorm2d row, named by the module (its state_dict is
+    nn.BatchNorm2d's: weight, bias, running_mean, running_var, num_batches_tracked), then its activation
+    as a row ``<name>_act``.  The activation cannot keep its path (``bn.act``): that would make ``bn`` both a
+    row and a group.  None when ``drop`` or ``act`` is not one of torch's activations, dropout or identity
+    (or holds parameters): the module is then traced through, and its ``F.batch_norm`` mapped alone."""
+    children = dict(m.named_children())
+    if set(children) != {"drop", "act"} or any(True for c in children.values() for _ in c.parameters()):
+        return None
+    rows = [("", "batchnorm2d", {"eps": m.eps, "momentum": m.momentum if m.momentum is not None else 0.1,
+                                 "affine": m.affine, "track_running_stats": m.track_running_stats}, None)]
+    for key in ("drop", "act"):
+        sub = map_module(children[key], in_shapes)
+        if not isinstance(sub, tuple) or sub[0] not in ("identity", "dropout", *_ACT.values()):
+            return None
+        if sub[0] != "identity":
+            rows.append((key, *sub, None))
+    return Mapped(rows)
 
 
 def _mha(m):
@@ -302,6 +329,19 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     attn = _attention(n, fn, meth, values, in_shapes, out_shape, ins, params)
     if attn is not None:
         return attn
+    if fn is F.batch_norm:
+        return _batch_norm(n, in_shapes, ins, params)
+    if fn is F.linear:
+        # the module's own weight and bias (timm's Linear, an nn.Linear calling F.linear): named by the module
+        w, b = _arg(n, 1, "weight"), _arg(n, 2, "bias")
+        owner = _owner(params, w, "weight")
+        if len(ins) != 1 or n.args[0] is not ins[0] or owner is None or not in_shapes[0] or (
+                b is not None and _owner(params, b, "bias") != owner):
+            return None
+        shape = params[w][1]
+        if len(shape) != 2 or shape[1] != in_shapes[0][-1]:
+            return None
+        return _linear(shape[0], b is not None, in_shapes, owner)
     moved = _reindex(n, fn, meth, values, in_shapes, out_shape, ins)
     if moved is not None:
         return moved
@@ -504,6 +544,40 @@ def _attention(n, fn, meth, values, in_shapes, out_shape, ins, params):
                 and n.args[0] is ins[0] and not n.kwargs:
             return "scale", {"value": 1.0 / float(other)}
     return None
+
+
+def _owner(params, node, attr):
+    """The module path of ``node`` when it is that module's own ``attr`` (``bn1.weight`` → ``bn1``), else None."""
+    if not isinstance(node, torch.fx.Node) or node not in params or node.op != "get_attr":
+        return None
+    owner, _, name = params[node][0].rpartition(".")
+    return owner if name == attr else None
+
+
+def _batch_norm(n, in_shapes, ins, params):
+    """``F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, training, momentum, eps)``
+    made by a module with its own tensors (timm's BatchNormAct2d, a BatchNorm2d subclass whose ``forward``
+    calls it before its ``drop`` and ``act`` submodules) → batchnorm1d/2d named by that module, so its
+    lowered nn.BatchNorm has the same state_dict keys (weight, bias, running_mean, running_var,
+    num_batches_tracked).  In eval with running statistics, or with batch statistics (no running
+    tensors, ``training=True``); None for anything else (tensors of another module, other statistics)."""
+    if len(ins) != 1 or n.args[0] is not ins[0] or len(in_shapes[0]) not in (1, 2, 3):
+        return None
+    names = ("running_mean", "running_var", "weight", "bias")
+    tensors = [_arg(n, k + 1, name) for k, name in enumerate(names)]
+    training, momentum, eps = _arg(n, 5, "training", False), _arg(n, 6, "momentum", 0.1), _arg(n, 7, "eps", 1e-5)
+    if not all(isinstance(v, (int, float)) for v in (training, momentum, eps)):
+        return None
+    owners = {_owner(params, t, name) for t, name in zip(tensors, names) if t is not None}
+    if len(owners) != 1 or None in owners:
+        return None  # no tensor of a module's own, tensors of several modules, or computed ones
+    stats = [t is not None for t in tensors[:2]]
+    affine = [t is not None for t in tensors[2:]]
+    if stats[0] != stats[1] or affine[0] != affine[1] or bool(training) == stats[0]:
+        return None  # one running tensor without the other, γ without β, or running statistics in training
+    d = "2" if len(in_shapes[0]) == 3 else "1"
+    return one(f"batchnorm{d}d", {"eps": float(eps), "momentum": float(momentum) if momentum else 0.1,
+                                  "affine": affine[0], "track_running_stats": stats[0]}, owners.pop())
 
 
 def _norm_dims(dims, rank):

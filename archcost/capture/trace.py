@@ -371,6 +371,11 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
         if n.op in ("call_function", "call_method") and isinstance(values.get(n), torch.Tensor):
             scope = tracer.scopes.get(n, "")
             calls_in[scope] = calls_in.get(scope, 0) + 1
+        elif n.op == "call_module":  # a submodule's call: its rows would sit inside the module's name too
+            parts = n.target.split(".")
+            for k in range(1, len(parts)):
+                scope = ".".join(parts[:k])
+                calls_in[scope] = calls_in.get(scope, 0) + 1
 
     def fresh(base):
         name, k = base, 1

@@ -1,0 +1,112 @@
+"""Modules that call F.batch_norm / F.linear with their own tensors, as timm's layers do (for
+tests/test_capture_own_weights.py; CI does not install timm)."""
+
+import torch.nn.functional as F
+from torch import nn
+
+
+class OwnBatchNorm2d(nn.BatchNorm2d):
+    """A batch norm whose forward is F.batch_norm on its own weights and running statistics (eval)."""
+
+    def forward(self, x):
+        stats = not self.training or self.track_running_stats
+        return F.batch_norm(x, self.running_mean if stats else None, self.running_var if stats else None,
+                            self.weight, self.bias, self.training or self.running_mean is None,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+
+
+class OwnLinear(nn.Linear):
+    """timm's Linear: an nn.Linear whose forward is F.linear(x, self.weight, self.bias)."""
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+
+class BatchNormAct2d(OwnBatchNorm2d):
+    """timm 1.0's BatchNormAct2d, reduced: F.batch_norm, then its ``drop`` and ``act`` submodules.
+    Declared as timm's class (``__module__``) so the capture maps it as it maps timm's."""
+
+    __module__ = "timm.layers.norm_act"
+
+    def __init__(self, c, act=nn.ReLU, eps=1e-5):
+        super().__init__(c, eps=eps)
+        self.drop = nn.Identity()
+        self.act = act(inplace=True) if act is not nn.Identity else nn.Identity()
+
+    def forward(self, x):
+        return self.act(self.drop(super().forward(x)))
+
+
+class UserNormAct(OwnBatchNorm2d):
+    """The same pattern in the user's own class: F.batch_norm, then an activation submodule."""
+
+    def __init__(self, c):
+        super().__init__(c)
+        self.act = nn.SiLU()
+
+    def forward(self, x):
+        return self.act(super().forward(x))
+
+
+class OwnWeightsNet(nn.Module):
+    """conv → F.batch_norm module → relu; conv → BatchNormAct2d (SiLU, then none); pool; OwnLinear head."""
+
+    input_shape = (3, 16, 16)
+
+    def __init__(self, batch_stats=False):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = OwnBatchNorm2d(8, eps=1e-3, track_running_stats=not batch_stats)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.bn2 = BatchNormAct2d(16, act=nn.SiLU)
+        self.conv3 = nn.Conv2d(16, 16, 1, bias=False)
+        self.bn3 = BatchNormAct2d(16, act=nn.Identity)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flat = nn.Flatten()
+        self.head = OwnLinear(16, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.bn2(self.conv2(x))
+        x = x + self.bn3(self.conv3(x))
+        return self.head(self.flat(self.pool(x)))
+
+
+class TokenLinearNet(nn.Module):
+    """OwnLinear on tokens (N×D) and on an H×W×C map (channels last)."""
+
+    input_shape = (4, 4, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = OwnLinear(8, 16)
+        self.fc2 = OwnLinear(16, 8, bias=False)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x))).flatten(1, 2)
+
+
+class UserNormActNet(nn.Module):
+    input_shape = (3, 8, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = UserNormAct(8)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+class ForeignStatsNet(nn.Module):
+    """F.batch_norm with one module's statistics and another's weights: no op says that (opaque)."""
+
+    input_shape = (8, 4, 4)
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.BatchNorm2d(8)
+        self.b = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return F.batch_norm(x, self.a.running_mean, self.a.running_var, self.b.weight, self.b.bias, False)

@@ -1,0 +1,86 @@
+"""Calls made with a module's own tensors, as timm's layers make them (issue 18): ``F.batch_norm`` with the
+module's weights and running statistics, timm's BatchNormAct2d (batch norm, then its drop and act submodules),
+``F.linear`` with the module's weight and bias.  Hand-written modules (tests/capture_models/norm_nets.py), so
+CI, which has no timm, covers the mappings; tests/test_capture_timm.py runs timm's own models."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import archcost  # noqa: E402
+from archcost.capture import capture  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent / "capture_models"))
+import norm_nets  # noqa: E402
+from test_capture import _truth, check_round_trip  # noqa: E402
+
+
+def _randomise_stats(model):
+    """Running statistics and affine tensors away from their defaults, so a round trip that dropped or
+    swapped them shows in the output."""
+    torch.manual_seed(0)
+    for name, t in model.state_dict().items():
+        if name.endswith("running_var"):
+            t.uniform_(0.5, 2.0)
+        elif name.endswith("running_mean") or (name.endswith(("bias", "weight")) and t.dim() == 1):
+            t.normal_()
+    return model
+
+
+def test_batch_norm_with_own_tensors_is_a_batchnorm_row_named_by_the_module():
+    model = norm_nets.OwnWeightsNet()
+    cap = capture(model, input=(3, 16, 16))
+    assert cap.not_understood == []
+    rows = [(r.id, r.op) for r in cap.trace.rows]
+    assert rows == [("conv1", "conv2d"), ("bn1", "batchnorm2d"), ("relu", "relu"), ("conv2", "conv2d"),
+                    ("bn2", "batchnorm2d"), ("bn2_act", "silu"), ("conv3", "conv2d"), ("bn3", "batchnorm2d"),
+                    ("add", "add"), ("pool", "global_avg_pool2d"), ("flat", "flatten"), ("head", "linear")]
+    bn1 = next(r for r in cap.trace.rows if r.id == "bn1")
+    assert bn1.attrs == {"eps": 1e-3, "momentum": 0.1, "affine": True, "track_running_stats": True}
+    assert bn1.params == 16 and bn1.module == "bn1"
+    params, macs, _ = _truth(model, (3, 16, 16))
+    a = archcost.analyze(model, input=(3, 16, 16))
+    assert (a.totals["params"], a.totals["macs"]) == (params, macs)
+
+
+@pytest.mark.parametrize("batch_stats", [False, True])
+def test_own_tensors_round_trip(batch_stats, tmp_path):
+    """The written spec lowers to nn.BatchNorm2d / nn.Linear under the modules' names: timm-style state_dict
+    keys load, and the outputs agree with the statistics and weights randomised."""
+    model = _randomise_stats(norm_nets.OwnWeightsNet(batch_stats=batch_stats))
+    if batch_stats:
+        assert next(r for r in capture(model, input=(3, 16, 16)).trace.rows if r.id == "bn1").attrs[
+            "track_running_stats"] is False
+    check_round_trip(model, (3, 16, 16), tmp_path)
+
+
+def test_own_linear_on_tokens_and_maps_round_trip(tmp_path):
+    cap = capture(norm_nets.TokenLinearNet(), input=(4, 4, 8))
+    assert cap.not_understood == [] and [r.op for r in cap.trace.rows].count("linear") == 2
+    assert {r.id for r in cap.trace.rows if r.op == "linear"} == {"fc1", "fc2"}
+    check_round_trip(norm_nets.TokenLinearNet(), (4, 4, 8), tmp_path)
+
+
+def test_user_norm_act_is_counted_and_its_spec_loads(tmp_path):
+    """A user's batch norm with an activation submodule: the batch norm cannot take the module's name (``bn``
+    would be a row and the group holding ``bn.act``), so it is ``bn.batch_norm``; the written spec still
+    loads and analyses to the module's params and MACs."""
+    model = norm_nets.UserNormActNet()
+    cap = capture(model, input=(3, 8, 8))
+    assert [(r.id, r.op) for r in cap.trace.rows] == [("conv", "conv2d"), ("bn.batch_norm", "batchnorm2d"),
+                                                      ("bn.act", "silu")]
+    path = tmp_path / "net.yaml"
+    path.write_text(cap.text)
+    params, macs, _ = _truth(model, (3, 8, 8))
+    a = archcost.analyze(str(path))
+    assert (a.totals["params"], a.totals["macs"]) == (params, macs)
+
+
+def test_batch_norm_with_another_modules_tensors_stays_opaque():
+    model = norm_nets.ForeignStatsNet()
+    cap = capture(model, input=(8, 4, 4))
+    assert [r.op for r in cap.trace.rows] == ["opaque"] and "F.batch_norm" in cap.not_understood[0][1]
+    assert cap.trace.rows[0].params == 16 and cap.trace.unused == [("a", 16)]  # a's γ and β are never used
