@@ -84,3 +84,11 @@ def test_batch_norm_with_another_modules_tensors_stays_opaque():
     cap = capture(model, input=(8, 4, 4))
     assert [r.op for r in cap.trace.rows] == ["opaque"] and "F.batch_norm" in cap.not_understood[0][1]
     assert cap.trace.rows[0].params == 16 and cap.trace.unused == [("a", 16)]  # a's γ and β are never used
+
+
+def test_channel_slice_with_trailing_whole_dims(tmp_path):
+    cap = capture(norm_nets.GhostSliceNet(), input=(3, 8, 8))
+    assert cap.not_understood == []
+    assert [(r.op, r.attrs) for r in cap.trace.rows if r.op == "slice"] == [
+        ("slice", {"start": 0, "length": 20}), ("slice", {"start": 2, "length": 18})]
+    check_round_trip(norm_nets.GhostSliceNet(), (3, 8, 8), tmp_path)

@@ -20,7 +20,7 @@ def _meta_truth(model, shape):
     return sum(p.numel() for p in model.parameters()), fc.get_total_flops() // 2
 
 
-@pytest.mark.parametrize("name", ["regnetx_002", "mobilenetv3_large_100"])
+@pytest.mark.parametrize("name", ["regnetx_002", "mobilenetv3_large_100", "ghostnet_100"])
 def test_timm_model_is_clean_and_counted(name):
     model, shape = load(parse_source(f"timm:{name}"), meta=True)
     cap = capture(model, input=shape)

@@ -614,11 +614,11 @@ def _reindex(n, fn, meth, values, in_shapes, out_shape, ins):
     if fn is torch.unflatten or meth == "unflatten":
         d = _dim(_arg(n, 1, "dim"), in_shapes)
         return None if d is None else ("unflatten", {"dim": d, "sizes": list(out_shape[d:d + len(out_shape) - len(x) + 1])})
-    if fn is operator.getitem and isinstance(n.args[1], tuple) and len(n.args[1]) == 2 and isinstance(
+    if fn is operator.getitem and isinstance(n.args[1], tuple) and 2 <= len(n.args[1]) <= rank and isinstance(
             n.args[0], torch.fx.Node) and n.args[0] is ins[0]:
-        whole, idx = n.args[1]
-        if whole != slice(None) or not x:
-            return None
+        whole, idx, *rest = n.args[1]
+        if whole != slice(None) or not x or any(r != slice(None) and r is not Ellipsis for r in rest):
+            return None  # x[:, :c, :, :] (GhostNet) is x[:, :c]: trailing whole dims select nothing
         c = x[0]
         if isinstance(idx, int) and not isinstance(idx, bool) and -c <= idx < c and len(x) >= 2:
             k = idx % c

@@ -1,6 +1,7 @@
 """Modules that call F.batch_norm / F.linear with their own tensors, as timm's layers do (for
 tests/test_capture_own_weights.py; CI does not install timm)."""
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -110,3 +111,19 @@ class ForeignStatsNet(nn.Module):
 
     def forward(self, x):
         return F.batch_norm(x, self.a.running_mean, self.a.running_var, self.b.weight, self.b.bias, False)
+
+
+class GhostSliceNet(nn.Module):
+    """GhostNet's channel slice with trailing whole dims: ``out[:, :c, :, :]``, and ``x[:, 2:, ...]``."""
+
+    input_shape = (3, 8, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 12, 3, padding=1)
+        self.cheap = nn.Conv2d(12, 12, 3, padding=1, groups=12)
+
+    def forward(self, x):
+        x = self.conv(x)
+        out = torch.cat([x, self.cheap(x)], dim=1)[:, :20, :, :]
+        return out[:, 2:, ...]
