@@ -92,3 +92,26 @@ def test_channel_slice_with_trailing_whole_dims(tmp_path):
     assert [(r.op, r.attrs) for r in cap.trace.rows if r.op == "slice"] == [
         ("slice", {"start": 0, "length": 20}), ("slice", {"start": 2, "length": 18})]
     check_round_trip(norm_nets.GhostSliceNet(), (3, 8, 8), tmp_path)
+
+
+def test_vector_layer_scale_is_a_layer_scale_row(tmp_path):
+    """γ a C vector reshaped to (1, C, 1, 1) is written as layer_scale under γ's name; the lowered γ is
+    torchvision's C×1×1 (the same values viewed so: the weights load through a reshape)."""
+    torch.manual_seed(0)
+    model = norm_nets.VectorScaleNet().eval()
+    cap = capture(model, input=(3, 8, 8))
+    assert cap.not_understood == []
+    assert [(r.id, r.op, r.params) for r in cap.trace.rows] == [
+        ("conv", "conv2d", 224), ("gamma", "layer_scale", 8), ("add", "add", 0)]
+    path = tmp_path / "net.yaml"
+    path.write_text(cap.text)
+    params, macs, _ = _truth(model, (3, 8, 8))
+    a = archcost.analyze(str(path))
+    assert (a.totals["params"], a.totals["macs"]) == (params, macs)
+    lowered = archcost.lower(str(path)).eval()
+    shapes = {k: v.shape for k, v in lowered.state_dict().items()}
+    assert set(shapes) == set(model.state_dict()) and shapes["gamma"] == (8, 1, 1)
+    lowered.load_state_dict({k: v.reshape(shapes[k]) for k, v in model.state_dict().items()})
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(lowered(x), model(x), atol=1e-5, rtol=1e-4)

@@ -20,12 +20,13 @@ def _meta_truth(model, shape):
     return sum(p.numel() for p in model.parameters()), fc.get_total_flops() // 2
 
 
-@pytest.mark.parametrize("name", ["regnetx_002", "mobilenetv3_large_100", "ghostnet_100"])
-def test_timm_model_is_clean_and_counted(name):
+@pytest.mark.parametrize("name, op", [("regnetx_002", "batchnorm2d"), ("mobilenetv3_large_100", "batchnorm2d"),
+                                      ("ghostnet_100", "slice"), ("convnext_atto", "layer_scale")])
+def test_timm_model_is_clean_and_counted(name, op):
     model, shape = load(parse_source(f"timm:{name}"), meta=True)
     cap = capture(model, input=shape)
     assert cap.not_understood == []
-    assert "batchnorm2d" in {r.op for r in cap.trace.rows}
+    assert op in {r.op for r in cap.trace.rows}
     a = archcost.analyze(model.eval(), input=shape)
     assert (a.totals["params"], a.totals["macs"]) == _meta_truth(model, shape)
 

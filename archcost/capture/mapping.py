@@ -323,7 +323,7 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     t = n.target
     fn = t if n.op == "call_function" else None
     meth = t if n.op == "call_method" else None
-    learned = _learned(n, fn, meth, in_shapes, out_shape, ins, params)
+    learned = _learned(n, fn, meth, values, in_shapes, out_shape, ins, params)
     if learned is not None:
         return learned
     attn = _attention(n, fn, meth, values, in_shapes, out_shape, ins, params)
@@ -474,7 +474,7 @@ def _other(n, ins):
     return rest[0] if len(rest) == 1 else None
 
 
-def _learned(n, fn, meth, in_shapes, out_shape, ins, params):
+def _learned(n, fn, meth, values, in_shapes, out_shape, ins, params):
     """A learned tensor joined with the data, written as the spec's class_token / pos_embedding /
     layer_scale and named by the parameter's path (torchvision's ``class_token``,
     ``encoder.pos_embedding``, ``CNBlock.layer_scale``), so a lowered spec's state_dict has its names."""
@@ -489,14 +489,30 @@ def _learned(n, fn, meth, in_shapes, out_shape, ins, params):
                 return one("class_token", {}, path)
         return None
     other = _other(n, ins) if (fn in _ADD or fn in _MUL or meth in ("add", "mul")) else None
-    if other is None or other not in params or other.op != "get_attr" or n.kwargs:
+    if other is None or other not in params or n.kwargs:
         return None
     path, shape = params[other]
+    if other.op != "get_attr":
+        if (fn in _MUL or meth == "mul") and _reshaped_vector(other, values, x):
+            # timm's ConvNeXt: x.mul(self.gamma.reshape(1, -1, 1, 1)), γ a C vector.  Written as layer_scale,
+            # whose γ is C×1×1 (torchvision's): the same count, the same name; its lowered γ has that shape
+            return one("layer_scale", {}, path)
+        return None
     if (fn in _ADD or meth == "add") and len(x) == 2 and tuple(shape) == (1, *x) and tuple(out_shape) == x:
         return one("pos_embedding", {}, path)
     if (fn in _MUL or meth == "mul") and len(x) in (2, 3) and tuple(shape) == (x[0], *[1] * (len(x) - 1)):
         return one("layer_scale", {}, path)
     return None
+
+
+def _reshaped_vector(node, values, x):
+    """Is ``node`` a C vector parameter reshaped to scale the channels of a C×H×W map (``(1, C, 1, 1)``)?"""
+    if node.target not in ("reshape", "view", torch.reshape) or not node.args or not isinstance(
+            node.args[0], torch.fx.Node) or node.args[0].op != "get_attr" or len(x) != 3:
+        return None
+    src, out = values.get(node.args[0]), values.get(node)
+    return (isinstance(src, torch.Tensor) and tuple(src.shape) == (x[0],) and isinstance(out, torch.Tensor)
+            and tuple(out.shape) == (1, x[0], 1, 1))
 
 
 def _attention(n, fn, meth, values, in_shapes, out_shape, ins, params):

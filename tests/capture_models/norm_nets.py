@@ -127,3 +127,18 @@ class GhostSliceNet(nn.Module):
         x = self.conv(x)
         out = torch.cat([x, self.cheap(x)], dim=1)[:, :20, :, :]
         return out[:, 2:, ...]
+
+
+class VectorScaleNet(nn.Module):
+    """timm's ConvNeXt layer scale: ``x.mul(self.gamma.reshape(1, -1, 1, 1))``, γ a C vector."""
+
+    input_shape = (3, 8, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.gamma = nn.Parameter(torch.randn(8))
+
+    def forward(self, x):
+        x = self.conv(x)
+        return x + x.mul(self.gamma.reshape(1, -1, 1, 1))
