@@ -438,6 +438,14 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     if fn is operator.getitem:
         src = n.args[0]
         parent = src if isinstance(src, torch.fx.Node) else None
+        k = n.args[1]
+        moved = parent.args[0] if parent is not None and parent.target in (torch.unbind, "unbind") else parent
+        if isinstance(k, int) and not isinstance(k, bool) and _batch_second(moved):
+            # one of the packed q, k, v (see _reindex): a slice of the spec's 3×H×N×hd, then its first dim merged
+            size = values[moved].shape[0]
+            if -size <= k < size:
+                return Mapped([("", "slice", {"start": k % size, "length": 1}, (1, *values[moved].shape[2:])),
+                               ("flat", "flatten", {"start_dim": 1, "end_dim": 2}, None)])
         if parent is not None and parent.op in ("call_function", "call_method") and _target_name(parent) in (
                 "chunk", "split") and isinstance(n.args[1], int):
             return _split_slice(parent, n.args[1], values)
@@ -445,6 +453,37 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     if meth == "size" or meth == "dim":
         return None
     return None
+
+
+def _batch_second(node) -> bool:
+    """Is ``node`` a permute that moves the batch to dim 1, read only by taking one of its first dim?"""
+    if not isinstance(node, torch.fx.Node) or not (node.target is torch.permute or node.target == "permute"):
+        return False
+    dims = _permute_dims(node, node.op == "call_method")
+    if not isinstance(dims, (list, tuple)) or len(dims) < 3 or not all(isinstance(d, int) for d in dims):
+        return False
+    dims = _norm_dims(list(dims), len(dims))
+    return dims[0] != 0 and dims[1] == 0 and _selected_along_first(node)
+
+
+def _selected_along_first(node) -> bool:
+    """Is every use of ``node`` ``node[k]`` or ``node.unbind(0)`` (itself read only as ``[k]``), k an int?"""
+    def index(u, src):
+        return (u.op == "call_function" and u.target is operator.getitem and u.args[0] is src
+                and isinstance(u.args[1], int) and not isinstance(u.args[1], bool))
+
+    def unbind0(u):
+        return (u.target is torch.unbind or u.target == "unbind") and u.args[0] is node and _arg(u, 1, "dim", 0) == 0 \
+            and u.users and all(index(g, u) for g in u.users)
+
+    return bool(node.users) and all(index(u, node) or unbind0(u) for u in node.users)
+
+
+def _permute_dims(n, meth):
+    """permute's dims: ``x.permute(0, 2, 1)``, ``x.permute([0, 2, 1])``, ``torch.permute(x, dims)``."""
+    if meth and not isinstance(n.args[1] if len(n.args) > 1 else None, (list, tuple)):
+        return n.args[1:]
+    return _arg(n, 1, "dims")
 
 
 def _target_name(n):
@@ -607,12 +646,17 @@ def _reindex(n, fn, meth, values, in_shapes, out_shape, ins):
     x = tuple(in_shapes[0])
     rank = len(x) + 1
     if fn is torch.permute or meth == "permute":
-        dims = n.args[1:] if meth and not isinstance(n.args[1] if len(n.args) > 1 else None, (list, tuple)) \
-            else _arg(n, 1, "dims")
+        dims = _permute_dims(n, meth)
         if not isinstance(dims, (list, tuple)) or len(dims) != rank or not all(isinstance(d, int) for d in dims):
             return None
         dims = _norm_dims(dims, rank)
         if dims[0] != 0:
+            if dims[1] == 0 and _selected_along_first(n):
+                # timm's packed q, k, v: qkv.reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4).unbind(0): the batch
+                # moves to dim 1 only until one of the first dim is taken, so the spec permutes the other dims
+                # (N×3×H×hd → 3×H×N×hd) and takes q, k, v as a slice and a flatten each (below)
+                spec = [d - 1 for d in dims if d != 0]
+                return Mapped([("", "permute", {"dims": spec}, tuple(x[d] for d in spec))])
             return None  # the batch moves: the spec counts dims without it
         if dims == list(range(rank)):
             return ("alias",)

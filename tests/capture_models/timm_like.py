@@ -1,5 +1,6 @@
-"""Modules that call F.batch_norm / F.linear with their own tensors, as timm's layers do (for
-tests/test_capture_own_weights.py; CI does not install timm)."""
+"""Modules written as timm's layers are: F.batch_norm / F.linear with their own tensors, BatchNormAct2d,
+GhostNet's channel slice, ConvNeXt's vector layer scale, ViT's packed q, k, v (for
+tests/test_capture_timm_layers.py; CI does not install timm)."""
 
 import torch
 import torch.nn.functional as F
@@ -142,3 +143,32 @@ class VectorScaleNet(nn.Module):
     def forward(self, x):
         x = self.conv(x)
         return x + x.mul(self.gamma.reshape(1, -1, 1, 1))
+
+
+class PackedQKVAttention(nn.Module):
+    """timm's ViT Attention (1.0): one qkv linear, ``reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4)`` (the batch
+    moves to dim 1), ``unbind(0)`` or ``qkv[0], qkv[1], qkv[2]``, F.scaled_dot_product_attention."""
+
+    input_shape = (6, 16)  # 6 tokens of 16
+
+    def __init__(self, dim=16, heads=2, unbind=True):
+        super().__init__()
+        self.heads, self.unbind = heads, unbind
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0) if self.unbind else (qkv[0], qkv[1], qkv[2])
+        out = F.scaled_dot_product_attention(q, k, v)
+        return x + self.proj(out.transpose(1, 2).reshape(B, N, C))
+
+
+class BatchMovedNet(nn.Module):
+    """A permute that moves the batch and is read otherwise than one of its first dim: no spec op (opaque)."""
+
+    input_shape = (4, 8)
+
+    def forward(self, x):
+        return x.permute(1, 0, 2).sum(1)

@@ -1,6 +1,6 @@
 """Calls made with a module's own tensors, as timm's layers make them (issue 18): ``F.batch_norm`` with the
 module's weights and running statistics, timm's BatchNormAct2d (batch norm, then its drop and act submodules),
-``F.linear`` with the module's weight and bias.  Hand-written modules (tests/capture_models/norm_nets.py), so
+``F.linear`` with the module's weight and bias.  Hand-written modules (tests/capture_models/timm_like.py), so
 CI, which has no timm, covers the mappings; tests/test_capture_timm.py runs timm's own models."""
 
 import sys
@@ -14,7 +14,7 @@ import archcost  # noqa: E402
 from archcost.capture import capture  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "capture_models"))
-import norm_nets  # noqa: E402
+import timm_like  # noqa: E402
 from test_capture import _truth, check_round_trip  # noqa: E402
 
 
@@ -31,7 +31,7 @@ def _randomise_stats(model):
 
 
 def test_batch_norm_with_own_tensors_is_a_batchnorm_row_named_by_the_module():
-    model = norm_nets.OwnWeightsNet()
+    model = timm_like.OwnWeightsNet()
     cap = capture(model, input=(3, 16, 16))
     assert cap.not_understood == []
     rows = [(r.id, r.op) for r in cap.trace.rows]
@@ -50,7 +50,7 @@ def test_batch_norm_with_own_tensors_is_a_batchnorm_row_named_by_the_module():
 def test_own_tensors_round_trip(batch_stats, tmp_path):
     """The written spec lowers to nn.BatchNorm2d / nn.Linear under the modules' names: timm-style state_dict
     keys load, and the outputs agree with the statistics and weights randomised."""
-    model = _randomise_stats(norm_nets.OwnWeightsNet(batch_stats=batch_stats))
+    model = _randomise_stats(timm_like.OwnWeightsNet(batch_stats=batch_stats))
     if batch_stats:
         assert next(r for r in capture(model, input=(3, 16, 16)).trace.rows if r.id == "bn1").attrs[
             "track_running_stats"] is False
@@ -58,17 +58,17 @@ def test_own_tensors_round_trip(batch_stats, tmp_path):
 
 
 def test_own_linear_on_tokens_and_maps_round_trip(tmp_path):
-    cap = capture(norm_nets.TokenLinearNet(), input=(4, 4, 8))
+    cap = capture(timm_like.TokenLinearNet(), input=(4, 4, 8))
     assert cap.not_understood == [] and [r.op for r in cap.trace.rows].count("linear") == 2
     assert {r.id for r in cap.trace.rows if r.op == "linear"} == {"fc1", "fc2"}
-    check_round_trip(norm_nets.TokenLinearNet(), (4, 4, 8), tmp_path)
+    check_round_trip(timm_like.TokenLinearNet(), (4, 4, 8), tmp_path)
 
 
 def test_user_norm_act_is_counted_and_its_spec_loads(tmp_path):
     """A user's batch norm with an activation submodule: the batch norm cannot take the module's name (``bn``
     would be a row and the group holding ``bn.act``), so it is ``bn.batch_norm``; the written spec still
     loads and analyses to the module's params and MACs."""
-    model = norm_nets.UserNormActNet()
+    model = timm_like.UserNormActNet()
     cap = capture(model, input=(3, 8, 8))
     assert [(r.id, r.op) for r in cap.trace.rows] == [("conv", "conv2d"), ("bn.batch_norm", "batchnorm2d"),
                                                       ("bn.act", "silu")]
@@ -80,25 +80,25 @@ def test_user_norm_act_is_counted_and_its_spec_loads(tmp_path):
 
 
 def test_batch_norm_with_another_modules_tensors_stays_opaque():
-    model = norm_nets.ForeignStatsNet()
+    model = timm_like.ForeignStatsNet()
     cap = capture(model, input=(8, 4, 4))
     assert [r.op for r in cap.trace.rows] == ["opaque"] and "F.batch_norm" in cap.not_understood[0][1]
     assert cap.trace.rows[0].params == 16 and cap.trace.unused == [("a", 16)]  # a's γ and β are never used
 
 
 def test_channel_slice_with_trailing_whole_dims(tmp_path):
-    cap = capture(norm_nets.GhostSliceNet(), input=(3, 8, 8))
+    cap = capture(timm_like.GhostSliceNet(), input=(3, 8, 8))
     assert cap.not_understood == []
     assert [(r.op, r.attrs) for r in cap.trace.rows if r.op == "slice"] == [
         ("slice", {"start": 0, "length": 20}), ("slice", {"start": 2, "length": 18})]
-    check_round_trip(norm_nets.GhostSliceNet(), (3, 8, 8), tmp_path)
+    check_round_trip(timm_like.GhostSliceNet(), (3, 8, 8), tmp_path)
 
 
 def test_vector_layer_scale_is_a_layer_scale_row(tmp_path):
     """γ a C vector reshaped to (1, C, 1, 1) is written as layer_scale under γ's name; the lowered γ is
     torchvision's C×1×1 (the same values viewed so: the weights load through a reshape)."""
     torch.manual_seed(0)
-    model = norm_nets.VectorScaleNet().eval()
+    model = timm_like.VectorScaleNet().eval()
     cap = capture(model, input=(3, 8, 8))
     assert cap.not_understood == []
     assert [(r.id, r.op, r.params) for r in cap.trace.rows] == [
@@ -115,3 +115,34 @@ def test_vector_layer_scale_is_a_layer_scale_row(tmp_path):
     x = torch.randn(2, 3, 8, 8)
     with torch.no_grad():
         assert torch.allclose(lowered(x), model(x), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("unbind", [True, False])
+def test_packed_qkv_permute_that_moves_the_batch(unbind, tmp_path):
+    """qkv.reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4): the spec permutes N×3×H×hd to 3×H×N×hd and takes q,
+    k, v with a slice and a flatten each; no opaque row, and the round trip computes the same attention."""
+    torch.manual_seed(0)
+    model = timm_like.PackedQKVAttention(unbind=unbind)
+    cap = capture(model, input=(6, 16))
+    assert cap.not_understood == []
+    perm = next(r for r in cap.trace.rows if r.op == "permute")
+    assert perm.attrs == {"dims": [1, 2, 0, 3]} and perm.out_shape == (3, 2, 6, 8)
+    assert [(r.op, r.attrs, r.out_shape) for r in cap.trace.rows if r.inputs == [perm.id]] == [
+        ("slice", {"start": k, "length": 1}, (1, 2, 6, 8)) for k in range(3)]
+    assert "scaled_dot_product_attention" in {r.op for r in cap.trace.rows}
+    path = tmp_path / "net.yaml"
+    path.write_text(cap.text)
+    params, macs, out = _truth(model, (6, 16))
+    a = archcost.analyze(str(path))
+    # FlopCounterMode has no CPU formula for sdpa: it misses QKᵀ and A·V, 2·N²·D (tests/test_capture_attention.py)
+    assert (a.totals["params"], a.totals["macs"]) == (params, macs + 2 * 6 * 6 * 16)
+    lowered = archcost.lower(str(path)).eval()
+    lowered.load_state_dict(model.state_dict())
+    x = torch.randn(2, 6, 16)
+    with torch.no_grad():
+        assert torch.allclose(lowered(x), model(x), atol=1e-5, rtol=1e-4)
+
+
+def test_permute_moving_the_batch_otherwise_stays_opaque():
+    cap = capture(timm_like.BatchMovedNet(), input=(4, 8))
+    assert [call.split(" ")[0] for _, call in cap.not_understood] == ["Tensor.permute", "Tensor.sum"]
