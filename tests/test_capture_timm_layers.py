@@ -146,3 +146,12 @@ def test_packed_qkv_permute_that_moves_the_batch(unbind, tmp_path):
 def test_permute_moving_the_batch_otherwise_stays_opaque():
     cap = capture(timm_like.BatchMovedNet(), input=(4, 8))
     assert [call.split(" ")[0] for _, call in cap.not_understood] == ["Tensor.permute", "Tensor.sum"]
+
+
+def test_slice_bounds_read_from_shapes(tmp_path):
+    """A slice bound computed from a shape is a number by the time the call is mapped (it was a TypeError)."""
+    cap = capture(timm_like.ComputedSliceNet(), input=(8, 4))
+    assert cap.not_understood == []
+    assert [r.attrs for r in cap.trace.rows if r.op == "slice"] == [
+        {"start": 0, "length": 3}, {"start": 0, "length": 3}, {"start": 3, "length": 5}]  # the first read for its shape
+    check_round_trip(timm_like.ComputedSliceNet(), (8, 4), tmp_path)

@@ -685,8 +685,13 @@ def _reindex(n, fn, meth, values, in_shapes, out_shape, ins):
             # x[:, k] (ViT's class token): one token, then the token dim merged away
             return Mapped([("", "slice", {"start": k, "length": 1}, (1, *x[1:])),
                            ("flat", "flatten", {"start_dim": 1, "end_dim": 2}, None)])
-        if isinstance(idx, slice) and idx.step in (None, 1):
-            start, stop, _ = idx.indices(c)
+        if isinstance(idx, slice):
+            # bounds computed from shapes (PiT's x[:, :token_length], token_length = t.shape[1]): known here
+            bounds = [values.get(b) if isinstance(b, torch.fx.Node) else b for b in (idx.start, idx.stop, idx.step)]
+            if not all(b is None or isinstance(b, int) and not isinstance(b, bool) for b in bounds) \
+                    or bounds[2] not in (None, 1):
+                return None
+            start, stop, _ = slice(*bounds).indices(c)
             if stop > start:
                 return "slice", {"start": start, "length": stop - start}
     return None

@@ -172,3 +172,17 @@ class BatchMovedNet(nn.Module):
 
     def forward(self, x):
         return x.permute(1, 0, 2).sum(1)
+
+
+class ComputedSliceNet(nn.Module):
+    """PiT's token split, ``x[:, :n]`` and ``x[:, n:]`` with ``n`` read from a shape (a traced value)."""
+
+    input_shape = (8, 4)
+
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(4, 4)
+
+    def forward(self, x):
+        n = x[:, :3].shape[1]
+        return torch.cat([self.head(x[:, :n]), x[:, n:]], dim=1)
