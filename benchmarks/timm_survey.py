@@ -4,7 +4,7 @@
 
 Each model is built on the meta device (``archcost.capture.source.load(parse_source("timm:NAME"),
 meta=True)``, its default input size) and captured (``archcost.capture.capture``); then compared with
-``sum(p.numel())`` and FlopCounterMode's total / 2 of the same meta model (on meta, where
+``sum(p.numel())`` and FlopCounterMode's total / 2 of the same meta model in eval (on meta, where
 ``scaled_dot_product_attention`` has a formula, unlike on CPU).  Per model: params equal, MACs equal,
 the opaque calls (by call and line, with how many rows each), or the error.  No weights are loaded.
 """
@@ -43,8 +43,9 @@ def survey(name):
     from archcost.analysis import analyze_graph
 
     res = analyze_graph(a)
-    with FlopCounterMode(display=False) as fc, torch.no_grad():
-        model.eval()(torch.empty(1, *shape, device="meta"))
+    model.eval().requires_grad_(False)  # rather than no_grad, under which PiT's tuple of tensors trips torch's
+    with FlopCounterMode(display=False) as fc:  # module tracker ("Expected gradient function to be set")
+        model(torch.empty(1, *shape, device="meta"))
     params = sum(p.numel() for p in model.parameters())
     calls = Counter(call.split(" at ")[0] + " (" + call.split(" at ")[-1] + ")" if " at " in call else call
                     for _, call in cap.not_understood)
