@@ -35,7 +35,8 @@ def test_timm_model_is_clean_and_counted(name, op):
 
 
 @pytest.mark.parametrize("name, kwargs, shape", [("regnetx_002", {}, (3, 64, 64)),
-                                                 ("vit_tiny_patch16_224", {"img_size": 32}, (3, 32, 32))])
+                                                 ("vit_tiny_patch16_224", {"img_size": 32}, (3, 32, 32)),
+                                                 ("tf_efficientnet_b0", {}, (3, 65, 65))])  # TF "SAME" padding
 def test_timm_round_trip_with_real_weights(name, kwargs, shape, tmp_path):
     """Random weights, batch-norm statistics, class token and position embedding: the written spec analyses to
     the same params and MACs (FlopCounterMode's on meta, where sdpa has a formula), lowers to timm's

@@ -155,3 +155,27 @@ def test_slice_bounds_read_from_shapes(tmp_path):
     assert [r.attrs for r in cap.trace.rows if r.op == "slice"] == [
         {"start": 0, "length": 3}, {"start": 0, "length": 3}, {"start": 3, "length": 5}]  # the first read for its shape
     check_round_trip(timm_like.ComputedSliceNet(), (8, 4), tmp_path)
+
+
+def test_tensorflow_same_padding_layers(tmp_path):
+    """timm's Conv2dSame / AvgPool2dSame / MaxPool2dSame compute their padding from the input's size (fx cannot
+    trace that): leaves, a zeropad2d row <name>_pad then the layer; a max pool's symmetric padding its own."""
+    torch.manual_seed(0)
+    cap = capture(timm_like.SamePadNet(), input=(3, 16, 16))
+    assert cap.not_understood == []
+    assert [(r.id, r.op, r.attrs.get("padding")) for r in cap.trace.rows] == [
+        ("conv_pad", "zeropad2d", [0, 1, 0, 1]), ("conv", "conv2d", [0, 0]), ("dw_pad", "zeropad2d", [2, 2, 2, 2]),
+        ("dw", "conv2d", [0, 0]), ("avg_pad", "zeropad2d", [0, 1, 0, 1]), ("avg", "avg_pool2d", 0),
+        ("max", "max_pool2d", [1, 1])]
+    check_round_trip(timm_like.SamePadNet(), (3, 16, 16), tmp_path)
+
+
+def test_max_pool_same_with_asymmetric_padding_is_one_opaque_row():
+    """-inf padded on one side only: no spec op; the module stays one row (not traced into), listed."""
+    model = timm_like.SamePadNet(asymmetric_max=True)
+    cap = capture(model, input=(3, 16, 16))
+    assert cap.not_understood == [("max", next(c for _, c in cap.not_understood))]
+    assert "MaxPool2dSame" in cap.not_understood[0][1]
+    params, macs, _ = _truth(model, (3, 16, 16))
+    a = archcost.analyze(model, input=(3, 16, 16))
+    assert (a.totals["params"], a.totals["macs"]) == (params, macs)

@@ -170,6 +170,9 @@ def map_module(m, in_shapes):
         return _swin_attention(m)
     if t.__name__ == "StochasticDepth" and t.__module__.startswith("torchvision"):
         return "stochastic_depth", {"p": float(m.p), "mode": m.mode}  # identity in eval
+    if t.__name__ in ("Conv2dSame", "AvgPool2dSame", "MaxPool2dSame") and t.__module__.startswith("timm") \
+            and isinstance(m, (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)):
+        return _same(m, in_shapes)
     if t.__name__ == "BatchNormAct2d" and t.__module__.startswith("timm") and isinstance(m, nn.BatchNorm2d):
         return _batch_norm_act(m, in_shapes)
     if t.__name__ == "LayerNorm2d" and t.__module__.startswith(("torchvision", "timm")) and isinstance(m, nn.LayerNorm) \
@@ -190,6 +193,54 @@ def _linear(out_features, bias, in_shapes, name=None):
                        ("", "linear", a, (prod(s[:-1]), out_features)),
                        ("map", "unflatten", {"dim": 0, "sizes": list(s[:-1])}, None)], name)
     return one("linear", a, name) if name else ("linear", a)
+
+
+def _same_pads(size, k, s, d):
+    """TensorFlow's "SAME" padding of one dim (timm's get_same_padding): (before, after)."""
+    pad = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+    return pad // 2, pad - pad // 2
+
+
+def _same(m, in_shapes):
+    """timm's Conv2dSame / AvgPool2dSame / MaxPool2dSame: ``pad_same(x, ...)`` (TensorFlow's "SAME" padding,
+    computed from the input's size, on which fx cannot branch), then the layer without padding.  A leaf:
+    the padding is known here from the input's shape — a zeropad2d row ``<name>_pad`` and the layer under
+    its name (a max pool pads with -inf: its padding must be symmetric, then the pool's own).  Anything
+    else the module computes stays one opaque row."""
+    if in_shapes is None:  # a leaf: its input's size decides the padding
+        return ("conv2d" if isinstance(m, nn.Conv2d) else "avg_pool2d" if isinstance(m, nn.AvgPool2d)
+                else "max_pool2d"), {}
+    x = in_shapes[0]
+    if len(x) != 3 or _pair(m.padding) != (0, 0):
+        return None
+    k, st = _pair(m.kernel_size), _pair(m.stride)
+    d = _pair(getattr(m, "dilation", 1))
+    (top, bottom), (left, right) = (_same_pads(x[1 + i], k[i], st[i], d[i]) for i in range(2))
+    pads = [left, right, top, bottom]
+    if isinstance(m, nn.Conv2d):
+        a = _conv(m)
+        if a is None:
+            return None
+        op = ("conv2d", a)
+    elif isinstance(m, nn.AvgPool2d):
+        # the zeros are padded explicitly: the average counts them, whatever count_include_pad says
+        a = _pool(m, "avg")
+        op = None if a is None else ("avg_pool2d", {**a, "count_include_pad": True})
+    else:
+        a = _pool(m, "max")
+        if a is None or left != right or top != bottom or 2 * top > k[0] or 2 * left > k[1]:
+            return None
+        return "max_pool2d", {**a, "padding": [top, left]}
+    if op is None:
+        return None
+    if not any(pads):
+        return op
+    return Mapped([("pad", "zeropad2d", {"padding": pads}, (x[0], x[1] + top + bottom, x[2] + left + right)),
+                   ("", *op, None)])
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
 def _batch_norm_act(m, in_shapes):

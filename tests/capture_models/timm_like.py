@@ -1,6 +1,8 @@
 """Modules written as timm's layers are: F.batch_norm / F.linear with their own tensors, BatchNormAct2d,
-GhostNet's channel slice, ConvNeXt's vector layer scale, ViT's packed q, k, v (for
+GhostNet's channel slice, ConvNeXt's vector layer scale, ViT's packed q, k, v, TensorFlow "SAME" padding (for
 tests/test_capture_timm_layers.py; CI does not install timm)."""
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -186,3 +188,51 @@ class ComputedSliceNet(nn.Module):
     def forward(self, x):
         n = x[:, :3].shape[1]
         return torch.cat([self.head(x[:, :n]), x[:, n:]], dim=1)
+
+
+def _pad_same(x, k, s, d=(1, 1), value=0.0):
+    """timm's pad_same: TensorFlow's "SAME" padding from the input's size (math on shapes fx cannot follow)."""
+    ih, iw = x.size()[-2:]
+    ph = max((math.ceil(ih / s[0]) - 1) * s[0] + (k[0] - 1) * d[0] + 1 - ih, 0)
+    pw = max((math.ceil(iw / s[1]) - 1) * s[1] + (k[1] - 1) * d[1] + 1 - iw, 0)
+    return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), value=value)
+
+
+class Conv2dSame(nn.Conv2d):
+    __module__ = "timm.layers.conv2d_same"
+
+    def forward(self, x):
+        return F.conv2d(_pad_same(x, self.kernel_size, self.stride, self.dilation), self.weight, self.bias,
+                        self.stride, (0, 0), self.dilation, self.groups)
+
+
+class AvgPool2dSame(nn.AvgPool2d):
+    __module__ = "timm.layers.pool2d_same"
+
+    def forward(self, x):
+        return F.avg_pool2d(_pad_same(x, self.kernel_size, self.stride), self.kernel_size, self.stride)
+
+
+class MaxPool2dSame(nn.MaxPool2d):
+    __module__ = "timm.layers.pool2d_same"
+
+    def forward(self, x):
+        k, s = (self.kernel_size,) * 2, (self.stride,) * 2
+        return F.max_pool2d(_pad_same(x, k, s, value=-float("inf")), k, s)
+
+
+class SamePadNet(nn.Module):
+    """timm's TensorFlow-"SAME" layers (tf_efficientnet, nasnet): a strided conv (asymmetric padding), a
+    depthwise conv, an avg pool, a max pool with symmetric padding and one with asymmetric padding."""
+
+    input_shape = (3, 16, 16)
+
+    def __init__(self, asymmetric_max=False):
+        super().__init__()
+        self.conv = Conv2dSame(3, 8, 3, stride=2)
+        self.dw = Conv2dSame(8, 8, 5, groups=8, bias=False)
+        self.avg = AvgPool2dSame((3, 3), (2, 2))
+        self.max = MaxPool2dSame(3, stride=2 if asymmetric_max else 1)
+
+    def forward(self, x):
+        return self.max(self.avg(self.dw(self.conv(x))))
