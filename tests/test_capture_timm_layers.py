@@ -179,3 +179,15 @@ def test_max_pool_same_with_asymmetric_padding_is_one_opaque_row():
     params, macs, _ = _truth(model, (3, 16, 16))
     a = archcost.analyze(model, input=(3, 16, 16))
     assert (a.totals["params"], a.totals["macs"]) == (params, macs)
+
+
+def test_calls_on_a_batch_folded_with_other_dims_are_measured():
+    """A call on a tensor whose dim 0 is not the batch (windows folded into it) would be a row counting one
+    window; it is an opaque row measured on the whole tensor, and the totals stay FlopCounterMode's."""
+    model = timm_like.FoldedBatchNet()
+    cap = capture(model, input=(16, 8))
+    assert [(r.id, r.op) for r in cap.trace.rows] == [("reshape", "opaque"), ("fc", "opaque"), ("reshape_1", "opaque"),
+                                                      ("out", "linear")]
+    params, macs, _ = _truth(model, (16, 8))
+    a = archcost.analyze(model, input=(16, 8))
+    assert (a.totals["params"], a.totals["macs"]) == (params, macs)

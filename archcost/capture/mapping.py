@@ -31,10 +31,12 @@ class Mapped:
     (it carries the call's parameters and, for a module, the module's name); the others are named
     ``<id>_<suffix>`` and ``out_shape`` None means the call's output shape.  ``name``: the row's id when it
     must be a parameter's path, so a lowered spec's ``state_dict`` has the module's names
-    (``class_token``, ``encoder.pos_embedding``, ``features.1.0.layer_scale``)."""
+    (``class_token``, ``encoder.pos_embedding``, ``features.1.0.layer_scale``).  ``batch_moved``: the call
+    reads or makes a tensor whose dim 0 is not the batch, and the rows account for it (timm's packed q, k, v)."""
 
     rows: list
     name: str | None = None
+    batch_moved: bool = False
 
 
 def one(op, attrs, name=None) -> Mapped:
@@ -496,7 +498,7 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
             size = values[moved].shape[0]
             if -size <= k < size:
                 return Mapped([("", "slice", {"start": k % size, "length": 1}, (1, *values[moved].shape[2:])),
-                               ("flat", "flatten", {"start_dim": 1, "end_dim": 2}, None)])
+                               ("flat", "flatten", {"start_dim": 1, "end_dim": 2}, None)], batch_moved=True)
         if parent is not None and parent.op in ("call_function", "call_method") and _target_name(parent) in (
                 "chunk", "split") and isinstance(n.args[1], int):
             return _split_slice(parent, n.args[1], values)
@@ -707,7 +709,7 @@ def _reindex(n, fn, meth, values, in_shapes, out_shape, ins):
                 # moves to dim 1 only until one of the first dim is taken, so the spec permutes the other dims
                 # (N×3×H×hd → 3×H×N×hd) and takes q, k, v as a slice and a flatten each (below)
                 spec = [d - 1 for d in dims if d != 0]
-                return Mapped([("", "permute", {"dims": spec}, tuple(x[d] for d in spec))])
+                return Mapped([("", "permute", {"dims": spec}, tuple(x[d] for d in spec))], batch_moved=True)
             return None  # the batch moves: the spec counts dims without it
         if dims == list(range(rank)):
             return ("alias",)

@@ -474,6 +474,10 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
             module_path = None
             params = own_params(n)
         mapped = _as_mapped(mapped)
+        if isinstance(mapped, Mapped) and not mapped.batch_moved and _not_batch_first(value, ins, values):
+            # the batch folded with other dims (Swin's windows as the batch, a sequence-first layer): a row
+            # counts per sample, so it would count one of them; the call is measured as an opaque row instead
+            mapped = None
         if mapped is not None and not isinstance(mapped, Mapped):
             # ("alias",): a no-op for costs (x.contiguous()): the row producing its input stands for it
             ids[n] = ids[ins[0]] if ins else "input"
@@ -526,6 +530,11 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     loose = [(name, p.numel()) for name, p in model.named_parameters()
              if id(p) not in counted_params and "." not in name and p.numel()]
     return Trace(rows, out_id, tuple(input_shape), total, unused + loose)
+
+
+def _not_batch_first(value, ins, values) -> bool:
+    """Does the call read or make a tensor whose dim 0 is not the probe's batch of 1?"""
+    return any(isinstance(v, torch.Tensor) and v.dim() and v.shape[0] != 1 for v in [value, *(values[i] for i in ins)])
 
 
 def _is_param(model, target):

@@ -236,3 +236,20 @@ class SamePadNet(nn.Module):
 
     def forward(self, x):
         return self.max(self.avg(self.dw(self.conv(x))))
+
+
+class FoldedBatchNet(nn.Module):
+    """Swin's windows as the batch: 16 tokens regrouped as 4 windows of 4 (``reshape(-1, 4, D)``), a linear on
+    them, the tokens put back."""
+
+    input_shape = (16, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.out = nn.Linear(8, 4)
+
+    def forward(self, x):
+        B, N, D = x.shape
+        w = self.fc(x.reshape(-1, 4, D))
+        return self.out(w.reshape(B, N, D))
