@@ -31,10 +31,12 @@ class Mapped:
     (it carries the call's parameters and, for a module, the module's name); the others are named
     ``<id>_<suffix>`` and ``out_shape`` None means the call's output shape.  ``name``: the row's id when it
     must be a parameter's path, so a lowered spec's ``state_dict`` has the module's names
-    (``class_token``, ``encoder.pos_embedding``, ``features.1.0.layer_scale``)."""
+    (``class_token``, ``encoder.pos_embedding``, ``features.1.0.layer_scale``).  ``batch_moved``: the call
+    reads or makes a tensor whose dim 0 is not the batch, and the rows account for it (timm's packed q, k, v)."""
 
     rows: list
     name: str | None = None
+    batch_moved: bool = False
 
 
 def one(op, attrs, name=None) -> Mapped:
@@ -105,16 +107,7 @@ def map_module(m, in_shapes):
               nn.ConvTranspose2d: "conv_transpose2d"}[t]
         return op, a
     if t is nn.Linear:
-        a = {"out_features": m.out_features, "bias": m.bias is not None}
-        if in_shapes is not None and len(in_shapes[0]) >= 3:
-            # archcost's linear reads vectors or tokens (on a C×H×W map it is a homework error: flatten
-            # first), so a linear on an H×W×C map (ConvNeXt's channels-last MLP) is written as the spec
-            # writes it: the positions flattened into tokens around it — views, the same arithmetic
-            s = tuple(in_shapes[0])
-            return Mapped([("tokens", "flatten", {"start_dim": 1, "end_dim": len(s) - 1}, (prod(s[:-1]), s[-1])),
-                           ("", "linear", a, (prod(s[:-1]), m.out_features)),
-                           ("map", "unflatten", {"dim": 0, "sizes": list(s[:-1])}, None)])
-        return "linear", a
+        return _linear(m.out_features, m.bias is not None, in_shapes)
     if t is nn.MultiheadAttention:
         return _mha(m)
     if t is nn.Embedding:
@@ -179,11 +172,98 @@ def map_module(m, in_shapes):
         return _swin_attention(m)
     if t.__name__ == "StochasticDepth" and t.__module__.startswith("torchvision"):
         return "stochastic_depth", {"p": float(m.p), "mode": m.mode}  # identity in eval
+    if t.__name__ in ("Conv2dSame", "AvgPool2dSame", "MaxPool2dSame") and t.__module__.startswith("timm") \
+            and isinstance(m, (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)):
+        return _same(m, in_shapes)
+    if t.__name__ == "BatchNormAct2d" and t.__module__.startswith("timm") and isinstance(m, nn.BatchNorm2d):
+        return _batch_norm_act(m, in_shapes)
     if t.__name__ == "LayerNorm2d" and t.__module__.startswith(("torchvision", "timm")) and isinstance(m, nn.LayerNorm) \
             and not getattr(m, "_fast_norm", False) and (m.bias is not None or not m.elementwise_affine):
         # ConvNeXt's channels norm (permute, F.layer_norm over C, permute back), in both libraries
         return "layernorm2d", {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
     return None
+
+
+def _linear(out_features, bias, in_shapes, name=None):
+    a = {"out_features": out_features, "bias": bias}
+    if in_shapes is not None and len(in_shapes[0]) >= 3:
+        # archcost's linear reads vectors or tokens (on a C×H×W map it is a homework error: flatten
+        # first), so a linear on an H×W×C map (ConvNeXt's channels-last MLP) is written as the spec
+        # writes it: the positions flattened into tokens around it — views, the same arithmetic
+        s = tuple(in_shapes[0])
+        return Mapped([("tokens", "flatten", {"start_dim": 1, "end_dim": len(s) - 1}, (prod(s[:-1]), s[-1])),
+                       ("", "linear", a, (prod(s[:-1]), out_features)),
+                       ("map", "unflatten", {"dim": 0, "sizes": list(s[:-1])}, None)], name)
+    return one("linear", a, name) if name else ("linear", a)
+
+
+def _same_pads(size, k, s, d):
+    """TensorFlow's "SAME" padding of one dim (timm's get_same_padding): (before, after)."""
+    pad = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+    return pad // 2, pad - pad // 2
+
+
+def _same(m, in_shapes):
+    """timm's Conv2dSame / AvgPool2dSame / MaxPool2dSame: ``pad_same(x, ...)`` (TensorFlow's "SAME" padding,
+    computed from the input's size, on which fx cannot branch), then the layer without padding.  A leaf:
+    the padding is known here from the input's shape — a zeropad2d row ``<name>_pad`` and the layer under
+    its name (a max pool pads with -inf: its padding must be symmetric, then the pool's own).  Anything
+    else the module computes stays one opaque row."""
+    if in_shapes is None:  # a leaf: its input's size decides the padding
+        return ("conv2d" if isinstance(m, nn.Conv2d) else "avg_pool2d" if isinstance(m, nn.AvgPool2d)
+                else "max_pool2d"), {}
+    x = in_shapes[0]
+    if len(x) != 3 or _pair(m.padding) != (0, 0):
+        return None
+    k, st = _pair(m.kernel_size), _pair(m.stride)
+    d = _pair(getattr(m, "dilation", 1))
+    (top, bottom), (left, right) = (_same_pads(x[1 + i], k[i], st[i], d[i]) for i in range(2))
+    pads = [left, right, top, bottom]
+    if isinstance(m, nn.Conv2d):
+        a = _conv(m)
+        if a is None:
+            return None
+        op = ("conv2d", a)
+    elif isinstance(m, nn.AvgPool2d):
+        # the zeros are padded explicitly: the average counts them, whatever count_include_pad says
+        a = _pool(m, "avg")
+        op = None if a is None else ("avg_pool2d", {**a, "count_include_pad": True})
+    else:
+        a = _pool(m, "max")
+        if a is None or left != right or top != bottom or 2 * top > k[0] or 2 * left > k[1]:
+            return None
+        return "max_pool2d", {**a, "padding": [top, left]}
+    if op is None:
+        return None
+    if not any(pads):
+        return op
+    return Mapped([("pad", "zeropad2d", {"padding": pads}, (x[0], x[1] + top + bottom, x[2] + left + right)),
+                   ("", *op, None)])
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _batch_norm_act(m, in_shapes):
+    """timm's BatchNormAct2d (an nn.BatchNorm2d whose ``forward`` calls ``F.batch_norm`` with its own tensors,
+    then its ``drop`` and ``act`` submodules) → its batchnorm2d row, named by the module (its state_dict is
+    nn.BatchNorm2d's: weight, bias, running_mean, running_var, num_batches_tracked), then its activation
+    as a row ``<name>_act``.  The activation cannot keep its path (``bn.act``): that would make ``bn`` both a
+    row and a group.  None when ``drop`` or ``act`` is not one of torch's activations, dropout or identity
+    (or holds parameters): the module is then traced through, and its ``F.batch_norm`` mapped alone."""
+    children = dict(m.named_children())
+    if set(children) != {"drop", "act"} or any(True for c in children.values() for _ in c.parameters()):
+        return None
+    rows = [("", "batchnorm2d", {"eps": m.eps, "momentum": m.momentum if m.momentum is not None else 0.1,
+                                 "affine": m.affine, "track_running_stats": m.track_running_stats}, None)]
+    for key in ("drop", "act"):
+        sub = map_module(children[key], in_shapes)
+        if not isinstance(sub, tuple) or sub[0] not in ("identity", "dropout", *_ACT.values()):
+            return None
+        if sub[0] != "identity":
+            rows.append((key, *sub, None))
+    return Mapped(rows)
 
 
 def _mha(m):
@@ -296,12 +376,25 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     t = n.target
     fn = t if n.op == "call_function" else None
     meth = t if n.op == "call_method" else None
-    learned = _learned(n, fn, meth, in_shapes, out_shape, ins, params)
+    learned = _learned(n, fn, meth, values, in_shapes, out_shape, ins, params)
     if learned is not None:
         return learned
     attn = _attention(n, fn, meth, values, in_shapes, out_shape, ins, params)
     if attn is not None:
         return attn
+    if fn is F.batch_norm:
+        return _batch_norm(n, in_shapes, ins, params)
+    if fn is F.linear:
+        # the module's own weight and bias (timm's Linear, an nn.Linear calling F.linear): named by the module
+        w, b = _arg(n, 1, "weight"), _arg(n, 2, "bias")
+        owner = _owner(params, w, "weight")
+        if len(ins) != 1 or n.args[0] is not ins[0] or owner is None or not in_shapes[0] or (
+                b is not None and _owner(params, b, "bias") != owner):
+            return None
+        shape = params[w][1]
+        if len(shape) != 2 or shape[1] != in_shapes[0][-1]:
+            return None
+        return _linear(shape[0], b is not None, in_shapes, owner)
     moved = _reindex(n, fn, meth, values, in_shapes, out_shape, ins)
     if moved is not None:
         return moved
@@ -398,6 +491,14 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     if fn is operator.getitem:
         src = n.args[0]
         parent = src if isinstance(src, torch.fx.Node) else None
+        k = n.args[1]
+        moved = parent.args[0] if parent is not None and parent.target in (torch.unbind, "unbind") else parent
+        if isinstance(k, int) and not isinstance(k, bool) and _batch_second(moved):
+            # one of the packed q, k, v (see _reindex): a slice of the spec's 3×H×N×hd, then its first dim merged
+            size = values[moved].shape[0]
+            if -size <= k < size:
+                return Mapped([("", "slice", {"start": k % size, "length": 1}, (1, *values[moved].shape[2:])),
+                               ("flat", "flatten", {"start_dim": 1, "end_dim": 2}, None)], batch_moved=True)
         if parent is not None and parent.op in ("call_function", "call_method") and _target_name(parent) in (
                 "chunk", "split") and isinstance(n.args[1], int):
             return _split_slice(parent, n.args[1], values)
@@ -405,6 +506,37 @@ def map_function(n, values, in_shapes, out_shape, ins, params=None):
     if meth == "size" or meth == "dim":
         return None
     return None
+
+
+def _batch_second(node) -> bool:
+    """Is ``node`` a permute that moves the batch to dim 1, read only by taking one of its first dim?"""
+    if not isinstance(node, torch.fx.Node) or not (node.target is torch.permute or node.target == "permute"):
+        return False
+    dims = _permute_dims(node, node.op == "call_method")
+    if not isinstance(dims, (list, tuple)) or len(dims) < 3 or not all(isinstance(d, int) for d in dims):
+        return False
+    dims = _norm_dims(list(dims), len(dims))
+    return dims[0] != 0 and dims[1] == 0 and _selected_along_first(node)
+
+
+def _selected_along_first(node) -> bool:
+    """Is every use of ``node`` ``node[k]`` or ``node.unbind(0)`` (itself read only as ``[k]``), k an int?"""
+    def index(u, src):
+        return (u.op == "call_function" and u.target is operator.getitem and u.args[0] is src
+                and isinstance(u.args[1], int) and not isinstance(u.args[1], bool))
+
+    def unbind0(u):
+        return (u.target is torch.unbind or u.target == "unbind") and u.args[0] is node and _arg(u, 1, "dim", 0) == 0 \
+            and u.users and all(index(g, u) for g in u.users)
+
+    return bool(node.users) and all(index(u, node) or unbind0(u) for u in node.users)
+
+
+def _permute_dims(n, meth):
+    """permute's dims: ``x.permute(0, 2, 1)``, ``x.permute([0, 2, 1])``, ``torch.permute(x, dims)``."""
+    if meth and not isinstance(n.args[1] if len(n.args) > 1 else None, (list, tuple)):
+        return n.args[1:]
+    return _arg(n, 1, "dims")
 
 
 def _target_name(n):
@@ -434,7 +566,7 @@ def _other(n, ins):
     return rest[0] if len(rest) == 1 else None
 
 
-def _learned(n, fn, meth, in_shapes, out_shape, ins, params):
+def _learned(n, fn, meth, values, in_shapes, out_shape, ins, params):
     """A learned tensor joined with the data, written as the spec's class_token / pos_embedding /
     layer_scale and named by the parameter's path (torchvision's ``class_token``,
     ``encoder.pos_embedding``, ``CNBlock.layer_scale``), so a lowered spec's state_dict has its names."""
@@ -449,14 +581,30 @@ def _learned(n, fn, meth, in_shapes, out_shape, ins, params):
                 return one("class_token", {}, path)
         return None
     other = _other(n, ins) if (fn in _ADD or fn in _MUL or meth in ("add", "mul")) else None
-    if other is None or other not in params or other.op != "get_attr" or n.kwargs:
+    if other is None or other not in params or n.kwargs:
         return None
     path, shape = params[other]
+    if other.op != "get_attr":
+        if (fn in _MUL or meth == "mul") and _reshaped_vector(other, values, x):
+            # timm's ConvNeXt: x.mul(self.gamma.reshape(1, -1, 1, 1)), γ a C vector.  Written as layer_scale,
+            # whose γ is C×1×1 (torchvision's): the same count, the same name; its lowered γ has that shape
+            return one("layer_scale", {}, path)
+        return None
     if (fn in _ADD or meth == "add") and len(x) == 2 and tuple(shape) == (1, *x) and tuple(out_shape) == x:
         return one("pos_embedding", {}, path)
     if (fn in _MUL or meth == "mul") and len(x) in (2, 3) and tuple(shape) == (x[0], *[1] * (len(x) - 1)):
         return one("layer_scale", {}, path)
     return None
+
+
+def _reshaped_vector(node, values, x):
+    """Is ``node`` a C vector parameter reshaped to scale the channels of a C×H×W map (``(1, C, 1, 1)``)?"""
+    if node.target not in ("reshape", "view", torch.reshape) or not node.args or not isinstance(
+            node.args[0], torch.fx.Node) or node.args[0].op != "get_attr" or len(x) != 3:
+        return None
+    src, out = values.get(node.args[0]), values.get(node)
+    return (isinstance(src, torch.Tensor) and tuple(src.shape) == (x[0],) and isinstance(out, torch.Tensor)
+            and tuple(out.shape) == (1, x[0], 1, 1))
 
 
 def _attention(n, fn, meth, values, in_shapes, out_shape, ins, params):
@@ -506,6 +654,40 @@ def _attention(n, fn, meth, values, in_shapes, out_shape, ins, params):
     return None
 
 
+def _owner(params, node, attr):
+    """The module path of ``node`` when it is that module's own ``attr`` (``bn1.weight`` → ``bn1``), else None."""
+    if not isinstance(node, torch.fx.Node) or node not in params or node.op != "get_attr":
+        return None
+    owner, _, name = params[node][0].rpartition(".")
+    return owner if name == attr else None
+
+
+def _batch_norm(n, in_shapes, ins, params):
+    """``F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, training, momentum, eps)``
+    made by a module with its own tensors (timm's BatchNormAct2d, a BatchNorm2d subclass whose ``forward``
+    calls it before its ``drop`` and ``act`` submodules) → batchnorm1d/2d named by that module, so its
+    lowered nn.BatchNorm has the same state_dict keys (weight, bias, running_mean, running_var,
+    num_batches_tracked).  In eval with running statistics, or with batch statistics (no running
+    tensors, ``training=True``); None for anything else (tensors of another module, other statistics)."""
+    if len(ins) != 1 or n.args[0] is not ins[0] or len(in_shapes[0]) not in (1, 2, 3):
+        return None
+    names = ("running_mean", "running_var", "weight", "bias")
+    tensors = [_arg(n, k + 1, name) for k, name in enumerate(names)]
+    training, momentum, eps = _arg(n, 5, "training", False), _arg(n, 6, "momentum", 0.1), _arg(n, 7, "eps", 1e-5)
+    if not all(isinstance(v, (int, float)) for v in (training, momentum, eps)):
+        return None
+    owners = {_owner(params, t, name) for t, name in zip(tensors, names) if t is not None}
+    if len(owners) != 1 or None in owners:
+        return None  # no tensor of a module's own, tensors of several modules, or computed ones
+    stats = [t is not None for t in tensors[:2]]
+    affine = [t is not None for t in tensors[2:]]
+    if stats[0] != stats[1] or affine[0] != affine[1] or bool(training) == stats[0]:
+        return None  # one running tensor without the other, γ without β, or running statistics in training
+    d = "2" if len(in_shapes[0]) == 3 else "1"
+    return one(f"batchnorm{d}d", {"eps": float(eps), "momentum": float(momentum) if momentum else 0.1,
+                                  "affine": affine[0], "track_running_stats": stats[0]}, owners.pop())
+
+
 def _norm_dims(dims, rank):
     return [d + rank if d < 0 else d for d in dims]
 
@@ -517,12 +699,17 @@ def _reindex(n, fn, meth, values, in_shapes, out_shape, ins):
     x = tuple(in_shapes[0])
     rank = len(x) + 1
     if fn is torch.permute or meth == "permute":
-        dims = n.args[1:] if meth and not isinstance(n.args[1] if len(n.args) > 1 else None, (list, tuple)) \
-            else _arg(n, 1, "dims")
+        dims = _permute_dims(n, meth)
         if not isinstance(dims, (list, tuple)) or len(dims) != rank or not all(isinstance(d, int) for d in dims):
             return None
         dims = _norm_dims(dims, rank)
         if dims[0] != 0:
+            if dims[1] == 0 and _selected_along_first(n):
+                # timm's packed q, k, v: qkv.reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4).unbind(0): the batch
+                # moves to dim 1 only until one of the first dim is taken, so the spec permutes the other dims
+                # (N×3×H×hd → 3×H×N×hd) and takes q, k, v as a slice and a flatten each (below)
+                spec = [d - 1 for d in dims if d != 0]
+                return Mapped([("", "permute", {"dims": spec}, tuple(x[d] for d in spec))], batch_moved=True)
             return None  # the batch moves: the spec counts dims without it
         if dims == list(range(rank)):
             return ("alias",)
@@ -540,19 +727,24 @@ def _reindex(n, fn, meth, values, in_shapes, out_shape, ins):
     if fn is torch.unflatten or meth == "unflatten":
         d = _dim(_arg(n, 1, "dim"), in_shapes)
         return None if d is None else ("unflatten", {"dim": d, "sizes": list(out_shape[d:d + len(out_shape) - len(x) + 1])})
-    if fn is operator.getitem and isinstance(n.args[1], tuple) and len(n.args[1]) == 2 and isinstance(
+    if fn is operator.getitem and isinstance(n.args[1], tuple) and 2 <= len(n.args[1]) <= rank and isinstance(
             n.args[0], torch.fx.Node) and n.args[0] is ins[0]:
-        whole, idx = n.args[1]
-        if whole != slice(None) or not x:
-            return None
+        whole, idx, *rest = n.args[1]
+        if whole != slice(None) or not x or any(r != slice(None) and r is not Ellipsis for r in rest):
+            return None  # x[:, :c, :, :] (GhostNet) is x[:, :c]: trailing whole dims select nothing
         c = x[0]
         if isinstance(idx, int) and not isinstance(idx, bool) and -c <= idx < c and len(x) >= 2:
             k = idx % c
             # x[:, k] (ViT's class token): one token, then the token dim merged away
             return Mapped([("", "slice", {"start": k, "length": 1}, (1, *x[1:])),
                            ("flat", "flatten", {"start_dim": 1, "end_dim": 2}, None)])
-        if isinstance(idx, slice) and idx.step in (None, 1):
-            start, stop, _ = idx.indices(c)
+        if isinstance(idx, slice):
+            # bounds computed from shapes (PiT's x[:, :token_length], token_length = t.shape[1]): known here
+            bounds = [values.get(b) if isinstance(b, torch.fx.Node) else b for b in (idx.start, idx.stop, idx.step)]
+            if not all(b is None or isinstance(b, int) and not isinstance(b, bool) for b in bounds) \
+                    or bounds[2] not in (None, 1):
+                return None
+            start, stop, _ = slice(*bounds).indices(c)
             if stop > start:
                 return "slice", {"start": start, "length": stop - start}
     return None

@@ -370,6 +370,11 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
         if n.op in ("call_function", "call_method") and isinstance(values.get(n), torch.Tensor):
             scope = tracer.scopes.get(n, "")
             calls_in[scope] = calls_in.get(scope, 0) + 1
+        elif n.op == "call_module":  # a submodule's call: its rows would sit inside the module's name too
+            parts = n.target.split(".")
+            for k in range(1, len(parts)):
+                scope = ".".join(parts[:k])
+                calls_in[scope] = calls_in.get(scope, 0) + 1
 
     def fresh(base):
         return free_name(base, used)
@@ -463,6 +468,10 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
             module_path = None
             params = own_params(n)
         mapped = _as_mapped(mapped)
+        if isinstance(mapped, Mapped) and not mapped.batch_moved and _not_batch_first(value, ins, values):
+            # the batch folded with other dims (Swin's windows as the batch, a sequence-first layer): a row
+            # counts per sample, so it would count one of them; the call is measured as an opaque row instead
+            mapped = None
         if mapped is not None and not isinstance(mapped, Mapped):
             # ("alias",): a no-op for costs (x.contiguous()): the row producing its input stands for it
             ids[n] = ids[ins[0]] if ins else "input"
@@ -525,6 +534,11 @@ def free_name(base, used, start=1):
         k += 1
     used.add(name)
     return name
+
+
+def _not_batch_first(value, ins, values) -> bool:
+    """Does the call read or make a tensor whose dim 0 is not the probe's batch of 1?"""
+    return any(isinstance(v, torch.Tensor) and v.dim() and v.shape[0] != 1 for v in [value, *(values[i] for i in ins)])
 
 
 def _is_param(model, target):
