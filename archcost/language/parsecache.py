@@ -25,7 +25,7 @@ import math
 import os
 import zlib
 
-from .yamlload import MAX_FILE_BYTES, PARSE_CACHE_MAX_TEXT, LocDict, LocList
+from .loc import MAX_FILE_BYTES, PARSE_CACHE_MAX_TEXT, LocDict, LocList
 
 FORMAT = 1
 MAX_ENTRIES = 2_000

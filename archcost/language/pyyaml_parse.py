@@ -12,7 +12,7 @@ import re
 import yaml
 
 from ..errors import SpecError, short_repr
-from .yamlload import MAX_ALIASES, MAX_DEPTH, MAX_EXPANDED, MAX_FILE_BYTES, LocDict, LocList
+from .loc import MAX_ALIASES, MAX_DEPTH, MAX_EXPANDED, MAX_FILE_BYTES, LocDict, LocList
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 # a line's leading spaces and block indicators; lines end at any YAML line break (\n, \r, NEL, LS, PS)
