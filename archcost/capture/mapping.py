@@ -258,11 +258,13 @@ def _batch_norm_act(m, in_shapes):
     rows = [("", "batchnorm2d", {"eps": m.eps, "momentum": m.momentum if m.momentum is not None else 0.1,
                                  "affine": m.affine, "track_running_stats": m.track_running_stats}, None)]
     for key in ("drop", "act"):
-        sub = map_module(children[key], in_shapes)
-        if not isinstance(sub, tuple) or sub[0] not in ("identity", "dropout", *_ACT.values()):
+        child = children[key]
+        if isinstance(child, nn.Identity):
+            continue
+        sub = map_module(child, in_shapes) if isinstance(child, nn.Dropout) or type(child) in _ACT else None
+        if not isinstance(sub, tuple):
             return None
-        if sub[0] != "identity":
-            rows.append((key, *sub, None))
+        rows.append((key, *sub, None))
     return Mapped(rows)
 
 
