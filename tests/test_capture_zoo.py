@@ -1,13 +1,15 @@
 """Every torchvision CNN classifier, ViT, Swin (V1, V2) and MaxViT from ``torchvision:NAME``: params,
-default MACs, shapes, import round trip.
+default MACs, shapes.
 
-Slow (each model is built, traced and run): CI runs them; locally ``-m slow``.  The totals are checked on
+Slow (each model is built and traced): CI runs them; locally ``-m slow``.  The totals are checked on
 the model built on the meta device (shapes and parameter counts, no storage: regnet_y_128gf's 645M
 parameters cost nothing, and FlopCounterMode's formulas read only shapes), so a test worker stays
-small; the round trip copies weights, and skips models over HUGE_PARAMS unless ARCHCOST_HUGE=1.
+small.  The import round trip of each of these models (the written spec analyses to the same params and
+MACs and, lowered with torchvision's weights, gives the same output) runs on the module
+tests/test_zoo_reference.py::test_torchvision_equal already builds with weights (on the meta device for
+the four over 300M params: test_huge_models_on_meta), and each peer's preset on the captured module in
+tests/test_peers.py and there; tests/test_capture.py round-trips hand-written nets (batch 2).
 """
-
-import os
 
 import pytest
 
@@ -30,14 +32,6 @@ VITS = [n for n in torchvision.models.list_models(module=torchvision.models) if 
 # window attention: Swin's ShiftedWindowAttention(V2) and MaxViT's RelativePositionalMultiHeadAttention are plain
 # linear/matmul/einsum calls, all of which FlopCounterMode counts; their defaults also equal the zoo specs'
 WINDOWED = [n for n in torchvision.models.list_models(module=torchvision.models) if n.startswith(("swin_", "maxvit_"))]
-HUGE_PARAMS = 300_000_000
-ROUND_TRIP = ["resnet50", "mobilenet_v2", "densenet121", "googlenet", "shufflenet_v2_x1_0", "efficientnet_b0",
-              "mobilenet_v3_small", "squeezenet1_1", "regnet_y_400mf", "inception_v3", "convnext_tiny",
-              "efficientnet_v2_s"]
-# real weights: 88M parameters each, the module and its lowered copy ≈ 0.7 GB
-ROUND_TRIP_VITS = ["vit_b_32", "vit_b_16"]
-# 28-31M parameters each (≈ 0.25 GB for the module and its lowered copy); one per attention kind
-ROUND_TRIP_WINDOWED = ["swin_t", "swin_v2_t", "maxvit_t"]
 
 
 def test_the_cnn_list_is_the_expected_one():
@@ -65,44 +59,6 @@ def test_torchvision_cnn(name):
     if name in WINDOWED:  # the zoo spec (specs/swin.yaml, swin_v2.yaml, maxvit.yaml) at the same input
         zoo = archcost.analyze(name).totals
         assert (zoo["params"], zoo["macs"]) == (a.totals["params"], a.totals["macs"])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ROUND_TRIP)
-def test_import_round_trip(name, tmp_path):
-    from test_capture import check_round_trip
-
-    meta, _ = load(parse_source(f"torchvision:{name}"), meta=True)
-    if sum(p.numel() for p in meta.parameters()) > HUGE_PARAMS and not os.environ.get("ARCHCOST_HUGE"):
-        pytest.skip("over HUGE_PARAMS parameters: set ARCHCOST_HUGE=1 to copy its weights")
-    model, shape = load(parse_source(f"torchvision:{name}"))
-    check_round_trip(model, shape, tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ROUND_TRIP_VITS + ROUND_TRIP_WINDOWED)
-def test_import_round_trip_vit(name, tmp_path):
-    """ViT, Swin, Swin V2, MaxViT: the written spec analyses to the capture's params and MACs (which equal
-    sum(p.numel()) and FlopCounterMode on meta, test_torchvision_cnn), lowers to torchvision's state_dict
-    names and shapes (class_token, encoder.pos_embedding, ...self_attention.in_proj_weight,
-    ...attn.relative_position_bias_table, ...attn_layer.1.to_qkv.weight) and, with its weights, gives the
-    same output."""
-    torch.manual_seed(0)
-    model, shape = load(parse_source(f"torchvision:{name}"))
-    model.eval()
-    cap = capture(model, input=shape)
-    path = tmp_path / "net.yaml"
-    path.write_text(cap.text)
-    a, b = archcost.analyze(str(path)), archcost.analyze(cap.graph())
-    assert (a.totals["params"], a.totals["macs"]) == (b.totals["params"], b.totals["macs"])
-    assert a.totals["params"] == sum(p.numel() for p in model.parameters())
-    lowered = archcost.lower(str(path)).eval()
-    want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    assert {k: tuple(v.shape) for k, v in lowered.state_dict().items()} == want
-    lowered.load_state_dict(model.state_dict())
-    x = torch.randn(2, *shape)
-    with torch.no_grad():
-        assert torch.allclose(lowered(x), model(x), atol=1e-4, rtol=1e-4)
 
 
 def _written(name):

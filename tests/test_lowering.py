@@ -48,3 +48,33 @@ def test_name_clash_with_module_attribute_is_a_spec_error():
     text = "name: c\ninput: [2, 4, 4]\nlayers:\n  - {relu: {}, name: train}\n"
     with pytest.raises(archcost.SpecError, match="clashes"):
         archcost.lower(load_spec("c.yaml", text=text))
+
+
+def test_learned_tensors_follow_load_state_dict_assign():
+    """A class token, position embedding and layer scale are held by the enclosing module (torchvision's
+    names); load_state_dict(assign=True) replaces those parameter objects, and the forward pass uses the
+    loaded ones (it used the replaced ones, so a model lowered on the meta device and given weights that way
+    failed, and one on the CPU silently kept its initial values)."""
+    text = """
+name: learned
+input: [4, 6]
+layers:
+  - {layer_scale: {}, name: ls}
+  - {class_token: {}, name: class_token}
+  - {pos_embedding: {}, name: pos_embedding}
+"""
+    graph = archcost.build(load_spec("learned.yaml", text=text))
+    torch.manual_seed(0)
+    src = archcost.lower(graph).eval()
+    sd = {k: torch.randn_like(v) for k, v in src.state_dict().items()}
+    src.load_state_dict(sd)
+    x = torch.randn(2, 4, 6)
+    want = src(x)
+    on_cpu = archcost.lower(graph).eval()
+    on_cpu.load_state_dict(sd, assign=True)
+    with torch.device("meta"):
+        on_meta = archcost.lower(graph).eval()
+    on_meta.load_state_dict(sd, assign=True)
+    for net in (on_cpu, on_meta):
+        assert sorted(k for k, _ in net.named_parameters()) == sorted(sd)
+        torch.testing.assert_close(net(x), want, rtol=0, atol=0)

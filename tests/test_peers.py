@@ -11,7 +11,10 @@
   ``x.mean``), which a module-hook tool counts differently.  Those cases are the README's
   "Where a preset and a peer differ on torchvision's model" table, read here: the test recounts the
   named nodes in the form torchvision uses and must then land on the peer's total exactly, and the
-  line must name exactly the peers whose totals move.
+  line must name exactly the peers whose totals move.  The same module captured (``archcost.capture``,
+  at the spec's input) needs no such table: each call carries its form, so each preset on the captured
+  graph equals the peer's total and params exactly, on every one of the 80 models (issue 18; the torch and
+  fvcore presets of the captured module: tests/test_zoo_reference.py::test_torchvision_equal).
 """
 
 from __future__ import annotations
@@ -275,3 +278,13 @@ def test_presets_equal_each_peer_on_the_torchvision_model(name):
                                   f"ops {adjusted:,}, {peer} prints {macs:,}")
     lines = [peers for model, peers, _, _ in readme_exceptions() if fnmatch.fnmatch(name, model)]
     assert moved == set(p for peers in lines for p in peers), "the README line must name the peers that differ"
+    # torchvision's module captured (issue 18): each call carries its form, so every preset equals its peer
+    # exactly, with no README exception (the torch and fvcore presets: tests/test_zoo_reference.py)
+    from archcost.capture import capture
+
+    captured = capture(model if model is not None else meta, input=graph.input_shape).graph()
+    got = {}
+    for peer in measured:
+        t = archcost.analyze(captured, convention=peer).totals
+        got[peer] = (t["macs"], t["params"])
+    assert got == measured

@@ -46,6 +46,12 @@ class LoweredNet(nn.Module):
             call = getattr(module, "archcost_call", None)
             self._plan.append((n.id, n.inputs, free, module, call))
         self._output = graph.output
+        # a learned tensor's op module uses the parameter its enclosing module holds (_place);
+        # load_state_dict(assign=True) replaces that parameter object, so point the op module at the new one
+        self._learned = [(nid, module) for nid, _, _, module, _ in self._plan
+                         if getattr(module, "param_on_parent", None)]
+        if self._learned:
+            self.register_load_state_dict_post_hook(_relink_learned)
 
     def forward(self, x):
         env = {INPUT: x}
@@ -59,6 +65,11 @@ class LoweredNet(nn.Module):
     def node_modules(self):
         """(node id, module) in execution order."""
         return [(nid, m) for nid, _, _, m, _ in self._plan]
+
+
+def _relink_learned(net: "LoweredNet", incompatible_keys) -> None:
+    for nid, module in net._learned:
+        setattr(module, module.param_on_parent, net.get_parameter(nid))
 
 
 def _place(root: nn.Module, dotted: str, module: nn.Module, graph: Graph, node) -> None:
