@@ -371,6 +371,7 @@ def test_small_vit_and_convnext_against_torch(name, overrides):
 
 ZOO = ["lenet5", "alexnet", "vgg16", "resnet18", "mobilenetv2", "googlenet", "densenet121", "efficientnet_b0",
        "shufflenet_v2_x1_0", "squeezenet1_0", "mobilenet_v3_small", "vit_b_16", "convnext_tiny"]
+BIG_SAVED = {"vit_b_16", "convnext_tiny"}
 
 
 @pytest.mark.slow
@@ -380,10 +381,13 @@ def test_zoo_saved_activations_against_torch(name):
     from saved_torch import torch_saved
 
     g = archcost.build(name)
-    measured, _ = torch_saved(g, batch=2)
-    analytic = training_memory(g, batch=2).saved_activation_bytes
+    # batch 2 checks that saved tensors scale with the batch; the two transformers (3.6 GB of saved tensors
+    # at batch 2) run at batch 1 so a test worker stays under 2 GB
+    batch = 1 if name in BIG_SAVED else 2
+    measured, _ = torch_saved(g, batch=batch)
+    analytic = training_memory(g, batch=batch).saved_activation_bytes
     assert abs(analytic - measured) <= 0.10 * measured  # the acceptance target
-    assert analytic + cpu_dropout_adjustment(g, 2, 4) == measured  # in fact exact, but for dropout's mask
+    assert analytic + cpu_dropout_adjustment(g, batch, 4) == measured  # in fact exact, but for dropout's mask
 
 
 # ---- the CLI (no torch needed)
