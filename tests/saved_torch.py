@@ -27,7 +27,10 @@ def torch_saved(graph, batch=2, dtype=torch.float32, model=None):
         s = t.untyped_storage()
         if s.data_ptr() not in exclude:
             seen.setdefault(s.data_ptr(), (s.nbytes(), t.dtype, tuple(t.shape), current[0]))
-        return t
+        # a detached alias: it keeps the storage alive through the pass (so no address is reused and
+        # counted twice), but a saved output returned as itself would make a cycle through its own grad_fn
+        # that Python's gc cannot see, and the pass's tensors (weights included) would never be freed
+        return t.detach()
 
     torch.manual_seed(0)
     x = example_input(graph, batch)  # token ids where an embedding reads the input
