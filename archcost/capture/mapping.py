@@ -123,9 +123,7 @@ def map_module(m, in_shapes):
         d = _dim(m.dim, in_shapes)
         return None if d is None else ("unflatten", {"dim": d, "sizes": list(m.unflattened_size)})
     if t in (nn.BatchNorm1d, nn.BatchNorm2d):
-        return f"batchnorm{'1' if t is nn.BatchNorm1d else '2'}d", {
-            "eps": m.eps, "momentum": m.momentum if m.momentum is not None else 0.1, "affine": m.affine,
-            "track_running_stats": m.track_running_stats}
+        return f"batchnorm{'1' if t is nn.BatchNorm1d else '2'}d", _bn_attrs(m)
     if t is nn.GroupNorm:
         return "groupnorm", {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}
     if t is nn.LayerNorm:
@@ -245,6 +243,12 @@ def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
+def _bn_attrs(m) -> dict:
+    """A batch norm module's attributes as the spec writes them (momentum None, a cumulative average, as 0.1)."""
+    return {"eps": m.eps, "momentum": m.momentum if m.momentum is not None else 0.1, "affine": m.affine,
+            "track_running_stats": m.track_running_stats}
+
+
 def _batch_norm_act(m, in_shapes):
     """timm's BatchNormAct2d (an nn.BatchNorm2d whose ``forward`` calls ``F.batch_norm`` with its own tensors,
     then its ``drop`` and ``act`` submodules) → its batchnorm2d row, named by the module (its state_dict is
@@ -255,8 +259,7 @@ def _batch_norm_act(m, in_shapes):
     children = dict(m.named_children())
     if set(children) != {"drop", "act"} or any(True for c in children.values() for _ in c.parameters()):
         return None
-    rows = [("", "batchnorm2d", {"eps": m.eps, "momentum": m.momentum if m.momentum is not None else 0.1,
-                                 "affine": m.affine, "track_running_stats": m.track_running_stats}, None)]
+    rows = [("", "batchnorm2d", _bn_attrs(m), None)]
     for key in ("drop", "act"):
         child = children[key]
         if isinstance(child, nn.Identity):
