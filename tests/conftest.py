@@ -45,7 +45,8 @@ def _trim():
         pass
 
 
-_RSS_LOG = os.environ.get("ARCHCOST_RSS_LOG")  # a file: one line per test, "nodeid rss_after_bytes max_rss_bytes"
+# a file: one line per test, "nodeid rss_after_bytes max_rss_bytes worker" (summary: benchmarks/rss_summary.py)
+_RSS_LOG = os.environ.get("ARCHCOST_RSS_LOG")
 
 
 @pytest.fixture(autouse=True)
@@ -57,4 +58,5 @@ def _free_memory_after_torch_tests(request):
         import resource
 
         with open(_RSS_LOG, "a") as fh:
-            fh.write(f"{request.node.nodeid} {_rss_bytes()} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}\n")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            fh.write(f"{request.node.nodeid} {_rss_bytes()} {peak} {os.environ.get('PYTEST_XDIST_WORKER', 'main')}\n")
