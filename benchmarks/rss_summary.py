@@ -2,9 +2,10 @@
 
     ARCHCOST_RSS_LOG=/tmp/rss.log pytest && python benchmarks/rss_summary.py /tmp/rss.log [--top 15] [--limit-gb 2]
 
-Each line of the log is "nodeid rss_after_bytes max_rss_bytes worker" (the node id may hold spaces).
-Prints each worker's peak RSS and test count, then the tests that raised a worker's peak the most (the peak
-after the test minus the peak before it, in that worker) and the tests that left the most resident memory.
+Each line of the log is "nodeid rss_after_bytes max_rss_bytes test_peak_bytes worker" (the node id may hold
+spaces; test_peak is sampled every 20 ms). Prints each worker's peak RSS and test count, then the tests with
+the highest peaks of their own and what they added to the RSS they started from (a worker's resting RSS
+before them), and the tests that left the most resident memory.
 Exits 1 when a worker's peak passes --limit-gb (issue 21: every worker under 2 GB).
 """
 
@@ -21,9 +22,9 @@ def read(path):
     rows, skipped = [], 0
     with open(path) as fh:
         for line in fh:
-            parts = line.rstrip("\n").rsplit(" ", 3)
+            parts = line.rstrip("\n").rsplit(" ", 4)
             try:
-                rows.append((parts[0], int(parts[1]), int(parts[2]), parts[3]))
+                rows.append((parts[0], int(parts[1]), int(parts[2]), int(parts[3]), parts[4]))
             except (ValueError, IndexError):
                 skipped += 1
     if skipped:
@@ -38,24 +39,23 @@ def main(argv=None):
     ap.add_argument("--limit-gb", type=float, default=2.0)
     a = ap.parse_args(argv)
     rows = read(a.log)
-    peak, count, last = defaultdict(int), defaultdict(int), {}
-    raised = []
-    for nodeid, rss, mx, worker in rows:
-        prev = last.get(worker)  # a worker's first test: its peak includes start-up, not counted as raised
-        raised.append((mx - prev if prev is not None else 0, mx, nodeid, worker))
-        last[worker] = mx
+    peak, count, rest = defaultdict(int), defaultdict(int), {}
+    own = []
+    for nodeid, rss, mx, test_peak, worker in rows:
+        before = rest.get(worker, rss)  # the RSS the previous test left (a worker's first: its own)
+        own.append((test_peak, test_peak - before, nodeid, worker))
+        rest[worker] = rss
         peak[worker] = max(peak[worker], mx)
         count[worker] += 1
-    print("worker  tests  peak_gb")
+    print("worker  tests  peak_gb  rest_at_end_gb")
     for w in sorted(peak):
-        print(f"{w:7} {count[w]:6} {peak[w] / GB:8.2f}")
-    print(f"\ntests that raised their worker's peak the most (top {a.top}):")
-    for d, mx, nodeid, w in sorted(raised, reverse=True)[:a.top]:
-        if d > 0:
-            print(f"  +{d / GB:5.2f} GB -> {mx / GB:5.2f} GB  {w}  {nodeid}")
-    print(f"\ntests that left the most resident memory (top {a.top}):")
-    for nodeid, rss, _, w in sorted(rows, key=lambda r: -r[1])[:a.top]:
-        print(f"  {rss / GB:5.2f} GB  {w}  {nodeid}")
+        print(f"{w:7} {count[w]:6} {peak[w] / GB:8.2f} {rest[w] / GB:15.2f}")
+    print(f"\ntests with the highest peaks (top {a.top}): peak, added to the RSS before the test")
+    for test_peak, added, nodeid, w in sorted(own, reverse=True)[:a.top]:
+        print(f"  {test_peak / GB:5.2f} GB  +{added / GB:5.2f}  {w}  {nodeid}")
+    print(f"\ntests that add the most (top {a.top})")
+    for test_peak, added, nodeid, w in sorted(own, key=lambda r: -r[1])[:a.top]:
+        print(f"  +{added / GB:5.2f} GB -> {test_peak / GB:5.2f}  {w}  {nodeid}")
     over = [w for w in peak if peak[w] > a.limit_gb * GB]
     if over:
         print(f"\nover {a.limit_gb:g} GB: {', '.join(sorted(over))}")

@@ -45,18 +45,46 @@ def _trim():
         pass
 
 
-# a file: one line per test, "nodeid rss_after_bytes max_rss_bytes worker" (summary: benchmarks/rss_summary.py)
+# a file: one line per test, "nodeid rss_after_bytes max_rss_bytes test_peak_bytes worker" (summary:
+# benchmarks/rss_summary.py); test_peak is this test's own peak, sampled every 20 ms by a thread
 _RSS_LOG = os.environ.get("ARCHCOST_RSS_LOG")
+
+
+class _Sampler:
+    """The highest RSS seen since the last reset, read from /proc every 20 ms (a peak shorter than that can
+    be missed; the process-wide peak, ru_maxrss, is exact)."""
+
+    def __init__(self):
+        import threading
+
+        self.peak = 0
+        threading.Thread(target=self._run, daemon=True, name="rss-sampler").start()
+
+    def _run(self):
+        import time
+
+        while True:
+            self.peak = max(self.peak, _rss_bytes())
+            time.sleep(0.02)
+
+    def reset(self):
+        self.peak = _rss_bytes()
+
+
+_SAMPLER = _Sampler() if _RSS_LOG else None
 
 
 @pytest.fixture(autouse=True)
 def _free_memory_after_torch_tests(request):
+    if _SAMPLER:
+        _SAMPLER.reset()
     yield
     if "torch" in sys.modules and not os.environ.get("ARCHCOST_NO_TRIM"):  # only tests that built torch models leave much behind
         _trim()
     if _RSS_LOG:
         import resource
 
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         with open(_RSS_LOG, "a") as fh:
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-            fh.write(f"{request.node.nodeid} {_rss_bytes()} {peak} {os.environ.get('PYTEST_XDIST_WORKER', 'main')}\n")
+            fh.write(f"{request.node.nodeid} {_rss_bytes()} {peak} {_SAMPLER.peak} "
+                     f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}\n")

@@ -4,7 +4,9 @@ Every conv/linear weight is set to 1/fan_in, biases to 0, batch norm to identity
 mean 0, var 1, weight 1, bias 0), max pooling is replaced by average pooling of the same
 geometry, and the input is a small positive constant: every activation stays positive (and
 below ReLU6's cap), so the gradient of an output unit is non-zero exactly where the input can
-influence it.  float64 keeps the fringe of the support from underflowing.  The "unit" is all
+influence it.  float32 unless a gradient comes near underflow (its smallest non-zero value under
+1e-30, far above float32's 1.4e-45): then the whole computation is redone in float64 (the zoo's smallest
+are 8e-16 on ResNet-50, 7e-14 on VGG-16, equal supports in both).  The "unit" is all
 channels at one spatial position (a concat's channel 0 belongs to one branch only).
 """
 
@@ -48,6 +50,31 @@ def _prepare(model):
     return model
 
 
+_FILLED = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.Linear, nn.modules.batchnorm._BatchNorm)
+
+
+def _constant_model(graph, dtype):
+    """The lowered module with _prepare's constant weights, made in ``dtype`` directly: lowered on the meta
+    device first when every tensor it holds is one _prepare fills (VGG-16's random float32 weights would
+    be 0.55 GB, for numbers overwritten at once), and without the matrices of the layers _MeanLinear
+    replaces."""
+    with torch.device("meta"):
+        model = archcost.lower(graph)
+    filled = all(isinstance(m, _FILLED) or not (list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)))
+                 for m in model.modules())
+    if not filled:  # a tensor _prepare does not set: keep the lowering's own values
+        model = archcost.lower(graph)
+    with torch.no_grad():
+        for _nid, m in model.node_modules():
+            if isinstance(m, nn.Linear):
+                m.weight = nn.Parameter(m.weight.new_empty(0), requires_grad=False)
+                m.bias = None
+    model = model.to(dtype)
+    if filled:
+        model = model.to_empty(device="cpu")
+    return _prepare(model)
+
+
 def _substitute(m):
     if isinstance(m, nn.Linear):
         return _MeanLinear(m.out_features)
@@ -75,7 +102,11 @@ def _support(grad):
     return tuple(out)
 
 
-def brute_regions(graph, targets, dtype=torch.float64, random=False):
+#: a non-zero gradient smaller than this may have neighbours that underflowed to zero in float32
+UNDERFLOW_MARGIN = 1e-30
+
+
+def brute_regions(graph, targets, dtype=torch.float32, random=False):
     """{node id: (support of the middle, the first and the last unit)} for each target node.
 
     Each support is one (first, last) input index per spatial dimension.  The first unit's
@@ -89,34 +120,33 @@ def brute_regions(graph, targets, dtype=torch.float64, random=False):
     is then, almost surely, exactly where the input can influence the unit (no ReLU here: GELU is
     non-zero almost everywhere).
     """
-    model = archcost.lower(graph)
     if random:
-        model = model.to(dtype).eval()
+        model = archcost.lower(graph).to(dtype).eval()
         for p in model.parameters():
             p.requires_grad_(False)
         subst = dict(model.node_modules())
         gen = torch.Generator().manual_seed(0)
         x = torch.rand((3, *graph.input_shape), generator=gen, dtype=dtype)
     else:
+        model = _constant_model(graph, dtype)
         subst = {nid: _substitute(m) for nid, m in model.node_modules()}
-        with torch.no_grad():
-            for nid, m in model.node_modules():  # a layer _MeanLinear replaced: free its matrix before float64
-                if isinstance(m, nn.Linear):
-                    m.weight = nn.Parameter(m.weight.new_empty(0), requires_grad=False)
-                    m.bias = None
-        model = _prepare(model).to(dtype)
         x = torch.full((3, *graph.input_shape), 1e-3, dtype=dtype)
-    # one unit per pass, batch 1: three passes keep a third of the float64 activations alive (VGG-16 at 224:
-    # 0.9 GB for a batch of 3, 2.1 GB peak in the backward)
+    # one unit per pass, batch 1: three passes keep a third of the activations alive (VGG-16 at 224 in
+    # float64: 0.9 GB for a batch of 3, 2.1 GB peak in the backward)
     last = max(i for i, n in enumerate(graph.nodes) if n.id in targets)
     spatial_rank = len(graph.input_shape)
     supports = {nid: [] for nid in targets}
+    keep = set(targets)
+    smallest = float("inf")
     for b in range(3):
         xb = x[b:b + 1].detach().requires_grad_(True)
         env = {"input": xb}
-        for i, (nid, ins, _free, _module, call) in enumerate(model._plan):
+        for i, (nid, ins, free, _module, call) in enumerate(model._plan):
             xs = [env[k] for k in ins]
             env[nid] = call(subst[nid], *xs) if call is not None else subst[nid](*xs)
+            for f in free:  # what backward needs autograd keeps; the rest goes, as in the module's forward
+                if f not in keep:
+                    del env[f]
             if i == last:
                 break
         for nid in targets:
@@ -133,7 +163,12 @@ def brute_regions(graph, targets, dtype=torch.float64, random=False):
                 scalar = picked.sum()
             (grad,) = torch.autograd.grad(scalar, xb, retain_graph=True)
             supports[nid].append(_support(grad[0]))
+            nonzero = grad.abs()[grad != 0]
+            if nonzero.numel():
+                smallest = min(smallest, float(nonzero.min()))
         del env
+    if smallest < UNDERFLOW_MARGIN and dtype != torch.float64:
+        return brute_regions(graph, targets, dtype=torch.float64, random=random)
     return {nid: tuple(s) for nid, s in supports.items()}
 
 

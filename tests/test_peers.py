@@ -4,9 +4,10 @@
   through ptflops 0.7.5, thop 0.1.1 and torchinfo 1.8.0; each preset's MACs and params must equal
   the peer's exactly.
 * Every zoo model with a torchvision counterpart (slow): each peer runs on torchvision's own model
-  (eval, batch 1, the spec's input; ptflops with random weights, thop and torchinfo — whose hooks read
-  only shapes and parameter counts — on the same model built on the meta device, which the per-op test
-  shows counts the same).  The preset must equal the peer's total exactly,
+  (eval, batch 1, the spec's input; ptflops on it with every weight a view of one random buffer — it
+  counts from shapes, and the model then costs the memory of its largest tensor —, thop and torchinfo —
+  whose hooks read only shapes and parameter counts — on the same model built on the meta device, which
+  the per-op test shows counts the same).  The preset must equal the peer's total exactly,
   params too — except where torchvision computes an op without an ``nn.Module`` (``F.relu``,
   ``x.mean``), which a module-hook tool counts differently.  Those cases are the README's
   "Where a preset and a peer differ on torchvision's model" table, read here: the test recounts the
@@ -250,15 +251,15 @@ def test_readme_exceptions_parse():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", TV)
 def test_presets_equal_each_peer_on_the_torchvision_model(name):
-    from zoo_util import is_huge, torchvision_model, torchvision_model_on_meta
+    from zoo_util import PTFLOPS_MAX_MACS, torchvision_model_aliased, torchvision_model_on_meta
 
     spec = archcost.load_spec(name)
     graph = archcost.build(name)
     torch.manual_seed(0)
-    # random weights, eval; ptflops runs on it (not on a model of several GB unless ARCHCOST_HUGE=1:
-    # thop and torchinfo still check it on the meta device)
-    huge = is_huge(name) and os.environ.get("ARCHCOST_HUGE") != "1"
-    model = None if huge else torchvision_model(spec)
+    # ptflops runs on it (not on a model of hundreds of GMACs unless ARCHCOST_HUGE=1: thop and torchinfo
+    # still check it on the meta device)
+    huge = (archcost.analyze(name).totals["macs"] > PTFLOPS_MAX_MACS and os.environ.get("ARCHCOST_HUGE") != "1")
+    model = None if huge else torchvision_model_aliased(spec)  # weights that alias one buffer: ptflops counts shapes
     meta = torchvision_model_on_meta(spec)  # the same model without data, for thop and torchinfo (shapes only)
     x = torch.randn(1, *graph.input_shape)
     measured = run_peers(model, x, meta_model=meta)

@@ -234,6 +234,24 @@ def test_tiny_networks_against_brute_force(name):
     assert checked >= 2, "some units' whole fields must lie inside the image"
 
 
+def test_brute_force_redoes_in_float64_when_float32_would_underflow(monkeypatch):
+    """48 convolutions of width 9 with weights 1/9: the fringe of a unit's field gets a gradient of
+    9^-48 ≈ 2e-46, zero in float32; brute_regions sees gradients under 1e-30 and redoes it in float64."""
+    pytest.importorskip("torch")
+    import rf_brute
+
+    g = graph("""
+name: deep
+input: [1, 400]
+layers:
+  - {conv1d: {out_channels: 1, kernel_size: 9, padding: 4}, repeat: 48}
+""", "deep.yaml")
+    last = g.nodes[-1].id
+    assert rf_brute.brute_regions(g, [last]) == rf_brute.predicted_regions(g, [last])
+    monkeypatch.setattr(rf_brute, "UNDERFLOW_MARGIN", 0.0)  # float32 only: the fringe is lost
+    assert rf_brute.brute_regions(g, [last]) != rf_brute.predicted_regions(g, [last])
+
+
 def test_tiny_network_rules():
     rf = receptive_fields(graph(TINY["branches"], "branches.yaml"))
     # inception-style concat: the largest branch (5×5 on a stride-2 map) = 3 + 4·2
@@ -280,7 +298,7 @@ layers:
     assert rf["conv2d0"] == RF((3, 3), (1, 1), (2.0, -2.0))
 
 
-# ---- the zoo models of the acceptance criteria (slow: float64 forward and one backward per node)
+# ---- the zoo models of the acceptance criteria (slow: a forward and one backward per node and unit)
 
 ZOO_OPS = ("conv2d", "max_pool2d", "avg_pool2d", "add", "concat", "multiply", "adaptive_avg_pool2d", "linear")
 

@@ -15,7 +15,7 @@ import pytest
 
 import archcost
 from archcost.zoo import entries
-from zoo_util import is_huge
+from zoo_util import HUGE_PARAMS, is_huge
 
 ENTRIES = entries()
 TV = [e.name for e in ENTRIES if archcost.load_spec(e.name).reference.get("torchvision")]
@@ -26,7 +26,7 @@ RUN_HUGE = os.environ.get("ARCHCOST_HUGE") == "1"
 
 def _skip_if_huge(name):
     if name in HUGE and not RUN_HUGE:
-        pytest.skip(f"{name}: over {300:,}M params, several GB with real weights; checked on the meta device "
+        pytest.skip(f"{name}: over {HUGE_PARAMS // 10**6:,}M params, a test worker past 2 GB with real weights; checked on the meta device "
                     "instead (test_huge_models_on_meta); ARCHCOST_HUGE=1 runs this too")
 
 
