@@ -24,13 +24,17 @@ import gc  # noqa: E402
 import pytest  # noqa: E402
 
 
-def _rss_bytes() -> int:
-    """This process's resident memory now (Linux /proc; 0 elsewhere)."""
+def _rss_bytes(file_part=False):
+    """This process's resident memory now (Linux /proc; 0 elsewhere); with ``file_part``, (resident, the
+    part of it mapped from files: shared libraries, which the workers share)."""
     try:
         with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            fields = fh.read().split()
+        page = os.sysconf("SC_PAGE_SIZE")
+        rss = int(fields[1]) * page
+        return (rss, int(fields[2]) * page) if file_part else rss
     except (OSError, ValueError, IndexError):
-        return 0
+        return (0, 0) if file_part else 0
 
 
 def _trim():
@@ -45,8 +49,9 @@ def _trim():
         pass
 
 
-# a file: one line per test, "nodeid rss_after_bytes max_rss_bytes test_peak_bytes worker" (summary:
-# benchmarks/rss_summary.py); test_peak is this test's own peak, sampled every 20 ms by a thread
+# a file: one line per test, "nodeid rss_after_bytes max_rss_bytes test_peak_bytes test_peak_file_bytes worker"
+# (summary: benchmarks/rss_summary.py); test_peak is this test's own peak, sampled every 20 ms by a thread, and
+# test_peak_file the part of it mapped from files (torch's libraries: pages the workers share)
 _RSS_LOG = os.environ.get("ARCHCOST_RSS_LOG")
 
 
@@ -57,21 +62,30 @@ class _Sampler:
     def __init__(self):
         import threading
 
-        self.peak = 0
+        self.peak = self.file = 0
         threading.Thread(target=self._run, daemon=True, name="rss-sampler").start()
 
     def _run(self):
         import time
 
         while True:
-            self.peak = max(self.peak, _rss_bytes())
+            rss, file = _rss_bytes(file_part=True)
+            if rss > self.peak:
+                self.peak, self.file = rss, file
             time.sleep(0.02)
 
     def reset(self):
-        self.peak = _rss_bytes()
+        self.peak, self.file = _rss_bytes(file_part=True)
 
 
 _SAMPLER = _Sampler() if _RSS_LOG else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slow tests (zoo-wide torch checks) first, in their order: they run while a worker's resting RSS is
+    still low (it creeps from ~1.0 to ~1.3 GB over a run), and the longest tests first leave no long one to
+    finish alone at the end. Every worker collects alike, so xdist hands them out in this order."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
@@ -86,5 +100,5 @@ def _free_memory_after_torch_tests(request):
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         with open(_RSS_LOG, "a") as fh:
-            fh.write(f"{request.node.nodeid} {_rss_bytes()} {peak} {_SAMPLER.peak} "
+            fh.write(f"{request.node.nodeid} {_rss_bytes()} {peak} {_SAMPLER.peak} {_SAMPLER.file} "
                      f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}\n")

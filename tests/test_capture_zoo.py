@@ -7,7 +7,7 @@ parameters cost nothing, and FlopCounterMode's formulas read only shapes), so a 
 small.  The import round trip of each of these models (the written spec analyses to the same params and
 MACs and, lowered with torchvision's weights, gives the same output) runs on the module
 tests/test_zoo_reference.py::test_torchvision_equal already builds with weights (on the meta device for
-the four over 300M params: test_huge_models_on_meta), and each peer's preset on the captured module in
+the five over 150M params: test_huge_models_on_meta), and each peer's preset on the captured module in
 tests/test_peers.py and there; tests/test_capture.py round-trips hand-written nets (batch 2).
 """
 
