@@ -3,10 +3,10 @@
     ARCHCOST_RSS_LOG=/tmp/rss.log pytest && python benchmarks/rss_summary.py /tmp/rss.log [--top 15] [--limit-gb 2]
 
 Each line of the log is "nodeid rss_after_bytes max_rss_bytes test_peak_bytes test_peak_file_bytes worker"
-(the node id may hold spaces; test_peak is sampled every 20 ms, test_peak_file is the part of it mapped from
-files: torch's shared libraries, the same pages in every worker). Prints each worker's peak RSS and test count, then the tests with
-the highest peaks of their own and what they added to the RSS they started from (a worker's resting RSS
-before them), and the tests that left the most resident memory.
+(the node id may hold spaces; test_peak is sampled every 20 ms, test_peak_file is the part of it mapped
+from files: torch's shared libraries, the same pages in every worker). Prints each worker's peak RSS, test
+count and RSS at the end, then the tests with the highest peaks of their own and the tests that add the most
+to the RSS they started from (what the worker's previous test left).
 Exits 1 when a worker's peak passes --limit-gb (issue 21: every worker under 2 GB).
 """
 
@@ -29,7 +29,7 @@ def read(path):
             except (ValueError, IndexError):
                 skipped += 1
     if skipped:
-        print(f"{path}: {skipped} lines skipped, not 'nodeid rss peak worker'", file=sys.stderr)
+        print(f"{path}: {skipped} lines skipped, not 'nodeid rss_after max_rss test_peak test_peak_file worker'", file=sys.stderr)
     return rows
 
 
@@ -40,6 +40,9 @@ def main(argv=None):
     ap.add_argument("--limit-gb", type=float, default=2.0)
     a = ap.parse_args(argv)
     rows = read(a.log)
+    if not rows:
+        print(f"{a.log}: no test recorded", file=sys.stderr)
+        return 2
     peak, count, rest = defaultdict(int), defaultdict(int), {}
     own = []
     for nodeid, rss, mx, test_peak, file, worker in rows:

@@ -93,7 +93,8 @@ def _free_memory_after_torch_tests(request):
     if _SAMPLER:
         _SAMPLER.reset()
     yield
-    if "torch" in sys.modules and not os.environ.get("ARCHCOST_NO_TRIM"):  # only tests that built torch models leave much behind
+    # only tests that built torch models leave much behind
+    if "torch" in sys.modules and not os.environ.get("ARCHCOST_NO_TRIM"):
         _trim()
     if _RSS_LOG:
         import resource

@@ -30,11 +30,14 @@ class _MeanLinear(nn.Module):
         return x.mean(-1, keepdim=True).expand(*x.shape[:-1], self.out_features)
 
 
+_WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.Linear)
+_FILLED = (*_WEIGHTED, nn.modules.batchnorm._BatchNorm)  # the modules whose every tensor _prepare sets
+
+
 def _prepare(model):
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.Linear)) \
-                    and m.weight.numel():
+            if isinstance(m, _WEIGHTED) and m.weight.numel():  # (a _MeanLinear's matrix is emptied)
                 m.weight.fill_(1.0 / m.weight[0].numel())
                 if m.bias is not None:
                     m.bias.zero_()
@@ -48,9 +51,6 @@ def _prepare(model):
     for p in model.parameters():
         p.requires_grad_(False)
     return model
-
-
-_FILLED = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.Linear, nn.modules.batchnorm._BatchNorm)
 
 
 def _constant_model(graph, dtype):

@@ -26,8 +26,8 @@ RUN_HUGE = os.environ.get("ARCHCOST_HUGE") == "1"
 
 def _skip_if_huge(name):
     if name in HUGE and not RUN_HUGE:
-        pytest.skip(f"{name}: over {HUGE_PARAMS // 10**6:,}M params, a test worker past 2 GB with real weights; checked on the meta device "
-                    "instead (test_huge_models_on_meta); ARCHCOST_HUGE=1 runs this too")
+        pytest.skip(f"{name}: over {HUGE_PARAMS // 10**6:,}M params, a test worker past 2 GB with real weights; "
+                    "checked on the meta device instead (test_huge_models_on_meta); ARCHCOST_HUGE=1 runs this too")
 
 
 @pytest.mark.parametrize("name", PAPER)
