@@ -15,6 +15,11 @@ a named tuple; ``nodes`` is a tuple and ``attrs``, ``params``, ``meta`` (nested 
 ``homework/transforms`` does): ``dict(node.attrs)`` is a plain, mutable copy.
 Leaf values are kept as prepared (a conv's explicit ``padding`` may be a list).
 
+A node with ``shares`` set runs with the weights of the earlier node it names (a module called twice,
+written ``shares:`` in a spec): its params, buffers and weight bytes are counted once, at that node
+(0 here, as ``sum(p.numel() for p in model.parameters())`` and every peer count them), its MACs at
+every call.
+
 What analysis derives from a graph (per-node costs, counts per convention,
 peak liveness, the training model, receptive fields, workings) is kept in its
 :class:`GraphCache`, ``graph.cache``: one slot per derived value, each filled on
@@ -87,6 +92,7 @@ class _NodeFields(NamedTuple):
     out_shape: tuple
     line: int | None = None
     file: str | None = None
+    shares: str | None = None  # the id of an earlier node whose weights this one uses (`shares:`), else None
 
 
 class Node(_NodeFields):
@@ -95,10 +101,10 @@ class Node(_NodeFields):
 
     __slots__ = ()
 
-    def __new__(cls, id, op, attrs, inputs, in_shapes, out_shape, line=None, file=None):
+    def __new__(cls, id, op, attrs, inputs, in_shapes, out_shape, line=None, file=None, shares=None):
         if type(attrs) is not FrozenDict:
             attrs = FrozenDict(attrs)
-        return tuple.__new__(cls, (id, op, attrs, inputs, in_shapes, out_shape, line, file))
+        return tuple.__new__(cls, (id, op, attrs, inputs, in_shapes, out_shape, line, file, shares))
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,8 @@ def check_presets_equal_peers(model, shape, meta_model=None, torch_preset=True):
 
 
 @pytest.mark.parametrize("make, shape", [(user_nets.FunctionalNet, (1, 28, 28)), (user_nets.LoopNet, (3, 16, 16)),
-                                         (user_nets.GateNet, (3, 8, 8))])
+                                         (user_nets.GateNet, (3, 8, 8)),
+                                         (user_nets.SharedNet, (8, 16, 16))])  # modules called twice: `shares:`
 def test_presets_equal_peers_on_hand_written_nets(make, shape):
     check_presets_equal_peers(make(), shape)
 

@@ -237,8 +237,9 @@ def forms_for(name: str, graph) -> dict:
 def peer_total(graph, peer: str, forms: dict) -> int:
     """The peer's MACs on ``graph`` with each node counted in its form (module unless ``forms`` says otherwise)."""
     rules = PEERS[peer]
-    return sum(sum(rules.count(n.op, n.attrs, list(n.in_shapes), n.out_shape, c, p, forms.get(n.id, "module")).values())
-               for n, (p, _, _, _, c) in zip(graph.nodes, node_costs(graph)))
+    return sum(sum(rules.count(n.op, n.attrs, list(n.in_shapes), n.out_shape, e.costs, e.params,
+                               forms.get(n.id, "module")).values())
+               for n, e in zip(graph.nodes, node_costs(graph)))
 
 
 def test_readme_exceptions_parse():

@@ -66,16 +66,16 @@ def category_macs(graph: Graph, convention: str) -> dict:
     """A convention's MACs on ``graph`` (batch 1) summed per category; zeros left out."""
     conv = CONVENTIONS[convention]
     out: dict = {}
-    for n, (p, _, _, _, c) in zip(graph.nodes, node_costs(graph)):
-        for k, v in conv.breakdown(c, n, p).items():
+    for n, e in zip(graph.nodes, node_costs(graph)):
+        for k, v in conv.breakdown(e.costs, n, e.params).items():
             out[k] = out.get(k, 0) + v
     return {k: out[k] for k in CATEGORIES if out.get(k)}
 
 
 def _extra_flops(graph: Graph) -> dict:
     out: dict = {}
-    for n, (_, _, _, _, c) in zip(graph.nodes, node_costs(graph)):
-        for key, v in c.items():
+    for n, e in zip(graph.nodes, node_costs(graph)):
+        for key, v in e.costs.items():
             if not v or key not in EXTRA_FLOPS:
                 continue
             cat = _EXTRA.get(key) or OPS[n.op].category  # norm_flops / pool_flops: the op's own category

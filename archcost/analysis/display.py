@@ -54,6 +54,10 @@ def header_lines(analysis) -> list:
         f"total: {t['params']:,} params, {t['macs']:,} MACs, {t['flops']:,} FLOPs, "
         f"weights {units.nbytes(t['weight_bytes'])}, peak activations {units.nbytes(t['peak_activation_bytes'])}",
     ]
+    shared = [(n.id, n.shares) for n in analysis.graph.nodes if n.shares]
+    if shared:
+        named = ", ".join(f"{a} uses {b}'s" for a, b in shared[:3]) + (f" and {len(shared) - 3} more" if len(shared) > 3 else "")
+        lines.append(f"shared weights: {named} (params counted once, at the first call; MACs at every call)")
     if t.get("predicted_ms") is not None:
         lines.append(f"predicted latency: {t['predicted_ms']:.4g} ms per forward pass (device profile "
                      f"{analysis.meta.get('device_profile', '?')})")

@@ -23,7 +23,8 @@ class Row:
 
     ``extra`` holds optional columns added by later stages (``Analysis.add_column``:
     receptive field, ``predicted_ms``, ...); they appear in ``to_dict`` only when present,
-    so the JSON contract only ever gains keys.
+    so the JSON contract only ever gains keys.  A layer that uses another's weights has
+    ``shares`` (that layer's name) there from the start, and params 0.
     """
 
     name: str
@@ -63,6 +64,7 @@ class Counts(NamedTuple):
     view: bool
     macs: int
     flops: int
+    shared: int = 0  # weight and buffer elements it reads that another node owns (`shares:`), counted there
 
 
 class _Counted:
@@ -70,18 +72,22 @@ class _Counted:
     (``graph.cache.counted[convention name]``)."""
 
     __slots__ = ("nodes", "params", "trainable", "buffers", "macs", "flops", "out", "in_nv", "out_nv",
-                 "params_nv", "buffers_nv")
+                 "params_nv", "buffers_nv", "shared_nv")
 
     def __init__(self, graph: Graph, conv):
         self.nodes = nodes = []
         memo: dict = {}
-        params = trainable = buffers = macs = flops = out = in_nv = out_nv = params_nv = buffers_nv = 0
+        params = trainable = buffers = macs = flops = out = in_nv = out_nv = params_nv = buffers_nv = shared_nv = 0
         for n, entry in zip(graph.nodes, node_costs(graph)):
             row = memo.get(id(entry))  # nodes sharing an entry share op, attrs and shapes: the same counts
             if row is None:
                 p = entry.params
-                row = memo[id(entry)] = Counts(*conv.params(p, n.op, n), entry.in_elems, entry.out_elems, entry.view,
-                                               conv.macs(entry.costs, n, p), conv.flops(entry.costs, n, p))
+                counts = conv.params(p, n.op, n)
+                if entry.shared:  # another node's weights: every tool counts a module's parameters once
+                    counts = (0, 0, 0)
+                row = memo[id(entry)] = Counts(*counts, entry.in_elems, entry.out_elems, entry.view,
+                                               conv.macs(entry.costs, n, p), conv.flops(entry.costs, n, p),
+                                               p.weight + p.bias + p.buffers if entry.shared else 0)
             nodes.append(row)
             params += row.params
             trainable += row.trainable
@@ -94,9 +100,11 @@ class _Counted:
                 out_nv += row.out_elems
                 params_nv += row.params
                 buffers_nv += row.buffers
+                shared_nv += row.shared
         self.params, self.trainable, self.buffers, self.macs, self.flops, self.out = (
             params, trainable, buffers, macs, flops, out)
         self.in_nv, self.out_nv, self.params_nv, self.buffers_nv = in_nv, out_nv, params_nv, buffers_nv
+        self.shared_nv = shared_nv
 
 
 def _counted(graph: Graph, conv) -> _Counted:
@@ -288,17 +296,18 @@ class Analysis:
 def _build_rows(graph: Graph, counted: _Counted, batch: int, b: int) -> list:
     rows = []
     append = rows.append
-    for n, (params, trainable, buffers, in_elems, out_elems, view, m1, f1) in zip(graph.nodes, counted.nodes):
+    for n, (params, trainable, buffers, in_elems, out_elems, view, m1, f1, shared) in zip(graph.nodes, counted.nodes):
         flops = f1 * batch
         act = out_elems * batch * b
         wbytes = params * b
         if view:
             rb = wb = 0
         else:
-            rb = in_elems * batch * b + wbytes + buffers * b
+            rb = in_elems * batch * b + wbytes + (buffers + shared) * b  # a shared layer reads its weights too
             wb = act
         append(Row(n.id, n.op, [[batch, *s] for s in n.in_shapes], [batch, *n.out_shape], params,
-                   trainable, buffers, m1 * batch, flops, wbytes, act, rb, wb, flops / (rb + wb) if rb + wb else 0.0))
+                   trainable, buffers, m1 * batch, flops, wbytes, act, rb, wb, flops / (rb + wb) if rb + wb else 0.0,
+                   {"shares": n.shares} if n.shares else None))
     return rows
 
 
@@ -320,7 +329,7 @@ def analyze_graph(graph: Graph, *, convention: str = "default", dtype: str = "fl
                         fix="use --batch 1 or more.")
     c = _counted(graph, conv)
     flops = c.flops * batch
-    rb = b * (batch * c.in_nv + c.params_nv + c.buffers_nv)
+    rb = b * (batch * c.in_nv + c.params_nv + c.buffers_nv + c.shared_nv)
     wb = b * batch * c.out_nv
     totals = {
         "params": c.params,

@@ -54,6 +54,8 @@ def node_working(graph: Graph, node, quantity: str, convention: str = "default",
     if quantity == "output_shape":
         return _relabel(ex["output_shape"], label)
     if quantity in ("params", "trainable_params", "non_trainable_params", "buffers", "weight_bytes"):
+        if node.shares:  # the row counts 0: the weights are the owner's, counted at its row
+            return zero(quantity, f"shares the weights of {node.shares}, counted there", label)
         w = _params_working("params" if quantity == "weight_bytes" else quantity, ex, p, conv, node.op, params,
                             trainable, buffers)
         if quantity == "weight_bytes":
@@ -176,6 +178,8 @@ def tree(leaves, quantity: str, *, label: str, unit: str = "", keep_zero: bool =
     noun = {"macs": "MACs", "flops": "FLOPs"}.get(quantity, quantity.replace("_", " "))
     note = f"not shown: {skipped} layer{'s' if skipped != 1 else ''} with 0 {noun}" if skipped else ""
     if not items:
+        if len(leaves) == 1 and leaves[0].note:  # one layer: its own reason (a shared layer's weights)
+            return zero(quantity, leaves[0].note, label)
         return zero(quantity, f"none of its {len(leaves)} layers has any {noun}", label)
     inner = build(items, 0, "")
     if len(items) == 1:  # one contributing layer: its own working (the note says what was left out)

@@ -159,10 +159,11 @@ class _Model:
             p = entry.params
             w = p.weight + p.bias
             t = 0 if p.frozen else w
-            params += w
-            trainable += t
-            running += p.running_stats
-            counters += p.buffers - p.running_stats
+            if not entry.shared:  # a layer that `shares:` another's weights: their gradient and state are counted once
+                params += w
+                trainable += t
+                running += p.running_stats
+                counters += p.buffers - p.running_stats
             nid, inputs = n.id, n.inputs
             # does the output share its input's storage in train mode? views (OpDef.view), except a training
             # dropout, which makes a new tensor unless p = 0 (torch returns the input itself); in-place ops

@@ -49,6 +49,7 @@ class Row:
     where: str = ""  # file:line of the call in the user's code, when known
     params: int = 0  # parameters of the module this row lowers to (0 for functional calls)
     module: str | None = None  # the leaf module's path (its state_dict prefix)
+    shares: str | None = None  # a module called again: the id of its first call's row, whose weights it uses
 
 
 @dataclass
@@ -357,6 +358,7 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     row_ids: set = set()
     called: set = set()
     counted_params: set = set()
+    owners: dict = {}  # module path -> the row of its first call (a later call of it shares its weights)
     # parameters (and buffers) used in forward, and tensors computed from them alone
     # (self.class_token.expand(n, -1, -1)): no rows, but what a mapping reads and a row's params count
     pinfo: dict = {}  # node -> (path, shape) of the (first) parameter it is made from
@@ -504,9 +506,15 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
             row_id = rid if main else fresh(f"{rid}_{suffix}")
             if n.op != "call_module" and "form" in OPS[op].attr_index:
                 attrs = {**attrs, "form": call_form(n)}
-            rows.append(Row(row_id, op, attrs, input_ids if last is None else [last],
-                            tuple(shape) if shape is not None else out_shape, call, where,
-                            params if main else 0, module_path if main else None))
+            row = Row(row_id, op, attrs, input_ids if last is None else [last],
+                      tuple(shape) if shape is not None else out_shape, call, where,
+                      params if main else 0, module_path if main else None)
+            if main and n.op == "call_module" and op != "opaque" and (
+                    next(mod.parameters(), None) is not None or next(mod.buffers(), None) is not None):
+                first = owners.setdefault(module_path, row)
+                if first is not row and first.op == op and first.attrs == attrs:
+                    row.shares = first.id  # the same module called again (weights counted once, at its first call)
+            rows.append(row)
             row_ids.add(row_id)
             last = row_id
         ids[n] = last

@@ -276,6 +276,8 @@ def spec_data(tr: Trace, model, label):
                 item["from"] = srcs
             elif srcs[0] != prev:
                 item["from"] = srcs[0]
+            if r.shares:  # relative to the block body when inside it (_pieces keeps a piece's shares inside)
+                item["shares"] = r.shares[len(scope):] if scope and r.shares.startswith(scope) else r.shares
             items.append(item)
             prev = rel
             k += 1
@@ -349,11 +351,13 @@ def _pieces(rows, classes, users, pos):
             continue
         (src,) = ext
         pre = p + "."
-        wiring = [(r.id[len(pre):], r.op, tuple("in" if i == src else i[len(pre):] for i in r.inputs))
-                  for r in rows[lo:hi]]
-        sig = tuple((w[0], w[1], _freeze(r.attrs), w[2]) for w, r in zip(wiring, rows[lo:hi]))
-        shape = (classes[p],) + tuple((w[0], w[1], tuple((a, _shape_of(_norm(a, v))) for a, v in r.attrs.items()), w[2])
-                                      for w, r in zip(wiring, rows[lo:hi]))
+        if any(r.shares and r.shares not in inside for r in rows[lo:hi]):
+            continue  # it uses weights of a module outside it: `shares:` would name what a block body cannot
+        wiring = [(r.id[len(pre):], r.op, tuple("in" if i == src else i[len(pre):] for i in r.inputs),
+                   r.shares and r.shares[len(pre):]) for r in rows[lo:hi]]
+        sig = tuple((w[0], w[1], _freeze(r.attrs), w[2], w[3]) for w, r in zip(wiring, rows[lo:hi]))
+        shape = (classes[p],) + tuple((w[0], w[1], tuple((a, _shape_of(_norm(a, v))) for a, v in r.attrs.items()), w[2],
+                                       w[3]) for w, r in zip(wiring, rows[lo:hi]))
         out[p] = {"path": p, "lo": lo, "hi": hi, "in": src, "sig": sig, "shape": shape, "key": sig}
     return out
 

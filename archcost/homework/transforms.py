@@ -47,7 +47,7 @@ def regraph(graph: Graph, change: Callable) -> Graph | None:
             return None
         if any(d < 1 for d in out):
             return None
-        nodes.append(Node(n.id, n.op, a, n.inputs, tuple(ins), out, n.line, n.file))
+        nodes.append(Node(n.id, n.op, a, n.inputs, tuple(ins), out, n.line, n.file, n.shares))
         shapes[n.id] = out
     if not changed:
         return None
@@ -209,7 +209,7 @@ def separable_as_standard(sel):
         if n.id in drop:
             continue
         inputs = tuple(rename.get(s, s) for s in n.inputs)
-        nodes.append(Node(n.id, n.op, replace.get(n.id, n.attrs), inputs, n.in_shapes, n.out_shape, n.line, n.file))
+        nodes.append(Node(n.id, n.op, replace.get(n.id, n.attrs), inputs, n.in_shapes, n.out_shape, n.line, n.file, n.shares))
     out = rename.get(g.output, g.output)
     merged = Graph(g.name, g.input_shape, nodes, out, g.file, g.params, g.meta, g.groups)
     new = regraph(merged, lambda n: replace.get(n.id))

@@ -52,7 +52,7 @@ MAX_BLOCK_DEPTH = 32
 MAX_ELEMENTS = 2**40  # per tensor, batch 1: no machine holds more
 MAX_STEPS = 200_000  # layer items visited (repeat × nesting), so `repeat` of empty blocks cannot hang
 MAX_NESTING = 64  # layer lists inside layer lists (sequential, residual, parallel, blocks)
-MODIFIERS = ("name", "if", "repeat", "first", "from")
+MODIFIERS = ("name", "if", "repeat", "first", "from", "shares")
 COMPOSITES = ("sequential", "residual", "parallel", "activation")
 JOINS = ("add", "concat", "multiply")  # a parallel's join; may stand alone in a list, with `from: [a, b, ...]`
 TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -353,7 +353,9 @@ class Expander:
                     raise self._fail(lst, "`first` needs the layer's arguments to be a mapping",
                                      "write the layer as `- block: {arg: value}`.", path=path)
                 v = {**(value or {}), **first}
-            cur = self._layer(key, v, item, Ctx(cur, s, path, key_line, lst.stack, lst.file), lst.line)
+            site = Ctx(cur, s, path, key_line, lst.stack, lst.file)
+            owner = self._owner(item, key, lst.prefix, site) if "shares" in item else None
+            cur = self._layer(key, v, item, site, lst.line, owner)
             if "name" in item:
                 self.frame[nm] = cur
         return cur
@@ -387,7 +389,7 @@ class Expander:
             what = ", ".join(map(str, keys)) if keys else "none"
             raise self._fail(lst, f"a layer needs exactly one op or block name, found {what}",
                              "put each op on its own list item (`- conv2d: {...}` then `- relu: {}`); "
-                             "allowed extra keys are name, if, repeat and first.")
+                             "allowed extra keys are name, if, repeat, first, from and shares.")
         return keys[0]
 
     def _repeat(self, item, scope, here, lst: Ctx) -> int:
@@ -432,20 +434,62 @@ class Expander:
                              line=item.key_line("name"))
         return f"{nm}{i}" if n > 1 and not templated else nm
 
-    def _layer(self, key, value, item, site: Ctx, item_line) -> _T:
-        """One copy of an item with modifiers, once named: its ``from:`` inputs, then what ``key`` calls."""
+    def _owner(self, item, key, prefix, site: Ctx) -> Node:
+        """The node a ``shares:`` names: the layer whose weights this one uses (a module called twice).
+
+        The name is a layer's id relative to the list the item is in (``conv``, ``layer1.0.conv1`` inside a
+        block call reads ``<call path>.layer1.0.conv1``), else relative to each enclosing level, out to the
+        top level (where it is the node id itself), the nearest first. A node that itself shares names its owner.
+        """
+        line = item.key_line("shares")
+        name = item["shares"]
+        if key not in OPS:
+            raise self._fail(site, f"`shares` works on a single op, not on '{key}'",
+                             "put `shares:` on each layer with weights (`- {conv2d: {...}, shares: conv1}`).", line=line)
+        if not isinstance(name, str) or not name:
+            raise self._fail(site, f"`shares` must name an earlier layer, got {short_repr(name, 60)}",
+                             "write `shares: conv1` with the id of the layer whose weights are reused.", line=line)
+        tried, p = [], prefix
+        while True:
+            tried.append(p + name)
+            if not p:
+                break
+            p = p[:-1].rpartition(".")[0]
+            p = f"{p}." if p else ""
+        found = {}
+        for n in reversed(self.nodes):
+            if n.id in tried:
+                found.setdefault(n.id, n)
+        for cand in tried:
+            if cand in found:
+                n = found[cand]
+                if n.shares:
+                    n = next(m for m in self.nodes if m.id == n.shares)
+                return n
+        raise self._fail(site, f"`shares` names '{name}', which is no earlier layer (looked for "
+                               f"{', '.join(repr(t) for t in tried)})",
+                         "name the layer whose weights are reused by its id (a `name:` given before this layer).",
+                         line=line)
+
+    def _layer(self, key, value, item, site: Ctx, item_line, owner=None) -> _T:
+        """One copy of an item with modifiers, once named: its ``from:`` inputs, then what ``key`` calls
+        (``owner``: the node a ``shares:`` names)."""
         srcs = None
         if "from" in item:
             srcs = self.sources(item["from"], site, item.key_line("from"))
             site.cur = srcs[0]  # the layer takes its (first) input from there, and ch/h/w describe it
             site.scope = {**site.scope, **_shape_names(site.cur.shape)}
         if key in JOINS or (key in OPS and OPS[key].arity != 1):  # joins, matmul, attention
+            if owner is not None:
+                raise self._fail(site, f"'{key}' has no weights to share", "drop `shares:`.", line=item_line)
             return self._standalone_join(key, value, srcs, site, item_line)
         if srcs is not None and len(srcs) > 1:
-            if key not in self.blocks:
+            if key not in self.blocks or owner is not None:
                 raise self._fail(site, f"'{key}' takes one input but `from:` names {len(srcs)}",
                                  "give one name, or call a block with several inputs.", line=item_line)
             return self.block(key, value, site, srcs)
+        if owner is not None:
+            return self.primitive(key, value, site, owner=owner)
         return self.dispatch(key, value, site)
 
     def _standalone_join(self, key, value, srcs, site: Ctx, item_line) -> _T:
@@ -640,7 +684,9 @@ class Expander:
             internal = {n.id for n in new}
             out_ref = ("node", out.id) if out.id in internal else next(
                 (("input", k) for k, t in enumerate(inputs) if t is out), None)
-            if out_ref is not None and len(set(ext)) == len(ext):
+            # a body whose layers share weights outside it is expanded anew at every call (its `shares:` reads there)
+            if out_ref is not None and len(set(ext)) == len(ext) and all(
+                    n.shares is None or n.shares in internal for n in new):
                 groups = [(g, self.groups[g]) for g in self.group_log[g0:]]
                 self.memo[memo_key] = _Expansion(site.path, new, self.path_log[p0:], self.steps - s0, ext, out_ref,
                                                  out.shape, groups)
@@ -659,7 +705,8 @@ class Expander:
             nid = path + n.id[cut:]
             ins = tuple(ext_map[i] if i in ext_map else path + i[cut:] for i in n.inputs)
             self._register(nid, n.line, n.file)
-            self.nodes.append(_node(Node, (nid, n.op, n.attrs, ins, n.in_shapes, n.out_shape, n.line, n.file)))
+            shares = path + n.shares[cut:] if n.shares else None  # inside the body (else not memoised)
+            self.nodes.append(_node(Node, (nid, n.op, n.attrs, ins, n.in_shapes, n.out_shape, n.line, n.file, shares)))
         if hit.out_ref[0] == "input":
             return inputs[hit.out_ref[1]]
         return _T(path + hit.out_ref[1][cut:], hit.out_shape)
@@ -670,7 +717,7 @@ class Expander:
             return outs[0]
         return self.add_node(site, op, {"dim": 0} if op == "concat" else {}, outs, f"{site.path}.{op}")
 
-    def primitive(self, opname, value, site: Ctx, inputs=None) -> _T:
+    def primitive(self, opname, value, site: Ctx, inputs=None, owner=None) -> _T:
         op = OPS[opname]
         line = site.line
         if op.arity != 1 and inputs is None:
@@ -707,10 +754,11 @@ class Expander:
                         raise self._fail(site, f"'{opname}' needs argument '{attr.name}'"
                                          + (f" ({attr.doc})" if attr.doc else ""), f"add `{attr.name}: ...` to the layer.")
                     attrs[attr.name] = attr.default
-        return self.add_node(site, opname, attrs, inputs or [site.cur])
+        return self.add_node(site, opname, attrs, inputs or [site.cur], owner=owner)
 
-    def add_node(self, site: Ctx, opname, attrs, ins, path=None) -> _T:
-        """Add one node (``path``, default the layer's own) with its shape checked; located at ``site``."""
+    def add_node(self, site: Ctx, opname, attrs, ins, path=None, owner=None) -> _T:
+        """Add one node (``path``, default the layer's own) with its shape checked; located at ``site``
+        (``owner``: the node whose weights it uses, checked to be the same layer)."""
         path = site.path if path is None else path
         line, file = site.line, site.file
         op = OPS[opname]
@@ -743,10 +791,34 @@ class Expander:
         if prod(out) > MAX_ELEMENTS:
             raise self._err(f"output shape {list(out)} has {prod(out):.3g} elements, beyond any machine's memory",
                             line=line, path=path, file=file, fix="check channel counts and multipliers.")
+        if owner is not None:
+            self._check_shared(owner, opname, a, in_shapes, site)
         self._register(path, line, file)
         self.nodes.append(_node(Node, (path, opname, FrozenDict(a), tuple(t.id for t in ins), tuple(in_shapes), out,
-                                       line, file)))
+                                       line, file, owner.id if owner is not None else None)))
         return _T(path, out)
+
+    def _check_shared(self, owner: Node, opname, a, in_shapes, site: Ctx):
+        """A layer that ``shares:`` ``owner``'s weights must be the same layer: op, arguments, weights."""
+        op = OPS[opname]
+        where = f"`shares: {owner.id}`"
+        if owner.op != opname:
+            raise self._fail(site, f"{where}: '{owner.id}' is a {owner.op}, this layer a {opname}; only the same "
+                                   "layer can share weights", "share with a layer of the same op, or drop `shares:`.")
+        diff = [k for k in dict.fromkeys([*a, *owner.attrs]) if a.get(k) != owner.attrs.get(k)]
+        if diff:
+            k = diff[0]
+            raise self._fail(site, f"{where}: its {k} is {short_repr(owner.attrs.get(k), 30)}, this layer's "
+                                   f"{short_repr(a.get(k), 30)}; a layer that shares weights has the same arguments",
+                             f"give this layer {k}: {short_repr(owner.attrs.get(k), 30)}, or drop `shares:`.")
+        mine, theirs = op.params(a, in_shapes), OPS[owner.op].params(owner.attrs, list(owner.in_shapes))
+        if mine != theirs:
+            raise self._fail(site, f"{where}: '{owner.id}' has {theirs.weight + theirs.bias:,} params, this layer "
+                                   f"would have {mine.weight + mine.bias:,} (its input has "
+                                   f"{list(in_shapes[0])}, '{owner.id}''s {list(owner.in_shapes[0])})",
+                             "a shared layer's weights fit one input size: feed it the same channels/features.")
+        if not (mine.weight or mine.bias or mine.buffers):
+            raise self._fail(site, f"{where}: a {opname} has no weights to share", "drop `shares:`.")
 
     def _register(self, path, line, file):
         """Claim a node id: refuse duplicates, a name used for a layer and a group, too many nodes."""

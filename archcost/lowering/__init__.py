@@ -18,6 +18,26 @@ class Container(nn.Module):
     """A named group (block, stage, branch); holds submodules only."""
 
 
+class SharedWeights(nn.Module):
+    """The module of a node that ``shares:`` an earlier node's weights: it runs that node's module (its
+    ``owner``) without registering it a second time, so ``state_dict()`` and ``parameters()`` hold the weights
+    once, under the owner's name, as in the module that was captured.  It calls the owner's ``forward``, not
+    the module itself: hooks on this node see this call and hooks on the owner only the owner's, so the
+    profiler and fvcore (per module) give each call to its own row."""
+
+    def __init__(self, owner: nn.Module, owner_id: str):
+        super().__init__()
+        self.__dict__["owner"] = owner  # a plain attribute: not a submodule
+        self.owner_id = owner_id
+
+    def forward(self, *xs):
+        call = getattr(self.owner, "archcost_call", None)
+        return call(self.owner, *xs) if call is not None else self.owner.forward(*xs)
+
+    def extra_repr(self) -> str:
+        return f"shares {self.owner_id}"
+
+
 class LoweredNet(nn.Module):
     """A torch module that runs the graph's nodes in order.
 
@@ -36,10 +56,14 @@ class LoweredNet(nn.Module):
                 last_use[src] = i
         last_use[graph.output] = len(graph.nodes)
         self._plan = []
+        made = {}
         for i, n in enumerate(graph.nodes):
-            module = OPS[n.op].lower(n.attrs, list(n.in_shapes))
-            if n.attrs.get("trainable") is False:
-                module.requires_grad_(False)
+            if n.shares:
+                module = SharedWeights(made[n.shares], n.shares)
+            else:
+                module = made[n.id] = OPS[n.op].lower(n.attrs, list(n.in_shapes))
+                if n.attrs.get("trainable") is False:
+                    module.requires_grad_(False)
             _place(self, n.id, module, graph, n)
             free = tuple(src for src in set(n.inputs) if last_use.get(src) == i)
             # a module called otherwise than module(*inputs) (nn.MultiheadAttention: m(x, x, x, ...)[0])
@@ -102,6 +126,8 @@ def _check_name(parent, seg, graph, node):
 def lower_graph(graph: Graph) -> LoweredNet:
     weights = 0
     for n in graph.nodes:
+        if n.shares:
+            continue
         p = OPS[n.op].params(n.attrs, list(n.in_shapes))
         weights += p.weight + p.bias + p.buffers
     if weights * 4 > MAX_LOWER_BYTES:

@@ -117,3 +117,33 @@ class TwoStageNet(nn.Module):
     def forward(self, x):
         x = self.stage2(self.pool(self.stage1(self.stem(x))))
         return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class ResidualUnit(nn.Module):
+    """conv 3×3 → BN → ReLU, plus its input."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x))) + x
+
+
+class SharedNet(nn.Module):
+    """Modules called more than once (weights shared across calls): the stem conv applied twice, one unit
+    looped over twice, a second unit called once, a third twice, one head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(8, 8, 3, padding=1)
+        self.u1, self.u2, self.u3 = ResidualUnit(8), ResidualUnit(8), ResidualUnit(8)
+        self.head = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = self.stem(F.relu(self.stem(x)))
+        for _ in range(2):
+            x = self.u1(x)
+        x = self.u3(self.u3(self.u2(x)))
+        return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
