@@ -154,3 +154,26 @@ def test_module_called_twice_is_captured_with_shares_and_round_trips(tmp_path):
 
     report = verify_graph(g)
     assert report.ok, report.problems()
+
+
+def test_training_memory_of_shared_layers_against_torch(tmp_path):
+    """Saved activations, gradients, Adam's state, weights and buffers of one step, as torch holds them."""
+    torch = _torch()
+    sys.path.insert(0, str(Path(__file__).parent))
+    from saved_torch import torch_saved
+
+    from archcost.analysis.training import training_memory
+
+    g = archcost.build(_write(tmp_path, SPEC))
+    measured, _ = torch_saved(g, batch=3)
+    tm = training_memory(g, batch=3)
+    assert tm.saved_activation_bytes == measured
+    model = archcost.lower(g).train()
+    optim = torch.optim.Adam(model.parameters(), lr=0.1)
+    model(torch.randn(2, *g.input_shape)).sum().backward()
+    optim.step()
+    assert tm.optimizer_bytes == sum(v.nbytes for s in optim.state.values() for k, v in s.items()
+                                     if torch.is_tensor(v) and k != "step")
+    assert tm.gradient_bytes == sum(p.grad.nbytes for p in model.parameters())
+    assert (tm.weight_bytes, tm.buffer_bytes) == (sum(p.nbytes for p in model.parameters()),
+                                                  sum(b.nbytes for b in model.buffers()))
