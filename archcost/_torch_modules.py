@@ -28,6 +28,17 @@ class Multiply(nn.Module):
         return out
 
 
+class MeanOver(nn.Module):
+    """``x.mean(<last d dims>, keepdim=True)``: a global average pool written as a tensor method."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.dims = tuple(range(-d, 0))
+
+    def forward(self, x):
+        return x.mean(self.dims, keepdim=True)
+
+
 class Concat(nn.Module):
     def __init__(self, a, ins=None):
         super().__init__()

@@ -192,3 +192,16 @@ def test_same_block_at_two_widths_is_one_block_with_an_argument(tmp_path):
     assert "- {width_block: {width: 8}, name: 'stage1.{i}', repeat: 2}" in text
     assert "- {width_block: {width: 16}, name: 'stage2.{i}', repeat: 2}" in text
     check_round_trip(model, (3, 16, 16), tmp_path)
+
+
+@pytest.mark.parametrize("make, shape", [(user_nets.FunctionalNet, (1, 28, 28)), (user_nets.LoopNet, (3, 16, 16)),
+                                         (user_nets.GateNet, (3, 8, 8)), (user_nets.TwoStageNet, (3, 16, 16)),
+                                         (user_nets.SharedNet, (8, 16, 16))])
+def test_verify_holds_on_captured_nets(make, shape):
+    """`--verify` on a captured module: the lowered spec's shapes, params and fvcore MACs per row equal the
+    analysis (a captured `x.mean([2, 3])` lowers as that method, aten::mean, which fvcore skips as the fvcore
+    preset says; it lowered as nn.AdaptiveAvgPool2d, which fvcore counts)."""
+    from archcost.verify import verify_graph
+
+    report = verify_graph(capture(make(), input=shape).graph())
+    assert report.ok, report.problems()
