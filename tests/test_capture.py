@@ -74,6 +74,11 @@ def test_unmapped_calls_are_opaque_rows_and_listed():
     params, macs, _ = _truth(user_nets.RollNet(), (3, 8, 8))
     assert (a.totals["params"], a.totals["macs"]) == (params, macs)  # einsum's FLOPs and proj's params kept
     assert "2 calls not understood" in cap.summary() and "torch.roll at user_nets.py:" in cap.summary()
+    from archcost.analysis.display import header_lines
+
+    # and above the table (`archcost table model.py:Net` prints them, not only `archcost import`)
+    assert any(line.startswith("2 calls not understood (opaque rows") and "torch.roll at user_nets.py:" in line
+               for line in header_lines(a))
 
 
 def test_missing_input_shape_says_how():

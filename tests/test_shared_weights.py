@@ -177,3 +177,23 @@ def test_training_memory_of_shared_layers_against_torch(tmp_path):
     assert tm.gradient_bytes == sum(p.grad.nbytes for p in model.parameters())
     assert (tm.weight_bytes, tm.buffer_bytes) == (sum(p.nbytes for p in model.parameters()),
                                                   sum(b.nbytes for b in model.buffers()))
+
+
+def test_tied_tensors_of_two_modules_are_said_not_hidden():
+    """Two modules holding one tensor (tied weights) have no spec key yet: their rows count it twice, and the
+    table, JSON and `archcost import` say so, with the amount (not a silent overcount)."""
+    _torch()
+    sys.path.insert(0, str(Path(__file__).parent / "capture_models"))
+    import user_nets
+
+    from archcost.analysis.display import header_lines
+    from archcost.capture import capture
+
+    model = user_nets.TiedNet()
+    a = archcost.analyze(model)
+    torch_params = sum(p.numel() for p in model.parameters())
+    assert a.totals["params"] - torch_params == 256
+    assert a.meta["captured"]["tied_params"] == [["fc2.weight", "fc1.weight", 256]]
+    assert any("tied params counted at both modules' rows (256 more than sum(p.numel())): fc2.weight is fc1.weight"
+               in line for line in header_lines(a))
+    assert "256 params are tied" in capture(model).summary()

@@ -58,6 +58,7 @@ def header_lines(analysis) -> list:
     if shared:
         named = ", ".join(f"{a} uses {b}'s" for a, b in shared[:3]) + (f" and {len(shared) - 3} more" if len(shared) > 3 else "")
         lines.append(f"shared weights: {named} (params counted once, at the first call; MACs at every call)")
+    lines += captured_lines(analysis.meta.get("captured"))
     if t.get("predicted_ms") is not None:
         lines.append(f"predicted latency: {t['predicted_ms']:.4g} ms per forward pass (device profile "
                      f"{analysis.meta.get('device_profile', '?')})")
@@ -69,6 +70,28 @@ def header_lines(analysis) -> list:
         lines.append(f"top-1 {acc['top1']}% on {acc.get('dataset', 'ImageNet-1k')} ({acc['source']})")
     elif acc and acc.get("top5") is not None:  # e.g. googlenet_paper: the paper gives top-5 only
         lines.append(f"top-5 {acc['top5']}% on {acc.get('dataset', 'ImageNet-1k')} ({acc['source']})")
+    return lines
+
+
+def captured_lines(cap) -> list:
+    """What a captured module's rows leave out or count apart (``meta["captured"]``): opaque calls, modules
+    never called, tied parameters counted twice."""
+    if not cap:
+        return []
+    lines = []
+    calls = cap.get("not_understood") or []
+    if calls:
+        lines.append(f"{len(calls)} call{'s' if len(calls) != 1 else ''} not understood (opaque rows, shapes, params "
+                     f"and FLOPs measured on the module): {', '.join(calls[:4])}{', ...' if len(calls) > 4 else ''}")
+    unused = cap.get("unused_params") or []
+    if unused:
+        lines.append(f"{sum(p for _, p in unused):,} params in modules forward never calls, not counted: "
+                     + ", ".join(f"{n} ({p:,})" for n, p in unused[:4]) + (", ..." if len(unused) > 4 else ""))
+    tied = cap.get("tied_params") or []
+    if tied:
+        tot = sum(n for _, _, n in tied)
+        lines.append(f"tied params counted at both modules' rows ({tot:,} more than sum(p.numel())): "
+                     + ", ".join(f"{a} is {b}" for a, b, _ in tied[:4]) + (", ..." if len(tied) > 4 else ""))
     return lines
 
 

@@ -60,6 +60,9 @@ class Trace:
     params_total: int
     unused: list = field(default_factory=list)  # (path, params) of modules never called
     notes: list = field(default_factory=list)
+    # (path, path of the same tensor where first counted, numel): a parameter two modules hold (tied weights,
+    # `fc2.weight = fc1.weight`), which the second module's row counts again (no spec key says "this tensor")
+    tied: list = field(default_factory=list)
 
 
 class _Tracer(fx.Tracer):
@@ -358,6 +361,8 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     row_ids: set = set()
     called: set = set()
     counted_params: set = set()
+    param_path: dict = {}  # id of a counted parameter -> its path where first counted
+    tied: list = []
     owners: dict = {}  # module path -> the row of its first call (a later call of it shares its weights)
     # parameters (and buffers) used in forward, and tensors computed from them alone
     # (self.class_token.expand(n, -1, -1)): no rows, but what a mapping reads and a row's params count
@@ -392,6 +397,7 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
                 p = _get(model, target)
                 if id(p) not in counted_params:
                     counted_params.add(id(p))
+                    param_path[id(p)] = target
                     total += p.numel()
         return total
 
@@ -454,14 +460,18 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
             if is_tuple_row and not mha_call_ok(n):
                 mapped = None
             call = f"{type(mod).__module__.split('.')[0]}.{type(mod).__name__}"
-            rid = n.target if n.target not in called else fresh(n.target)
-            if n.target not in called:
+            first_call = n.target not in called
+            rid = n.target if first_call else fresh(n.target)
+            if first_call:
                 used.add(n.target)
             called.add(n.target)
-            for p in mod.parameters():
+            for pname, p in mod.named_parameters(remove_duplicate=False):
                 if id(p) not in counted_params:
                     counted_params.add(id(p))
+                    param_path[id(p)] = f"{n.target}.{pname}"
                     params += p.numel()
+                elif first_call:  # another module's tensor: tied weights, which the spec row counts again
+                    tied.append((f"{n.target}.{pname}", param_path[id(p)], p.numel()))
             module_path = n.target
         else:
             mapped = map_function(n, values, in_shapes, out_shape, ins, pinfo)
@@ -531,7 +541,7 @@ def _rows(model, gm, tracer, probe, input_shape) -> Trace:
     # parameters used in forward by no row (a tensor made from parameters and never joined with the data)
     loose = [(name, p.numel()) for name, p in model.named_parameters()
              if id(p) not in counted_params and "." not in name and p.numel()]
-    return Trace(rows, out_id, tuple(input_shape), total, unused + loose)
+    return Trace(rows, out_id, tuple(input_shape), total, unused + loose, tied=tied)
 
 
 def free_name(base, used, start=1):

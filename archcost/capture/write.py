@@ -61,6 +61,8 @@ class Captured:
         graph = build_graph(spec_from_data(raw, self.source))
         captured = {"source": self.source, "not_understood": [c for _, c in self.not_understood],
                     "unused_params": [list(u) for u in self.trace.unused]}
+        if self.trace.tied:
+            captured["tied_params"] = [list(t) for t in self.trace.tied]
         return dataclasses.replace(graph, meta={**graph.meta, "captured": captured})  # a Graph is frozen
 
     def summary(self) -> str:
@@ -76,6 +78,12 @@ class Captured:
             tot = sum(p for _, p in self.trace.unused)
             names = ", ".join(f"{name} ({p:,})" for name, p in self.trace.unused[:6])
             parts.append(f"{tot:,} params in modules forward never called, not counted: {names}.")
+        if self.trace.tied:
+            tot = sum(n for _, _, n in self.trace.tied)
+            names = ", ".join(f"{a} is {b} ({n:,})" for a, b, n in self.trace.tied[:6])
+            parts.append(f"{tot:,} params are tied (one tensor held by two modules) and counted at both rows, where "
+                         f"torch counts them once: {names}; the total is {tot:,} over sum(p.numel()). (A module "
+                         "called twice is written `shares:` and counted once; tied tensors of two modules are not.)")
         return " ".join(parts)
 
 

@@ -147,3 +147,17 @@ class SharedNet(nn.Module):
             x = self.u1(x)
         x = self.u3(self.u3(self.u2(x)))
         return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class TiedNet(nn.Module):
+    """Two linears holding one weight tensor (`fc2.weight = fc1.weight`), each with its own bias."""
+
+    input_shape = (16,)
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(16, 16), nn.Linear(16, 16)
+        self.fc2.weight = self.fc1.weight
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
