@@ -360,7 +360,7 @@ class Gen:
         kinds = ["prim"] * 6
         if depth > 0 and rank >= 2:
             kinds += ["sequential", "residual", "projection", "concat", "add", "se", "split", "named", "block",
-                      "dag", "pair", "block"]
+                      "dag", "pair", "block", "shared"]
         kind = self.d(st.sampled_from(kinds))
         return getattr(self, f"_{kind}")(shape, depth - 1)
 
@@ -456,6 +456,16 @@ class Gen:
             branches.append(layers)
             total += new[0]
         return {"parallel": {"split": split, "join": "concat", "branches": branches}}, (total, *shape[1:])
+
+    def _shared(self, shape, depth):
+        """One layer called twice (`shares:`): a shape-keeping convolution, an activation or a chain, the same
+        convolution again with the first one's weights."""
+        name = self.fresh("w")
+        conv, _ = self.conv(shape, out=shape[0], keep=True)
+        between, new = self.chain(shape, depth=0, keep=True, n=self.d(st.integers(0, 2)), out=shape[0])
+        self.budget -= 2
+        again = {**conv, "name": self.fresh("w"), "shares": name}
+        return {"sequential": [{**conv, "name": name}, *between, again]}, shape
 
     def _named(self, shape, depth):
         """Name a tensor, transform it, and join the two with a standalone add / multiply / concat."""

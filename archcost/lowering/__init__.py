@@ -19,20 +19,32 @@ class Container(nn.Module):
 
 
 class SharedWeights(nn.Module):
-    """The module of a node that ``shares:`` an earlier node's weights: it runs that node's module (its
-    ``owner``) without registering it a second time, so ``state_dict()`` and ``parameters()`` hold the weights
-    once, under the owner's name, as in the module that was captured.  It calls the owner's ``forward``, not
-    the module itself: hooks on this node see this call and hooks on the owner only the owner's, so the
-    profiler and fvcore (per module) give each call to its own row."""
+    """The module of a node that ``shares:`` an earlier node's weights (its ``owner``'s).
 
-    def __init__(self, owner: nn.Module, owner_id: str):
+    ``state_dict()`` and ``parameters()`` hold the weights once, under the owner's name, as in the module that
+    was captured: this module registers no tensor and no submodule.  It runs ``twin``, the op's module built
+    again, whose every (sub)module reads the owner's parameter and buffer dicts themselves (so ``.to()``,
+    ``load_state_dict`` and a batch norm's running statistics stay one).  The twin is a plain attribute: it
+    has no hooks and no module path, so hooks, fvcore's scopes and the profiler give this call to this node
+    and the owner's call to the owner (running the owner itself would give the owner's submodules, e.g. an
+    asymmetric padding's conv, both calls)."""
+
+    def __init__(self, owner: nn.Module, owner_id: str, twin: nn.Module):
         super().__init__()
-        self.__dict__["owner"] = owner  # a plain attribute: not a submodule
+        for mine, theirs in zip(twin.modules(), owner.modules(), strict=True):
+            mine._parameters = theirs._parameters
+            mine._buffers = theirs._buffers
+        self.__dict__["owner"] = owner  # plain attributes: not submodules
+        self.__dict__["twin"] = twin
         self.owner_id = owner_id
 
+    def train(self, mode: bool = True):  # the twin is no submodule: eval() and train() reach it here
+        self.twin.train(mode)
+        return super().train(mode)
+
     def forward(self, *xs):
-        call = getattr(self.owner, "archcost_call", None)
-        return call(self.owner, *xs) if call is not None else self.owner.forward(*xs)
+        call = getattr(self.twin, "archcost_call", None)
+        return call(self.twin, *xs) if call is not None else self.twin(*xs)
 
     def extra_repr(self) -> str:
         return f"shares {self.owner_id}"
@@ -59,7 +71,7 @@ class LoweredNet(nn.Module):
         made = {}
         for i, n in enumerate(graph.nodes):
             if n.shares:
-                module = SharedWeights(made[n.shares], n.shares)
+                module = SharedWeights(made[n.shares], n.shares, OPS[n.op].lower(n.attrs, list(n.in_shapes)))
             else:
                 module = made[n.id] = OPS[n.op].lower(n.attrs, list(n.in_shapes))
                 if n.attrs.get("trainable") is False:
