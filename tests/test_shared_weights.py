@@ -197,3 +197,19 @@ def test_tied_tensors_of_two_modules_are_said_not_hidden():
     assert any("tied params counted at both modules' rows (256 more than sum(p.numel())): fc2.weight is fc1.weight"
                in line for line in header_lines(a))
     assert "256 params are tied" in capture(model).summary()
+
+
+def test_a_repeated_shared_layer_counts_its_weights_once(tmp_path):
+    """10,000 calls of one conv (`repeat` with `shares:`): 148 params, every call's MACs (the owner is found
+    through an index, not a scan of the nodes per item, so an untrusted file cannot make it quadratic)."""
+    spec = """\
+name: loop
+input: [4, 8, 8]
+layers:
+  - {conv2d: {out_channels: 4, kernel_size: 3, padding: 1}, name: c}
+  - {conv2d: {out_channels: 4, kernel_size: 3, padding: 1}, name: 'r{i}', shares: c, repeat: 10000}
+"""
+    a = archcost.analyze(_write(tmp_path, spec))
+    assert (a.totals["params"], a.totals["layers"]) == (148, 10_001)
+    assert a.totals["macs"] == 10_001 * 4 * 4 * 9 * 64
+    assert {n.shares for n in a.graph.nodes[1:]} == {"c"}

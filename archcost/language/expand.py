@@ -233,6 +233,7 @@ class Expander:
         self.group_log: list[str] = []  # the same paths, in order (a replay adds its nested calls again)
         self.steps = 0
         self.memo: dict = {}  # block body expansions, replayed for identical calls (see _block_body)
+        self._by_id: dict = {}  # node id -> node, for `shares:` (filled from self.nodes on use: see _node_of)
         self.depth = 0
         self.frame: dict = {}  # tensor names visible to `from:` in the current block call (or the top level)
 
@@ -456,20 +457,23 @@ class Expander:
                 break
             p = p[:-1].rpartition(".")[0]
             p = f"{p}." if p else ""
-        found = {}
-        for n in reversed(self.nodes):
-            if n.id in tried:
-                found.setdefault(n.id, n)
         for cand in tried:
-            if cand in found:
-                n = found[cand]
-                if n.shares:
-                    n = next(m for m in self.nodes if m.id == n.shares)
-                return n
+            n = self._node_of(cand)
+            if n is not None:
+                return self._node_of(n.shares) if n.shares else n
         raise self._fail(site, f"`shares` names '{name}', which is no earlier layer (looked for "
                                f"{', '.join(repr(t) for t in tried)})",
                          "name the layer whose weights are reused by its id (a `name:` given before this layer).",
                          line=line)
+
+    def _node_of(self, nid):
+        """The node with id ``nid`` built so far, or None (an index kept up to date as nodes are added, so that
+        a `repeat` of `shares:` items costs the nodes once, not once per item)."""
+        by_id = self._by_id
+        if len(by_id) < len(self.nodes):  # ids are unique (_register): the index holds exactly the first len()
+            for n in self.nodes[len(by_id):]:
+                by_id[n.id] = n
+        return by_id.get(nid)
 
     def _layer(self, key, value, item, site: Ctx, item_line, owner=None) -> _T:
         """One copy of an item with modifiers, once named: its ``from:`` inputs, then what ``key`` calls
