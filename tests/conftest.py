@@ -81,11 +81,24 @@ class _Sampler:
 _SAMPLER = _Sampler() if _RSS_LOG else None
 
 
+# the models whose slow tests add the most to a worker's RSS (0.6-0.8 GB each: real weights, big inputs; from
+# benchmarks/rss_summary.py on CI runs): run before every other test, while the worker rests at ~1.0 GB
+HEAVY_MODELS = {"efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l", "regnet_y_32gf",
+                "regnet_x_32gf", "regnet_y_16gf", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+                "vgg19", "vgg19_bn", "swin_v2_b", "swin_b", "wide_resnet101_2"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """The slow tests (zoo-wide torch checks) first, in their order: they run while a worker's resting RSS is
-    still low (it creeps from ~1.0 to ~1.3 GB over a run), and the longest tests first leave no long one to
-    finish alone at the end. Every worker collects alike, so xdist hands them out in this order."""
-    items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)
+    """The slow tests (zoo-wide torch checks) first, in their order, those on the heaviest models before the
+    rest: they run while a worker's resting RSS is still low (it creeps from ~1.0 to ~1.3 GB over a run), and
+    the longest tests first leave no long one to finish alone at the end. Every worker collects alike, so
+    xdist hands them out in this order."""
+    def key(item):
+        spec = getattr(item, "callspec", None)
+        heavy = spec is not None and spec.params.get("name") in HEAVY_MODELS
+        return item.get_closest_marker("slow") is None, not heavy
+
+    items[:] = sorted(items, key=key)
 
 
 @pytest.fixture(autouse=True)
