@@ -89,10 +89,16 @@ def captured_lines(cap) -> list:
                      + ", ".join(f"{n} ({p:,})" for n, p in unused[:4]) + (", ..." if len(unused) > 4 else ""))
     tied = cap.get("tied_params") or []
     if tied:
-        tot = sum(n for _, _, n in tied)
-        lines.append(f"tied params counted at both modules' rows ({tot:,} more than sum(p.numel())): "
-                     + ", ".join(f"{a} is {b}" for a, b, _ in tied[:4]) + (", ..." if len(tied) > 4 else ""))
+        lines.append(tied_line(tied))
     return lines
+
+
+def tied_line(tied) -> str:
+    """The one sentence on tensors two modules hold, ``[(path, path where first counted, numel), ...]``
+    (above the table, and in ``archcost import``'s summary)."""
+    tot = sum(n for _, _, n in tied)
+    return (f"tied params counted at both modules' rows ({tot:,} more than sum(p.numel())): "
+            + ", ".join(f"{a} is {b}" for a, b, _ in tied[:4]) + (", ..." if len(tied) > 4 else ""))
 
 
 # (header, row attribute, how it prints, sort type)

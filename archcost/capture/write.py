@@ -79,11 +79,10 @@ class Captured:
             names = ", ".join(f"{name} ({p:,})" for name, p in self.trace.unused[:6])
             parts.append(f"{tot:,} params in modules forward never called, not counted: {names}.")
         if self.trace.tied:
-            tot = sum(n for _, _, n in self.trace.tied)
-            names = ", ".join(f"{a} is {b} ({n:,})" for a, b, n in self.trace.tied[:6])
-            parts.append(f"{tot:,} params are tied (one tensor held by two modules) and counted at both rows, where "
-                         f"torch counts them once: {names}; the total is {tot:,} over sum(p.numel()). (A module "
-                         "called twice is written `shares:` and counted once; tied tensors of two modules are not.)")
+            from ..analysis.display import tied_line
+
+            parts.append(f"{tied_line(self.trace.tied)}; torch counts each tensor once (a module called twice is "
+                         "written `shares:` and counted once; a tensor two modules hold is not).")
         return " ".join(parts)
 
 
